@@ -1,0 +1,106 @@
+//! Configuration shared by the services, read from environment variables
+//! (each also a command-line flag) with clap.
+
+use std::{net::SocketAddr, time::Duration};
+
+/// How a service reaches PostgreSQL.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DatabaseConfig {
+    /// PostgreSQL connection URL, e.g. `postgres://fdi@localhost:5432/fdi`.
+    #[arg(long = "database-url", env = "DATABASE_URL")]
+    pub url: String,
+    /// Maximum connections in this service's pool.
+    #[arg(
+        long = "db-max-connections",
+        env = "FDI_DB_MAX_CONNECTIONS",
+        default_value_t = 10
+    )]
+    pub max_connections: u32,
+}
+
+/// How a service listens and shuts down.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerConfig {
+    /// Time a unary call may take before it fails with DEADLINE_EXCEEDED (a shorter client deadline wins).
+    #[arg(long = "request-timeout", env = "FDI_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// On SIGTERM/SIGINT, how long in-flight calls and streams may run before the process exits.
+    #[arg(long = "shutdown-grace", env = "FDI_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+    /// How often the database is probed to report health.
+    #[arg(long = "health-interval", env = "FDI_HEALTH_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub health_interval: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(20),
+            health_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Parses durations written as `500ms`, `30s`, `5m` or a bare number of seconds.
+///
+/// # Errors
+/// When the text is not a number with one of those units.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 30s or 5m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("`{text}` has an unknown unit: use ms, s, m or h")),
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("`{text}` is not a valid duration"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Parses a listen address; a bare port means all interfaces.
+///
+/// # Errors
+/// When the text is neither a socket address nor a port.
+pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([0, 0, 0, 0], port)));
+    }
+    text.parse()
+        .map_err(|_| format!("`{text}` is not an address such as 0.0.0.0:50051"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_common_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(parse_listen_addr("50051").unwrap().port(), 50051);
+        assert_eq!(
+            parse_listen_addr("127.0.0.1:9").unwrap().to_string(),
+            "127.0.0.1:9"
+        );
+        assert!(parse_listen_addr("localhost:x").is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! Folding names to a comparable form: Vietnamese (and other Latin) text with
+//! or without diacritics, precomposed (NFC) or decomposed (NFD), in any case,
+//! compares equal once folded ("Bắc Giang", "bac giang", "BAC  GIANG").
+
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+
+/// Folds text to lowercase ASCII words separated by single spaces:
+/// diacritics removed (after canonical decomposition, so NFD input folds the
+/// same as NFC), `Đ/đ` to `d`, every other non-alphanumeric character a
+/// word break.
+#[must_use]
+pub fn fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'Đ' | 'đ' | 'Ð' | 'ð' => 'd',
+            'Ø' | 'ø' => 'o',
+            'Æ' | 'æ' => 'a',
+            'ß' => 's',
+            _ => c,
+        };
+        if c.is_alphanumeric() {
+            if pending_space && !folded.is_empty() {
+                folded.push(' ');
+            }
+            pending_space = false;
+            folded.extend(c.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    folded
+}
+
+/// A URL-safe identifier from a name: folded words joined by hyphens
+/// ("Yên Phong II-C" → "yen-phong-ii-c").
+#[must_use]
+pub fn slugify(text: &str) -> String {
+    fold(text).replace(' ', "-")
+}
+
+/// Whether `id` is a valid resource id: 1-63 lowercase ASCII letters, digits
+/// and single hyphens, starting with a letter or digit.
+#[must_use]
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diacritics_case_and_spacing_fold_away() {
+        assert_eq!(fold("Bắc Giang"), "bac giang");
+        assert_eq!(fold("  BAC   GIANG  "), "bac giang");
+        assert_eq!(fold("Đà Nẵng"), "da nang");
+        assert_eq!(fold("đường"), "duong");
+        assert_eq!(fold("Bà Rịa – Vũng Tàu"), "ba ria vung tau");
+        assert_eq!(fold("Yên Phong II-C"), "yen phong ii c");
+    }
+
+    #[test]
+    fn decomposed_input_folds_like_precomposed() {
+        let nfd: String = "Bắc Giang Quảng Ninh".nfd().collect();
+        assert_ne!(nfd, "Bắc Giang Quảng Ninh");
+        assert_eq!(fold(&nfd), fold("Bắc Giang Quảng Ninh"));
+    }
+
+    #[test]
+    fn slugs_and_ids() {
+        assert_eq!(slugify("KCN Quang Châu"), "kcn-quang-chau");
+        assert!(is_valid_id("quang-chau"));
+        assert!(!is_valid_id("Quang Chau"));
+        assert!(!is_valid_id("-x"));
+        assert!(!is_valid_id(&"a".repeat(64)));
+    }
+}

@@ -1,0 +1,203 @@
+//! The gRPC server pieces every service uses: health that tells the truth,
+//! reflection (v1 and v1alpha, which grpcurl 1.8 still asks), the layer stack,
+//! and serving with a bounded grace period on shutdown.
+
+use std::{future::Future, time::Duration};
+
+use http::Response;
+use tokio::task::JoinHandle;
+use tonic::transport::{Server, server::TcpIncoming};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::layer::util::{Identity, Stack};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::{config::ServerConfig, shutdown::CancellationToken};
+
+/// The health service name of the health service itself (the empty name
+/// stands for the server as a whole).
+const WHOLE_SERVER: &str = "";
+
+/// Reports one readiness bit for the whole server and each named service.
+#[derive(Clone)]
+pub struct Readiness {
+    reporter: HealthReporter,
+    services: Vec<&'static str>,
+}
+
+impl Readiness {
+    /// Creates the health service with everything NOT_SERVING.
+    pub async fn new(
+        services: &[&'static str],
+    ) -> (
+        Self,
+        tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+    ) {
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let readiness = Self {
+            reporter,
+            services: services.to_vec(),
+        };
+        readiness.set(false).await;
+        (readiness, health_service)
+    }
+
+    /// Sets every service (and the server as a whole) SERVING or NOT_SERVING.
+    pub async fn set(&self, serving: bool) {
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        self.reporter.set_service_status(WHOLE_SERVER, status).await;
+        for service in &self.services {
+            self.reporter.set_service_status(*service, status).await;
+        }
+    }
+}
+
+/// Keeps the health status true to what the service can do: NOT_SERVING
+/// until `prepare` (connect, migrate, load) succeeds, then SERVING while
+/// `probe` succeeds, NOT_SERVING while it fails, until shutdown.
+pub fn spawn_readiness<P, PF, Q, QF>(
+    readiness: Readiness,
+    interval: Duration,
+    shutdown: CancellationToken,
+    mut prepare: P,
+    mut probe: Q,
+) -> JoinHandle<()>
+where
+    P: FnMut() -> PF + Send + 'static,
+    PF: Future<Output = Result<(), String>> + Send,
+    Q: FnMut() -> QF + Send + 'static,
+    QF: Future<Output = bool> + Send,
+{
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match prepare().await {
+                Ok(()) => break,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "not ready yet");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        let mut serving = true;
+        readiness.set(true).await;
+        tracing::info!("ready: SERVING");
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(interval) => {}
+            }
+            let healthy = probe().await;
+            if healthy != serving {
+                serving = healthy;
+                readiness.set(serving).await;
+                if serving {
+                    tracing::info!("dependencies reachable again: SERVING");
+                } else {
+                    tracing::warn!("a dependency is unreachable: NOT_SERVING");
+                }
+            }
+        }
+        readiness.set(false).await;
+    })
+}
+
+/// Reflection services (v1 and v1alpha) listing exactly `services`.
+///
+/// # Panics
+/// Only if the embedded descriptor sets are corrupt, which the build prevents.
+#[must_use]
+pub fn reflection(
+    services: &[&'static str],
+) -> (
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<
+        impl tonic_reflection::server::v1alpha::ServerReflection,
+    >,
+) {
+    let configure = || {
+        let mut builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(fdi_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("grpc.health.v1.Health")
+            .with_service_name("grpc.reflection.v1.ServerReflection")
+            .with_service_name("grpc.reflection.v1alpha.ServerReflection");
+        for service in services {
+            builder = builder.with_service_name(*service);
+        }
+        builder
+    };
+    (
+        configure()
+            .build_v1()
+            .expect("embedded descriptor set is valid"),
+        configure()
+            .build_v1alpha()
+            .expect("embedded descriptor set is valid"),
+    )
+}
+
+type PanicHandler = fn(Box<dyn std::any::Any + Send + 'static>) -> Response<tonic::body::Body>;
+
+/// The layer stack every service runs behind.
+pub type Layers = Stack<CatchPanicLayer<PanicHandler>, Identity>;
+
+/// A panic in a handler becomes INTERNAL for that call only; the server keeps serving.
+fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<tonic::body::Body> {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "handler panicked");
+    tonic::Status::internal("internal error").into_http()
+}
+
+/// A server builder with the house defaults: a default deadline, keepalive,
+/// panic isolation and bounded concurrency per connection.
+#[must_use]
+pub fn builder(config: &ServerConfig) -> Server<Layers> {
+    Server::builder()
+        .timeout(config.request_timeout)
+        .concurrency_limit_per_connection(256)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .layer(CatchPanicLayer::custom(panic_to_status as PanicHandler))
+}
+
+/// Accepts connections on an already-bound listener (tests bind port 0).
+#[must_use]
+pub fn incoming(listener: tokio::net::TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// Runs `server` (which stops accepting on `shutdown`) and, once shutdown
+/// begins, gives in-flight calls and streams at most `grace` to finish.
+///
+/// # Errors
+/// The server's own error.
+pub async fn serve_with_grace<F, E>(
+    server: F,
+    shutdown: CancellationToken,
+    grace: Duration,
+) -> Result<(), E>
+where
+    F: Future<Output = Result<(), E>>,
+{
+    tokio::select! {
+        result = server => result,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_ms = grace.as_millis(), "grace period over; closing the remaining calls");
+            Ok(())
+        }
+    }
+}
