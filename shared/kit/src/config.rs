@@ -10,11 +10,7 @@ pub struct DatabaseConfig {
     #[arg(long = "database-url", env = "DATABASE_URL")]
     pub url: String,
     /// Maximum connections in this service's pool.
-    #[arg(
-        long = "db-max-connections",
-        env = "FDI_DB_MAX_CONNECTIONS",
-        default_value_t = 10
-    )]
+    #[arg(long = "db-max-connections", env = "FDI_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
 }
 
@@ -97,10 +93,7 @@ mod tests {
     #[test]
     fn listen_addresses() {
         assert_eq!(parse_listen_addr("50051").unwrap().port(), 50051);
-        assert_eq!(
-            parse_listen_addr("127.0.0.1:9").unwrap().to_string(),
-            "127.0.0.1:9"
-        );
+        assert_eq!(parse_listen_addr("127.0.0.1:9").unwrap().to_string(), "127.0.0.1:9");
         assert!(parse_listen_addr("localhost:x").is_err());
     }
 }

@@ -20,11 +20,7 @@ use crate::config::DatabaseConfig;
 ///
 /// # Errors
 /// When the URL cannot be parsed.
-pub fn connect_lazy(
-    config: &DatabaseConfig,
-    schema: &'static str,
-    application: &str,
-) -> Result<PgPool, sqlx::Error> {
+pub fn connect_lazy(config: &DatabaseConfig, schema: &'static str, application: &str) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(&config.url)?
         .options([("search_path", schema)])
         .application_name(application);
@@ -40,11 +36,7 @@ pub fn connect_lazy(
 ///
 /// # Errors
 /// When the database is unreachable or a migration fails.
-pub async fn migrate(
-    pool: &PgPool,
-    schema: &'static str,
-    migrator: &Migrator,
-) -> Result<(), MigrateError> {
+pub async fn migrate(pool: &PgPool, schema: &'static str, migrator: &Migrator) -> Result<(), MigrateError> {
     debug_assert!(schema.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
     // The schema name is a compile-time identifier of the service, never user input.
     sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -67,15 +59,11 @@ pub async fn is_reachable(pool: &PgPool, timeout: Duration) -> bool {
 #[must_use]
 pub fn is_connectivity_error(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(db) => {
             // Class 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
-            db.code().is_some_and(|code| {
-                code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
-            })
+            db.code()
+                .is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
         }
         _ => false,
     }

@@ -5,6 +5,7 @@
 //! handlers have in common.
 
 pub mod config;
+pub mod country;
 pub mod db;
 pub mod money;
 pub mod names;

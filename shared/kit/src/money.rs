@@ -27,11 +27,9 @@ pub fn to_money(amount: Decimal, currency_code: &str) -> Money {
     let nanos = ((rounded - units) * Decimal::from(1_000_000_000)).trunc();
     Money {
         currency_code: currency_code.to_owned(),
-        units: units.to_i64().unwrap_or(if amount.is_sign_negative() {
-            i64::MIN
-        } else {
-            i64::MAX
-        }),
+        units: units
+            .to_i64()
+            .unwrap_or(if amount.is_sign_negative() { i64::MIN } else { i64::MAX }),
         nanos: nanos.to_i32().unwrap_or_default(),
     }
 }
@@ -39,10 +37,7 @@ pub fn to_money(amount: Decimal, currency_code: &str) -> Money {
 /// The exact amount of a `google.type.Money`; `None` when units and nanos disagree in sign or nanos overflow.
 #[must_use]
 pub fn from_money(money: &Money) -> Option<Decimal> {
-    if money.nanos.abs() > 999_999_999
-        || (money.units > 0 && money.nanos < 0)
-        || (money.units < 0 && money.nanos > 0)
-    {
+    if money.nanos.abs() > 999_999_999 || (money.units > 0 && money.nanos < 0) || (money.units < 0 && money.nanos > 0) {
         return None;
     }
     Some(Decimal::from(money.units) + Decimal::new(i64::from(money.nanos), 9))
@@ -51,10 +46,7 @@ pub fn from_money(money: &Money) -> Option<Decimal> {
 /// The amount as a floating-point number, for shares and ratios only.
 #[must_use]
 pub fn money_to_f64(money: &Money) -> f64 {
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "ratios tolerate rounding beyond 2^53 units"
-    )]
+    #[allow(clippy::cast_precision_loss, reason = "ratios tolerate rounding beyond 2^53 units")]
     let units = money.units as f64;
     units + f64::from(money.nanos) / 1e9
 }

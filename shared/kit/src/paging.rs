@@ -69,14 +69,10 @@ impl PageToken {
                 "is not a token this RPC issued; pass the next_page_token of the previous response unchanged",
             )
         };
-        let bytes = URL_SAFE_NO_PAD
-            .decode(token.trim())
-            .map_err(|_| invalid())?;
+        let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         let mut parts = text.splitn(3, '|');
-        let (Some(VERSION), Some(fingerprint_hex), Some(after)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(VERSION), Some(fingerprint_hex), Some(after)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid());
         };
         if u64::from_str_radix(fingerprint_hex, 16).map_err(|_| invalid())? != query_fingerprint {
@@ -110,10 +106,7 @@ mod tests {
     fn tokens_round_trip_and_bind_to_the_query() {
         let query = fingerprint(&["provinces", "include_merged=true"]);
         let token = PageToken::encode("bac-ninh", query);
-        assert_eq!(
-            PageToken::decode(&token, query).unwrap().unwrap().after,
-            "bac-ninh"
-        );
+        assert_eq!(PageToken::decode(&token, query).unwrap().unwrap().after, "bac-ninh");
         assert!(PageToken::decode("", query).unwrap().is_none());
         assert!(PageToken::decode(&token, fingerprint(&["other"])).is_err());
         assert!(PageToken::decode("not a token!", query).is_err());

@@ -61,11 +61,7 @@ pub fn date_from_proto(date: &Date) -> Option<NaiveDate> {
 }
 
 fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
-    let (next_year, next_month) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     NaiveDate::from_ymd_opt(next_year, next_month, 1)?.pred_opt()
 }
 
@@ -78,9 +74,7 @@ pub fn parse_shorthand(text: &str) -> Option<Span> {
         let end = NaiveDate::parse_from_str(end.trim(), "%Y-%m-%d").ok()?;
         return Some(Span { start, end });
     }
-    let (year_text, rest) = text
-        .split_once('-')
-        .map_or((text, None), |(y, r)| (y, Some(r)));
+    let (year_text, rest) = text.split_once('-').map_or((text, None), |(y, r)| (y, Some(r)));
     if year_text.len() != 4 {
         return None;
     }
@@ -118,20 +112,32 @@ pub fn parse_shorthand(text: &str) -> Option<Span> {
 /// outside 1988-2100.
 pub fn resolve(period: Option<&Period>, field: &str) -> Result<Span, Status> {
     let span = match period.and_then(|p| p.kind.as_ref()) {
-        None => return Err(invalid_argument(field, "is required (a date range or a shorthand such as 2025-H1)")),
+        None => {
+            return Err(invalid_argument(
+                field,
+                "is required (a date range or a shorthand such as 2025-H1)",
+            ));
+        }
         Some(Kind::Shorthand(text)) => parse_shorthand(text).ok_or_else(|| {
             invalid_argument(
                 format!("{field}.shorthand"),
-                format!("`{}` is not a period; use 2025, 2025-H1, 2025-Q3, 2025-08, 2025-M8 or 2025-01-01..2025-08-31", text.chars().take(40).collect::<String>()),
+                format!(
+                    "`{}` is not a period; use 2025, 2025-H1, 2025-Q3, 2025-08, 2025-M8 or 2025-01-01..2025-08-31",
+                    text.chars().take(40).collect::<String>()
+                ),
             )
         })?,
         Some(Kind::Range(range)) => {
-            let start = range.start.as_ref().and_then(date_from_proto).ok_or_else(|| {
-                invalid_argument(format!("{field}.range.start"), "must be a full valid date")
-            })?;
-            let end = range.end.as_ref().and_then(date_from_proto).ok_or_else(|| {
-                invalid_argument(format!("{field}.range.end"), "must be a full valid date")
-            })?;
+            let start = range
+                .start
+                .as_ref()
+                .and_then(date_from_proto)
+                .ok_or_else(|| invalid_argument(format!("{field}.range.start"), "must be a full valid date"))?;
+            let end = range
+                .end
+                .as_ref()
+                .and_then(date_from_proto)
+                .ok_or_else(|| invalid_argument(format!("{field}.range.end"), "must be a full valid date"))?;
             Span { start, end }
         }
     };
@@ -199,15 +205,7 @@ mod tests {
                 end: day(2025, 2, 1)
             })
         );
-        for bad in [
-            "",
-            "25",
-            "2025-Q5",
-            "2025-M13",
-            "2025-13",
-            "next year",
-            "2025-H3",
-        ] {
+        for bad in ["", "25", "2025-Q5", "2025-M13", "2025-13", "next year", "2025-H3"] {
             assert_eq!(parse_shorthand(bad), None, "{bad}");
         }
     }

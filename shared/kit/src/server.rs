@@ -117,12 +117,8 @@ where
 pub fn reflection(
     services: &[&'static str],
 ) -> (
-    tonic_reflection::server::v1::ServerReflectionServer<
-        impl tonic_reflection::server::v1::ServerReflection,
-    >,
-    tonic_reflection::server::v1alpha::ServerReflectionServer<
-        impl tonic_reflection::server::v1alpha::ServerReflection,
-    >,
+    tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
+    tonic_reflection::server::v1alpha::ServerReflectionServer<impl tonic_reflection::server::v1alpha::ServerReflection>,
 ) {
     let configure = || {
         let mut builder = tonic_reflection::server::Builder::configure()
@@ -137,19 +133,73 @@ pub fn reflection(
         builder
     };
     (
-        configure()
-            .build_v1()
-            .expect("embedded descriptor set is valid"),
-        configure()
-            .build_v1alpha()
-            .expect("embedded descriptor set is valid"),
+        configure().build_v1().expect("embedded descriptor set is valid"),
+        configure().build_v1alpha().expect("embedded descriptor set is valid"),
     )
 }
 
 type PanicHandler = fn(Box<dyn std::any::Any + Send + 'static>) -> Response<tonic::body::Body>;
 
 /// The layer stack every service runs behind.
-pub type Layers = Stack<CatchPanicLayer<PanicHandler>, Identity>;
+pub type Layers = Stack<DecodeErrorLayer, Stack<CatchPanicLayer<PanicHandler>, Identity>>;
+
+/// Turns "the request could not be decoded" (tonic says INTERNAL, e.g. a
+/// string field that is not UTF-8) into INVALID_ARGUMENT: the fault is the
+/// caller's, and retrying the same bytes will not help.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DecodeErrorLayer;
+
+impl<S> tower::Layer<S> for DecodeErrorLayer {
+    type Service = DecodeErrorService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        DecodeErrorService { inner }
+    }
+}
+
+/// The service of [`DecodeErrorLayer`].
+#[derive(Debug, Clone)]
+pub struct DecodeErrorService<S> {
+    inner: S,
+}
+
+type BoxFuture<T, E> = std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for DecodeErrorService<S>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = future.await?;
+            let headers = response.headers_mut();
+            let decode_failure = headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"13")
+                && headers
+                    .get("grpc-message")
+                    .is_some_and(|v| v.as_bytes().starts_with(b"failed%20to%20decode%20Protobuf%20message"));
+            if decode_failure {
+                headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+                headers.insert(
+                    "grpc-message",
+                    http::HeaderValue::from_static(
+                        "the%20request%20is%20not%20a%20valid%20protobuf%20message%20(e.g.%20a%20string%20field%20that%20is%20not%20UTF-8)",
+                    ),
+                );
+            }
+            Ok(response)
+        })
+    }
+}
 
 /// A panic in a handler becomes INTERNAL for that call only; the server keeps serving.
 fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<tonic::body::Body> {
@@ -172,6 +222,7 @@ pub fn builder(config: &ServerConfig) -> Server<Layers> {
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(CatchPanicLayer::custom(panic_to_status as PanicHandler))
+        .layer(DecodeErrorLayer)
 }
 
 /// Accepts connections on an already-bound listener (tests bind port 0).
@@ -185,11 +236,7 @@ pub fn incoming(listener: tokio::net::TcpListener) -> TcpIncoming {
 ///
 /// # Errors
 /// The server's own error.
-pub async fn serve_with_grace<F, E>(
-    server: F,
-    shutdown: CancellationToken,
-    grace: Duration,
-) -> Result<(), E>
+pub async fn serve_with_grace<F, E>(server: F, shutdown: CancellationToken, grace: Duration) -> Result<(), E>
 where
     F: Future<Output = Result<(), E>>,
 {

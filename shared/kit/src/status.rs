@@ -102,12 +102,7 @@ pub fn not_found(resource_type: &str, name: &str, suggestions: &[String]) -> Sta
 /// A status with an ErrorInfo `reason` (UPPER_SNAKE) and metadata, for
 /// conditions a client acts on (e.g. `IDEMPOTENCY_KEY_REUSED`).
 #[must_use]
-pub fn with_reason(
-    code: Code,
-    message: impl Into<String>,
-    reason: &str,
-    metadata: HashMap<String, String>,
-) -> Status {
+pub fn with_reason(code: Code, message: impl Into<String>, reason: &str, metadata: HashMap<String, String>) -> Status {
     let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
     Status::with_error_details(code, message, details)
 }
@@ -126,13 +121,7 @@ pub fn internal() -> Status {
 
 /// Checks a required text field: present, at most `max_chars` characters,
 /// no control characters.
-pub fn check_text(
-    violations: &mut Violations,
-    field: &str,
-    value: &str,
-    max_chars: usize,
-    required: bool,
-) {
+pub fn check_text(violations: &mut Violations, field: &str, value: &str, max_chars: usize, required: bool) {
     if value.trim().is_empty() {
         if required {
             violations.add(field, "is required");
@@ -161,14 +150,8 @@ mod tests {
         violations.add("name", "is required");
         let status = violations.into_status();
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(
-            status
-                .message()
-                .contains("page_size: must be between 1 and 100")
-        );
-        let bad_request = status
-            .get_details_bad_request()
-            .expect("bad request detail");
+        assert!(status.message().contains("page_size: must be between 1 and 100"));
+        let bad_request = status.get_details_bad_request().expect("bad request detail");
         assert_eq!(bad_request.field_violations.len(), 2);
         assert_eq!(bad_request.field_violations[1].field, "name");
     }

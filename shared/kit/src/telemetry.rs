@@ -24,8 +24,7 @@ pub struct LogConfig {
 /// Installs the global subscriber. Calling it twice (tests, the all-in-one
 /// `fdi up`) keeps the first one rather than failing.
 pub fn init(config: &LogConfig, default_directive: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_directive));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_directive));
     let registry = tracing_subscriber::registry().with(filter);
     let result = match config.format {
         LogFormat::Json => registry

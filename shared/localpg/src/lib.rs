@@ -78,9 +78,7 @@ fn unprivileged_user() -> Option<(u32, u32)> {
                 .flatten()
         })
     };
-    lookup("postgres")
-        .or_else(|| lookup("nobody"))
-        .or(Some((65534, 65534)))
+    lookup("postgres").or_else(|| lookup("nobody")).or(Some((65534, 65534)))
 }
 
 fn free_port() -> Result<u16, String> {
@@ -118,20 +116,13 @@ impl Cluster {
         let cluster = Self::prepare(root, port, None)?;
         if cluster.data.join("postmaster.pid").exists() {
             // A previous run was killed: stop what may be left of it.
-            let _ = cluster.run(
-                "pg_ctl",
-                &["-D", path_str(&cluster.data), "-m", "fast", "-w", "stop"],
-            );
+            let _ = cluster.run("pg_ctl", &["-D", path_str(&cluster.data), "-m", "fast", "-w", "stop"]);
         }
         cluster.start_server()?;
         Ok(cluster)
     }
 
-    fn prepare(
-        root: PathBuf,
-        port: u16,
-        temporary: Option<tempfile::TempDir>,
-    ) -> Result<Self, String> {
+    fn prepare(root: PathBuf, port: u16, temporary: Option<tempfile::TempDir>) -> Result<Self, String> {
         let bin = find_pg_bin()?;
         let run_as = unprivileged_user();
         let data = root.join("data");
@@ -177,10 +168,7 @@ impl Cluster {
     /// # Errors
     /// When pg_ctl fails.
     pub fn stop(&self) -> Result<(), String> {
-        self.run(
-            "pg_ctl",
-            &["-D", path_str(&self.data), "-m", "fast", "-w", "stop"],
-        )
+        self.run("pg_ctl", &["-D", path_str(&self.data), "-m", "fast", "-w", "stop"])
     }
 
     fn command(&self, program: &str) -> Command {
@@ -247,24 +235,14 @@ impl Cluster {
     /// # Errors
     /// When pg_ctl fails.
     pub fn stop_immediate(&self) -> Result<(), String> {
-        self.run(
-            "pg_ctl",
-            &["-D", path_str(&self.data), "-m", "immediate", "-w", "stop"],
-        )
+        self.run("pg_ctl", &["-D", path_str(&self.data), "-m", "immediate", "-w", "stop"])
     }
 
     fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         loop {
             let ready = Command::new(self.bin.join("pg_isready"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "postgres",
-                ])
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()

@@ -4,8 +4,7 @@
 #![allow(clippy::pedantic, missing_docs, reason = "generated code")]
 
 /// Encoded `FileDescriptorSet` of every FDI Atlas proto with its imports and comments.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/fdi_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/fdi_descriptor.bin"));
 
 pub mod google {
     pub mod r#type {
@@ -36,8 +35,5 @@ pub mod fdi {
     }
 }
 
-pub use fdi::{
-    analytics::v1 as analytics, catalogue::v1 as catalogue, common::v1 as common,
-    ingest::v1 as ingest,
-};
+pub use fdi::{analytics::v1 as analytics, catalogue::v1 as catalogue, common::v1 as common, ingest::v1 as ingest};
 pub use google::r#type::{Date, Money};

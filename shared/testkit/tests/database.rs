@@ -20,10 +20,9 @@ async fn each_test_gets_its_own_empty_database() {
     assert_eq!(current, first.name);
 
     let mut other = PgConnection::connect(&second.url).await.expect("connect");
-    let (tables,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM pg_tables WHERE tablename = 'marker'")
-            .fetch_one(&mut other)
-            .await
-            .unwrap();
+    let (tables,): (i64,) = sqlx::query_as("SELECT count(*) FROM pg_tables WHERE tablename = 'marker'")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
     assert_eq!(tables, 0, "databases are isolated");
 }

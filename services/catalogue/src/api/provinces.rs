@@ -1,0 +1,109 @@
+//! GetProvince and ListProvinces, answered from the in-memory snapshot.
+
+use std::collections::HashSet;
+
+use fdi_kit::paging::{PageToken, fingerprint, page_size};
+use fdi_proto::catalogue as pb;
+
+use super::resource_id;
+use crate::{
+    error::{Error, Result},
+    model::EntityKind,
+    state::{Catalogue, Snapshot},
+};
+
+/// Finds a province by resource name or code; NOT_FOUND with the nearest names otherwise.
+pub(crate) fn lookup<'a>(snapshot: &'a Snapshot, name: &str, field: &str) -> Result<&'a crate::model::ProvinceRecord> {
+    let id = resource_id(name, "provinces", field)?;
+    if let Some(province) = snapshot.province(id) {
+        return Ok(province);
+    }
+    Err(not_found(snapshot, name.trim(), id))
+}
+
+/// Finds a province by resource name, code or any spelling of its name.
+pub(crate) fn lookup_any<'a>(
+    snapshot: &'a Snapshot,
+    text: &str,
+    field: &str,
+) -> Result<&'a crate::model::ProvinceRecord> {
+    let id = resource_id(text, "provinces", field)?;
+    if let Some(province) = snapshot.province(id) {
+        return Ok(province);
+    }
+    let kinds = HashSet::from([EntityKind::Province]);
+    let resolution = snapshot.index.resolve(id, &kinds, 5);
+    if let Some(best) = resolution.best {
+        let code = best.resource.trim_start_matches("provinces/");
+        if let Some(province) = snapshot.province(code) {
+            return Ok(province);
+        }
+    }
+    Err(not_found(snapshot, text.trim(), id))
+}
+
+fn not_found(snapshot: &Snapshot, shown: &str, id: &str) -> Error {
+    let kinds = HashSet::from([EntityKind::Province]);
+    let resolution = snapshot.index.resolve(&id.replace('-', " "), &kinds, 3);
+    let suggestions: Vec<String> = resolution
+        .best
+        .into_iter()
+        .chain(resolution.suggestions)
+        .map(|c| c.resource)
+        .take(3)
+        .collect();
+    fdi_kit::status::not_found("province", shown, &suggestions).into()
+}
+
+pub(super) fn get(state: &Catalogue, request: &pb::GetProvinceRequest) -> Result<pb::Province> {
+    let snapshot = state.snapshot()?;
+    let province = lookup(&snapshot, &request.name, "name")?;
+    Ok(snapshot.province_proto(province))
+}
+
+pub(super) fn list(state: &Catalogue, request: &pb::ListProvincesRequest) -> Result<pb::ListProvincesResponse> {
+    let snapshot = state.snapshot()?;
+    let size = page_size(request.page_size, 50, 100)?;
+    let current_filter = if request.current_province.trim().is_empty() {
+        None
+    } else {
+        Some(
+            lookup_any(&snapshot, &request.current_province, "current_province")?
+                .current_code()
+                .to_owned(),
+        )
+    };
+    let query = fingerprint(&[
+        "provinces",
+        if request.include_merged { "merged" } else { "current" },
+        current_filter.as_deref().unwrap_or(""),
+    ]);
+    let after = PageToken::decode(&request.page_token, query)?.map(|t| t.after);
+
+    let matching: Vec<_> = snapshot
+        .provinces
+        .iter()
+        .filter(|p| request.include_merged || current_filter.is_some() || p.merged_into.is_none())
+        .filter(|p| current_filter.as_deref().is_none_or(|c| p.current_code() == c))
+        .collect();
+    let total_size = i32::try_from(matching.len()).unwrap_or(i32::MAX);
+    let page: Vec<_> = matching
+        .into_iter()
+        .filter(|p| after.as_deref().is_none_or(|a| p.code.as_str() > a))
+        .take(size + 1)
+        .collect();
+    let next_page_token = if page.len() > size {
+        PageToken::encode(&page[size - 1].code, query)
+    } else {
+        String::new()
+    };
+    Ok(pb::ListProvincesResponse {
+        provinces: page
+            .into_iter()
+            .take(size)
+            .map(|p| snapshot.province_proto(p))
+            .collect(),
+        next_page_token,
+        total_size,
+    })
+}

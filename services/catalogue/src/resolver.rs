@@ -1,0 +1,503 @@
+//! Name resolution for provinces and zones: an in-memory index of every name
+//! and alias in a folded, generic-word-free form ("KCN Quang Châu" and
+//! "Quang Chau industrial park" both become `quang chau`), exact lookups,
+//! and conservative fuzzy matching: a typo still resolves, a merely similar
+//! name ("Quang Nam" for "Quang Ninh") only becomes a suggestion.
+
+use std::collections::{HashMap, HashSet};
+
+use fdi_kit::names::fold;
+
+use crate::model::{EntityKind, ProvinceRecord, ZoneRecord};
+
+/// Similarity below which a name is not even suggested.
+const SUGGESTION_FLOOR: f64 = 0.45;
+
+/// Words that say what kind of place a name is, not which one (folded).
+const ZONE_MARKERS: &[&[&str]] = &[
+    &["khu", "cong", "nghiep"],
+    &["cum", "cong", "nghiep"],
+    &["khu", "kinh", "te"],
+    &["khu", "che", "xuat"],
+    &["khu", "cong", "nghe", "cao"],
+    &["industrial", "park"],
+    &["industrial", "parks"],
+    &["industrial", "zone"],
+    &["industrial", "cluster"],
+    &["industrial", "estate"],
+    &["economic", "zone"],
+    &["export", "processing", "zone"],
+    &["high", "tech", "park"],
+    &["hi", "tech", "park"],
+    &["kcn"],
+    &["ccn"],
+    &["kkt"],
+    &["ip"],
+    &["iz"],
+    &["ez"],
+    &["epz"],
+];
+const PROVINCE_MARKERS: &[&[&str]] = &[
+    &["thanh", "pho"],
+    &["tinh"],
+    &["tp"],
+    &["province"],
+    &["city"],
+    &["municipality"],
+];
+const NOISE: &[&[&str]] = &[&["vietnam"], &["viet", "nam"]];
+
+/// A query or name reduced to its identifying words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysed {
+    /// The identifying words, space-separated.
+    pub key: String,
+    /// Whether the text said it is a zone ("KCN", "industrial park", ...).
+    pub zone_marker: bool,
+    /// Whether the text said it is a province or city.
+    pub province_marker: bool,
+}
+
+fn strip_phrases(tokens: &mut Vec<String>, phrases: &[&[&str]]) -> bool {
+    let mut found = false;
+    for phrase in phrases {
+        let mut at = 0;
+        while at + phrase.len() <= tokens.len() {
+            if tokens[at..at + phrase.len()]
+                .iter()
+                .zip(phrase.iter())
+                .all(|(t, p)| t == p)
+            {
+                tokens.drain(at..at + phrase.len());
+                found = true;
+            } else {
+                at += 1;
+            }
+        }
+    }
+    found
+}
+
+/// Folds `text` and removes the words that only say what kind of place it is.
+#[must_use]
+pub fn analyse(text: &str) -> Analysed {
+    let mut tokens: Vec<String> = fold(text)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let zone_marker = strip_phrases(&mut tokens, ZONE_MARKERS);
+    let province_marker = strip_phrases(&mut tokens, PROVINCE_MARKERS);
+    strip_phrases(&mut tokens, NOISE);
+    Analysed {
+        key: tokens.join(" "),
+        zone_marker,
+        province_marker,
+    }
+}
+
+/// Legal-form words that do not distinguish investors (folded).
+const LEGAL_FORMS: &[&str] = &[
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "liability",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "jsc",
+    "joint",
+    "stock",
+    "pte",
+    "private",
+    "llc",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "bv",
+    "nv",
+    "kk",
+    "tnhh",
+    "mtv",
+    "cp",
+    "jv",
+];
+
+/// The identity of an investor's name: folded, "Viet Nam" as one word, legal
+/// forms removed at either end ("Công ty TNHH X", "X Co., Ltd.").
+#[must_use]
+pub fn investor_key(name: &str) -> String {
+    let folded = fold(name).replace("viet nam", "vietnam");
+    let mut tokens: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+    if tokens.starts_with(&["cong", "ty"]) {
+        tokens.drain(..2);
+        if tokens.starts_with(&["co", "phan"]) || tokens.starts_with(&["trach", "nhiem"]) {
+            tokens.drain(..2);
+        }
+        while tokens
+            .first()
+            .is_some_and(|t| LEGAL_FORMS.contains(t) || matches!(*t, "huu" | "han" | "mot" | "thanh" | "vien"))
+        {
+            tokens.remove(0);
+        }
+    }
+    while tokens.len() > 1 && tokens.last().is_some_and(|t| LEGAL_FORMS.contains(t)) {
+        tokens.pop();
+    }
+    tokens.join(" ")
+}
+
+/// One name of one resource.
+#[derive(Debug, Clone)]
+struct Entry {
+    kind: EntityKind,
+    resource: String,
+    display_name: String,
+    current_province: String,
+    name: String,
+    key: String,
+}
+
+/// A resource that may be what a query means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Province or zone.
+    pub kind: EntityKind,
+    /// `provinces/{code}` or `zones/{id}`.
+    pub resource: String,
+    /// The resource's display name.
+    pub display_name: String,
+    /// 1.0 for an exact match after folding; less for near names.
+    pub score: f64,
+    /// The name or alias that matched.
+    pub matched_name: String,
+    /// Today's province of the resource.
+    pub current_province: String,
+}
+
+/// What a query resolved to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resolution {
+    /// The confident match, if any.
+    pub best: Option<Candidate>,
+    /// Near names, best first.
+    pub suggestions: Vec<Candidate>,
+    /// The folded query that was matched.
+    pub key: String,
+}
+
+/// The resolution index over provinces and zones.
+#[derive(Debug, Default)]
+pub struct Index {
+    entries: Vec<Entry>,
+    by_key: HashMap<String, Vec<usize>>,
+}
+
+/// Splits "Quang Chau IP (KCN Quang Châu)" into its names.
+fn zone_names(display_name: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut outside = String::new();
+    let mut inside = String::new();
+    let mut depth = 0usize;
+    for c in display_name.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && !inside.trim().is_empty() {
+                    names.push(inside.trim().to_owned());
+                    inside.clear();
+                }
+            }
+            _ if depth > 0 => inside.push(c),
+            _ => outside.push(c),
+        }
+    }
+    if !outside.trim().is_empty() {
+        names.insert(0, outside.trim().to_owned());
+    }
+    names
+}
+
+/// The id a zone gets from its display name when none is given:
+/// "Yen Phong II-C IP (KCN Yên Phong II-C)" → `yen-phong-ii-c`.
+#[must_use]
+pub fn zone_id_for(display_name: &str) -> String {
+    let first = zone_names(display_name).into_iter().next().unwrap_or_default();
+    let key = analyse(&first).key;
+    let key = if key.is_empty() { fold(display_name) } else { key };
+    let mut id = key.replace(' ', "-");
+    id.truncate(63);
+    id.trim_end_matches('-').to_owned()
+}
+
+/// The names of a zone other than the first, from its display name
+/// ("Quang Chau IP (KCN Quang Châu)" → ["KCN Quang Châu"]).
+#[must_use]
+pub fn zone_extra_names(display_name: &str) -> Vec<String> {
+    zone_names(display_name).into_iter().skip(1).collect()
+}
+
+impl Index {
+    /// Builds the index from the catalogue's provinces and zones.
+    #[must_use]
+    pub fn build(provinces: &[ProvinceRecord], zones: &[ZoneRecord]) -> Self {
+        let mut index = Self::default();
+        for province in provinces {
+            let resource = format!("provinces/{}", province.code);
+            let current = format!("provinces/{}", province.current_code());
+            let names = [
+                province.name_vi.clone(),
+                province.name_ascii.clone(),
+                province.name_en.clone(),
+                province.code.replace('-', " "),
+            ]
+            .into_iter()
+            .chain(province.aliases.iter().cloned());
+            for name in names {
+                index.add(EntityKind::Province, &resource, &province.name_vi, &current, name);
+            }
+        }
+        for zone in zones {
+            let resource = format!("zones/{}", zone.id);
+            let current = format!("provinces/{}", zone.province_code);
+            let names = zone_names(&zone.display_name)
+                .into_iter()
+                .chain(std::iter::once(zone.id.replace('-', " ")))
+                .chain(zone.aliases.iter().flat_map(|alias| zone_names(alias)));
+            for name in names {
+                index.add(EntityKind::Zone, &resource, &zone.display_name, &current, name);
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, kind: EntityKind, resource: &str, display_name: &str, current: &str, name: String) {
+        let key = analyse(&name).key;
+        if key.is_empty() {
+            return;
+        }
+        let duplicate = self
+            .by_key
+            .get(&key)
+            .is_some_and(|ids| ids.iter().any(|&i| self.entries[i].resource == resource));
+        if duplicate {
+            return;
+        }
+        self.by_key.entry(key.clone()).or_default().push(self.entries.len());
+        self.entries.push(Entry {
+            kind,
+            resource: resource.to_owned(),
+            display_name: display_name.to_owned(),
+            current_province: current.to_owned(),
+            name,
+            key,
+        });
+    }
+
+    fn candidate(entry: &Entry, score: f64) -> Candidate {
+        Candidate {
+            kind: entry.kind,
+            resource: entry.resource.clone(),
+            display_name: entry.display_name.clone(),
+            score,
+            matched_name: entry.name.clone(),
+            current_province: entry.current_province.clone(),
+        }
+    }
+
+    /// Resolves `text` among the allowed kinds, returning at most
+    /// `max_suggestions` suggestions.
+    #[must_use]
+    pub fn resolve(&self, text: &str, kinds: &HashSet<EntityKind>, max_suggestions: usize) -> Resolution {
+        let query = analyse(text);
+        let allowed = |kind: EntityKind| kinds.is_empty() || kinds.contains(&kind);
+        let mut resolution = Resolution {
+            key: query.key.clone(),
+            ..Resolution::default()
+        };
+        if query.key.is_empty() {
+            return resolution;
+        }
+
+        // Exact matches, narrowed by what the query said it is.
+        let mut exact: Vec<&Entry> = self
+            .by_key
+            .get(&query.key)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
+            .filter(|e| allowed(e.kind))
+            .collect();
+        if exact.len() > 1 && (query.zone_marker != query.province_marker) {
+            let wanted = if query.zone_marker {
+                EntityKind::Zone
+            } else {
+                EntityKind::Province
+            };
+            if exact.iter().any(|e| e.kind == wanted) {
+                exact.retain(|e| e.kind == wanted);
+            }
+        }
+        let distinct: HashSet<&str> = exact.iter().map(|e| e.resource.as_str()).collect();
+        if distinct.len() == 1 {
+            resolution.best = Some(Self::candidate(exact[0], 1.0));
+        } else if distinct.len() > 1 {
+            // Two resources share the name: say so rather than guess.
+            resolution.suggestions = exact.iter().map(|e| Self::candidate(e, 1.0)).collect();
+            dedupe_by_resource(&mut resolution.suggestions);
+            resolution.suggestions.truncate(max_suggestions);
+            return resolution;
+        }
+
+        // Near names: per resource, the fewest edits and the best similarity.
+        let mut scored: HashMap<&str, (usize, f64, &Entry)> = HashMap::new();
+        for entry in self.entries.iter().filter(|e| allowed(e.kind)) {
+            let edits = edit_distance(&query.key, &entry.key);
+            let score = similarity(&query.key, &entry.key);
+            let slot = scored.entry(entry.resource.as_str()).or_insert((edits, score, entry));
+            if edits < slot.0 {
+                slot.0 = edits;
+            }
+            if score > slot.1 {
+                slot.1 = score;
+                slot.2 = entry;
+            }
+        }
+        if resolution.best.is_none() {
+            // A typo (one edit, two in long names) resolves, but only when no
+            // other resource is as close: "Ha Nom" is as near Ha Nam as Ha Noi.
+            let mut by_edits: Vec<&(usize, f64, &Entry)> = scored.values().collect();
+            by_edits.sort_by_key(|(edits, _, _)| *edits);
+            if let [closest, rest @ ..] = by_edits.as_slice() {
+                let length = query.key.chars().count();
+                let tolerable = match closest.0 {
+                    1 => length >= 6,
+                    2 => length >= 12,
+                    _ => false,
+                };
+                let unique = rest.first().is_none_or(|next| next.0 > closest.0);
+                if tolerable && unique {
+                    resolution.best = Some(Self::candidate(closest.2, closest.1));
+                }
+            }
+        }
+        let mut ranked: Vec<(f64, &Entry)> = scored
+            .into_values()
+            .filter(|(_, score, _)| *score >= SUGGESTION_FLOOR)
+            .map(|(_, s, e)| (s, e))
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.resource.cmp(&b.1.resource)));
+        let best_resource = resolution.best.as_ref().map(|b| b.resource.clone());
+        resolution.suggestions = ranked
+            .into_iter()
+            .filter(|(_, e)| Some(&e.resource) != best_resource.as_ref())
+            .take(max_suggestions)
+            .map(|(score, e)| Self::candidate(e, score))
+            .collect();
+        resolution
+    }
+}
+
+fn dedupe_by_resource(candidates: &mut Vec<Candidate>) {
+    let mut seen = HashSet::new();
+    candidates.retain(|c| seen.insert(c.resource.clone()));
+}
+
+/// Edits (insertions, deletions, substitutions, swaps of neighbours) between
+/// two folded keys, ignoring where the spaces fall ("haiphong", "hai phong").
+#[must_use]
+pub fn edit_distance(query: &str, key: &str) -> usize {
+    strsim::damerau_levenshtein(query, key).min(strsim::damerau_levenshtein(
+        &query.replace(' ', ""),
+        &key.replace(' ', ""),
+    ))
+}
+
+/// Similarity of two folded keys, 0 to 1: edit distance on the letters, and
+/// credit for a name contained word for word in the other ("bac giang" in
+/// "bac giang north").
+#[must_use]
+pub fn similarity(query: &str, key: &str) -> f64 {
+    let edit = strsim::normalized_damerau_levenshtein(query, key);
+    let compact = strsim::normalized_levenshtein(&query.replace(' ', ""), &key.replace(' ', ""));
+    let contains = {
+        let (short, long) = if query.len() <= key.len() {
+            (query, key)
+        } else {
+            (key, query)
+        };
+        let padded_long = format!(" {long} ");
+        if short.len() >= 4 && padded_long.contains(&format!(" {short} ")) {
+            #[allow(clippy::cast_precision_loss, reason = "name lengths are small")]
+            let ratio = short.len() as f64 / long.len() as f64;
+            0.5 + 0.35 * ratio
+        } else {
+            0.0
+        }
+    };
+    edit.max(compact).max(contains)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_words_are_removed() {
+        assert_eq!(analyse("KCN Quang Châu").key, "quang chau");
+        assert!(analyse("KCN Quang Châu").zone_marker);
+        assert_eq!(analyse("Yen Phong II-C industrial park").key, "yen phong ii c");
+        assert_eq!(analyse("Bac Giang province").key, "bac giang");
+        assert!(analyse("Bac Giang province").province_marker);
+        assert_eq!(analyse("Thành phố Hồ Chí Minh").key, "ho chi minh");
+        assert_eq!(analyse("Ho Chi Minh City, Viet Nam").key, "ho chi minh");
+    }
+
+    #[test]
+    fn investor_keys_ignore_legal_forms() {
+        assert_eq!(investor_key("Foxconn Singapore Pte. Ltd."), "foxconn singapore");
+        assert_eq!(investor_key("FOXCONN SINGAPORE"), "foxconn singapore");
+        assert_eq!(
+            investor_key("Công ty TNHH Wistron Infocomm Việt Nam"),
+            "wistron infocomm vietnam"
+        );
+        assert_eq!(
+            investor_key("Wistron Infocomm Vietnam Co., Ltd"),
+            "wistron infocomm vietnam"
+        );
+        assert_eq!(investor_key("Công ty Cổ phần Phúc Lộc"), "phuc loc");
+        assert_eq!(investor_key("Samsung Electronics Co., Ltd."), "samsung electronics");
+        assert_eq!(investor_key("Co"), "co", "a name made only of a legal word stays");
+    }
+
+    #[test]
+    fn distances_and_similarities() {
+        assert_eq!(edit_distance("bac nihn", "bac ninh"), 1);
+        assert_eq!(edit_distance("quang nam", "quang ninh"), 3);
+        assert_eq!(edit_distance("haiphong", "hai phong"), 0);
+        assert!(similarity("bac nihn", "bac ninh") >= 0.85);
+        assert!(similarity("bac giang", "bac giang north") > SUGGESTION_FLOOR);
+        assert!(similarity("atlantis", "bac ninh") < SUGGESTION_FLOOR);
+    }
+
+    #[test]
+    fn zone_ids_from_display_names() {
+        assert_eq!(zone_id_for("Yen Phong II-C IP (KCN Yên Phong II-C)"), "yen-phong-ii-c");
+        assert_eq!(zone_id_for("Ninh Co Economic Zone (KKT Ninh Cơ)"), "ninh-co");
+        assert_eq!(zone_id_for("Tang Tien industrial cluster (CCN Tăng Tiến)"), "tang-tien");
+        assert_eq!(zone_extra_names("Hai Long IP (VSIP Nam Dinh)"), ["VSIP Nam Dinh"]);
+    }
+
+    #[test]
+    fn zone_display_names_split_into_names() {
+        assert_eq!(
+            zone_names("Quang Chau IP (KCN Quang Châu)"),
+            ["Quang Chau IP", "KCN Quang Châu"]
+        );
+        assert_eq!(zone_names("VSIP Bac Ninh IP"), ["VSIP Bac Ninh IP"]);
+    }
+}

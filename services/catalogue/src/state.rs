@@ -1,0 +1,123 @@
+//! The catalogue's state: the database pool and an in-memory snapshot of
+//! provinces and zones (small, read on every resolution), refreshed after
+//! every zone write and periodically (other replicas may write too).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use sqlx::PgPool;
+
+use crate::{
+    error::{Error, Result},
+    model::{ProvinceRecord, ZoneRecord},
+    resolver::Index,
+};
+
+/// Provinces and zones as loaded, with the resolution index over them.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// All 63 provinces, ordered by code.
+    pub provinces: Vec<ProvinceRecord>,
+    /// Position of each province in `provinces`, by code.
+    pub province_by_code: HashMap<String, usize>,
+    /// Codes of the units absorbed by each current province.
+    pub absorbed: HashMap<String, Vec<String>>,
+    /// The name index over provinces and zones.
+    pub index: Index,
+}
+
+impl Snapshot {
+    /// Builds a snapshot from rows.
+    #[must_use]
+    pub fn new(mut provinces: Vec<ProvinceRecord>, zones: &[ZoneRecord]) -> Self {
+        provinces.sort_by(|a, b| a.code.cmp(&b.code));
+        let province_by_code = provinces.iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
+        let mut absorbed: HashMap<String, Vec<String>> = HashMap::new();
+        for province in &provinces {
+            if let Some(target) = &province.merged_into {
+                absorbed.entry(target.clone()).or_default().push(province.code.clone());
+            }
+        }
+        let index = Index::build(&provinces, zones);
+        Self {
+            provinces,
+            province_by_code,
+            absorbed,
+            index,
+        }
+    }
+
+    /// A province by code.
+    #[must_use]
+    pub fn province(&self, code: &str) -> Option<&ProvinceRecord> {
+        self.province_by_code.get(code).map(|&i| &self.provinces[i])
+    }
+
+    /// The protobuf form of a province, with the units it absorbed.
+    #[must_use]
+    pub fn province_proto(&self, province: &ProvinceRecord) -> fdi_proto::catalogue::Province {
+        let absorbed: Vec<&str> = self
+            .absorbed
+            .get(&province.code)
+            .map(|v| v.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        province.to_proto(&absorbed)
+    }
+}
+
+/// Shared state of the catalogue service.
+#[derive(Debug)]
+pub struct Catalogue {
+    /// The database.
+    pub pool: PgPool,
+    snapshot: RwLock<Option<Arc<Snapshot>>>,
+}
+
+impl Catalogue {
+    /// State over a pool; not ready until [`Catalogue::reload`] succeeds.
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            snapshot: RwLock::new(None),
+        }
+    }
+
+    /// The current snapshot.
+    ///
+    /// # Errors
+    /// [`Error::NotReady`] before the first load.
+    pub fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .ok_or(Error::NotReady)
+    }
+
+    /// Reloads provinces and zones from the database.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn reload(&self) -> Result<()> {
+        let provinces: Vec<ProvinceRecord> = sqlx::query_as(
+            "SELECT code, name_vi, name_en, name_ascii, kind, merged_into, merge_effective,
+                    gso_code_pre2025, gso_code_2025, aliases
+             FROM provinces",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let zones: Vec<ZoneRecord> = sqlx::query_as(&format!("SELECT {ZONE_COLUMNS} FROM zones"))
+            .fetch_all(&self.pool)
+            .await?;
+        let snapshot = Arc::new(Snapshot::new(provinces, &zones));
+        *self.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(snapshot);
+        Ok(())
+    }
+}
+
+/// The columns of [`ZoneRecord`], in order.
+pub const ZONE_COLUMNS: &str = "id, display_name, kind, province_code, original_province_code, area_ha, status, \
+    developer, aliases, notes, source_url, revision, create_time, update_time";

@@ -1,0 +1,46 @@
+//! Starting a real catalogue server on an ephemeral port against a real,
+//! fresh PostgreSQL database.
+
+#![allow(dead_code, reason = "each test binary uses a different part")]
+
+use std::time::Duration;
+
+use fdi_catalogue::{Config, SERVICE_NAME, serve};
+use fdi_kit::{
+    config::{DatabaseConfig, ServerConfig},
+    telemetry::{LogConfig, LogFormat},
+};
+use fdi_proto::catalogue::catalogue_service_client::CatalogueServiceClient;
+use fdi_testkit::{ServiceGuard, spawn_service, wait_until_serving};
+use tonic::transport::Channel;
+
+pub type Client = CatalogueServiceClient<Channel>;
+
+pub fn config(database_url: &str) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: DatabaseConfig {
+            url: database_url.to_owned(),
+            max_connections: 5,
+        },
+        server: ServerConfig {
+            health_interval: Duration::from_millis(200),
+            ..ServerConfig::default()
+        },
+        log: LogConfig {
+            format: LogFormat::Text,
+        },
+    }
+}
+
+/// A running catalogue on a fresh database, ready to serve.
+pub async fn start() -> (ServiceGuard, Client) {
+    let database = fdi_testkit::database().await;
+    let config = config(&database.url);
+    let guard = spawn_service(|listener, shutdown| serve(config, listener, shutdown)).await;
+    wait_until_serving(&guard.endpoint(), SERVICE_NAME, Duration::from_secs(60)).await;
+    let client = CatalogueServiceClient::connect(guard.endpoint())
+        .await
+        .expect("connect");
+    (guard, client)
+}
