@@ -104,10 +104,10 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(SNAPSHOT_REFRESH) => {}
                 }
-                if state.snapshot().is_ok() {
-                    if let Err(error) = state.reload().await {
-                        tracing::warn!(%error, "snapshot refresh failed; keeping the previous one");
-                    }
+                if state.snapshot().is_ok()
+                    && let Err(error) = state.reload().await
+                {
+                    tracing::warn!(%error, "snapshot refresh failed; keeping the previous one");
                 }
             }
         }

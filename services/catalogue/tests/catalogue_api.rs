@@ -477,7 +477,7 @@ async fn investors_are_deduplicated_by_legal_name() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(singapore.investors, [foxconn.clone()]);
+    assert_eq!(singapore.investors, std::slice::from_ref(&foxconn));
     let by_prefix = client
         .list_investors(pb::ListInvestorsRequest {
             name_prefix: "wistron".into(),
@@ -697,12 +697,12 @@ async fn health_is_not_serving_until_the_database_is_reachable() {
     let status = fdi_testkit::health_status(&guard.endpoint(), fdi_catalogue::SERVICE_NAME).await;
     assert_eq!(
         status,
-        Some(tonic_health::pb::health_check_response::ServingStatus::NotServing)
+        Some(fdi_testkit::ServingStatus::NotServing)
     );
     let overall = fdi_testkit::health_status(&guard.endpoint(), "").await;
     assert_eq!(
         overall,
-        Some(tonic_health::pb::health_check_response::ServingStatus::NotServing)
+        Some(fdi_testkit::ServingStatus::NotServing)
     );
     let mut client = pb::catalogue_service_client::CatalogueServiceClient::connect(guard.endpoint())
         .await

@@ -109,6 +109,25 @@ where
     })
 }
 
+/// The health status of `service` ("" for the whole server) at `endpoint`
+/// (`http://host:port`), or `None` when it cannot be asked.
+pub async fn health_status(endpoint: &str, service: &str) -> Option<ServingStatus> {
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
+        .ok()?
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .ok()?;
+    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
+    let request = tonic_health::pb::HealthCheckRequest { service: service.to_owned() };
+    let response = client.check(request).await.ok()?.into_inner();
+    match tonic_health::pb::health_check_response::ServingStatus::try_from(response.status).ok()? {
+        tonic_health::pb::health_check_response::ServingStatus::Serving => Some(ServingStatus::Serving),
+        tonic_health::pb::health_check_response::ServingStatus::NotServing => Some(ServingStatus::NotServing),
+        _ => Some(ServingStatus::Unknown),
+    }
+}
+
 /// Reflection services (v1 and v1alpha) listing exactly `services`.
 ///
 /// # Panics

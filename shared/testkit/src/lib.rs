@@ -37,10 +37,10 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// When no server is configured and none can be started; the message says what to install.
 #[must_use]
 pub fn server_url() -> String {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        if !url.trim().is_empty() {
-            return url;
-        }
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        return url;
     }
     match SHARED_CLUSTER.get_or_init(|| Cluster::start().map_err(|e| e.to_string())) {
         Ok(cluster) => cluster.url("postgres"),
@@ -166,26 +166,8 @@ where
     }
 }
 
-/// The health status of `service` ("" for the whole server) at `endpoint`, or `None` when unreachable.
-pub async fn health_status(
-    endpoint: &str,
-    service: &str,
-) -> Option<tonic_health::pb::health_check_response::ServingStatus> {
-    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
-        .ok()?
-        .connect()
-        .await
-        .ok()?;
-    let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
-    let response = client
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: service.to_owned(),
-        })
-        .await
-        .ok()?
-        .into_inner();
-    tonic_health::pb::health_check_response::ServingStatus::try_from(response.status).ok()
-}
+pub use fdi_kit::server::health_status;
+pub use tonic_health::ServingStatus;
 
 /// Waits until `service` at `endpoint` reports SERVING.
 ///
@@ -194,9 +176,7 @@ pub async fn health_status(
 pub async fn wait_until_serving(endpoint: &str, service: &str, timeout: std::time::Duration) {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if health_status(endpoint, service).await
-            == Some(tonic_health::pb::health_check_response::ServingStatus::Serving)
-        {
+        if health_status(endpoint, service).await == Some(ServingStatus::Serving) {
             return;
         }
         assert!(

@@ -57,10 +57,10 @@ async fn fetch(state: &Catalogue, id: &str) -> Result<Option<ZoneRecord>> {
 pub(super) async fn get(state: &Catalogue, request: &pb::GetZoneRequest) -> Result<pb::Zone> {
     let snapshot = state.snapshot()?;
     let id = resource_id(&request.name, "zones", "name")?;
-    if is_valid_id(id) {
-        if let Some(zone) = fetch(state, id).await? {
-            return Ok(zone.to_proto());
-        }
+    if is_valid_id(id)
+        && let Some(zone) = fetch(state, id).await?
+    {
+        return Ok(zone.to_proto());
     }
     Err(not_found(&snapshot, request.name.trim(), id))
 }
@@ -143,13 +143,13 @@ fn check_fields(violations: &mut Violations, zone: &pb::Zone) {
     for (i, alias) in zone.aliases.iter().enumerate() {
         check_text(violations, &format!("zone.aliases[{i}]"), alias, MAX_NAME_CHARS, true);
     }
-    if let Some(area) = zone.area_hectares {
-        if !(area.is_finite() && area > 0.0 && area <= MAX_AREA_HECTARES) {
+    if let Some(area) = zone.area_hectares
+        && !(area.is_finite() && area > 0.0 && area <= MAX_AREA_HECTARES)
+    {
             violations.add(
                 "zone.area_hectares",
                 format!("must be a positive number of hectares up to {MAX_AREA_HECTARES}"),
             );
-        }
     }
 }
 
