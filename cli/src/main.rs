@@ -5,7 +5,11 @@ mod up;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "fdi", version, about = "FDI Atlas: investment into Vietnam's provinces and industrial parks")]
+#[command(
+    name = "fdi",
+    version,
+    about = "FDI Atlas: investment into Vietnam's provinces and industrial parks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

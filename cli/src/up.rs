@@ -38,9 +38,12 @@ pub struct UpArgs {
 
 /// Creates the `fdi` database on a fresh private cluster.
 async fn ensure_database(cluster: &Cluster) -> anyhow::Result<String> {
-    let mut admin = PgConnection::connect(&cluster.url("postgres")).await.context("connecting to the private PostgreSQL")?;
-    let exists: Option<(i32,)> =
-        sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = 'fdi'").fetch_optional(&mut admin).await?;
+    let mut admin = PgConnection::connect(&cluster.url("postgres"))
+        .await
+        .context("connecting to the private PostgreSQL")?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = 'fdi'")
+        .fetch_optional(&mut admin)
+        .await?;
     if exists.is_none() {
         sqlx::query("CREATE DATABASE fdi").execute(&mut admin).await?;
     }
@@ -48,7 +51,11 @@ async fn ensure_database(cluster: &Cluster) -> anyhow::Result<String> {
 }
 
 fn local(addr: SocketAddr) -> String {
-    if addr.ip().is_unspecified() { format!("localhost:{}", addr.port()) } else { addr.to_string() }
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
 }
 
 /// Runs the system until Ctrl-C.
@@ -56,22 +63,36 @@ fn local(addr: SocketAddr) -> String {
 /// # Errors
 /// When PostgreSQL cannot be started or a service fails.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    fdi_kit::telemetry::init(&LogConfig { format: args.log_format }, "info,sqlx=warn");
+    fdi_kit::telemetry::init(
+        &LogConfig {
+            format: args.log_format,
+        },
+        "info,sqlx=warn",
+    );
     let shutdown = fdi_kit::shutdown::on_signal();
 
     let (database_url, cluster) = match args.database_url.filter(|u| !u.trim().is_empty()) {
         Some(url) => (url, None),
         None => {
             let root = args.data_dir.join("postgres");
-            println!("Starting a private PostgreSQL in {} on port {} ...", root.display(), args.pg_port);
+            println!(
+                "Starting a private PostgreSQL in {} on port {} ...",
+                root.display(),
+                args.pg_port
+            );
             let cluster = tokio::task::spawn_blocking(move || Cluster::open(&root, args.pg_port))
                 .await?
                 .map_err(|e| anyhow::anyhow!(e))?;
             (ensure_database(&cluster).await?, Some(cluster))
         }
     };
-    let database = DatabaseConfig { url: database_url.clone(), max_connections: 10 };
-    let log = LogConfig { format: args.log_format };
+    let database = DatabaseConfig {
+        url: database_url.clone(),
+        max_connections: 10,
+    };
+    let log = LogConfig {
+        format: args.log_format,
+    };
 
     let mut services = JoinSet::new();
     let catalogue_listener = TcpListener::bind(args.catalogue_addr)
@@ -103,7 +124,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     if let Some(cluster) = cluster {
         println!("Stopping the private PostgreSQL ...");
-        tokio::task::spawn_blocking(move || cluster.stop()).await?.map_err(|e| anyhow::anyhow!(e))?;
+        tokio::task::spawn_blocking(move || cluster.stop())
+            .await?
+            .map_err(|e| anyhow::anyhow!(e))?;
     }
     println!("Stopped.");
     outcome

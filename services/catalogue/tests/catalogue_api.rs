@@ -695,15 +695,9 @@ async fn health_is_not_serving_until_the_database_is_reachable() {
     let guard = fdi_testkit::spawn_service(|listener, shutdown| fdi_catalogue::serve(config, listener, shutdown)).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let status = fdi_testkit::health_status(&guard.endpoint(), fdi_catalogue::SERVICE_NAME).await;
-    assert_eq!(
-        status,
-        Some(fdi_testkit::ServingStatus::NotServing)
-    );
+    assert_eq!(status, Some(fdi_testkit::ServingStatus::NotServing));
     let overall = fdi_testkit::health_status(&guard.endpoint(), "").await;
-    assert_eq!(
-        overall,
-        Some(fdi_testkit::ServingStatus::NotServing)
-    );
+    assert_eq!(overall, Some(fdi_testkit::ServingStatus::NotServing));
     let mut client = pb::catalogue_service_client::CatalogueServiceClient::connect(guard.endpoint())
         .await
         .unwrap();

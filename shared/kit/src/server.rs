@@ -119,7 +119,9 @@ pub async fn health_status(endpoint: &str, service: &str) -> Option<ServingStatu
         .await
         .ok()?;
     let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
-    let request = tonic_health::pb::HealthCheckRequest { service: service.to_owned() };
+    let request = tonic_health::pb::HealthCheckRequest {
+        service: service.to_owned(),
+    };
     let response = client.check(request).await.ok()?.into_inner();
     match tonic_health::pb::health_check_response::ServingStatus::try_from(response.status).ok()? {
         tonic_health::pb::health_check_response::ServingStatus::Serving => Some(ServingStatus::Serving),

@@ -146,10 +146,10 @@ fn check_fields(violations: &mut Violations, zone: &pb::Zone) {
     if let Some(area) = zone.area_hectares
         && !(area.is_finite() && area > 0.0 && area <= MAX_AREA_HECTARES)
     {
-            violations.add(
-                "zone.area_hectares",
-                format!("must be a positive number of hectares up to {MAX_AREA_HECTARES}"),
-            );
+        violations.add(
+            "zone.area_hectares",
+            format!("must be a positive number of hectares up to {MAX_AREA_HECTARES}"),
+        );
     }
 }
 
