@@ -157,6 +157,7 @@ struct Entry {
     resource: String,
     display_name: String,
     current_province: String,
+    recorded_province: String,
     name: String,
     key: String,
 }
@@ -176,6 +177,8 @@ pub struct Candidate {
     pub matched_name: String,
     /// Today's province of the resource.
     pub current_province: String,
+    /// The province the resource was recorded under (a zone's original province).
+    pub recorded_province: String,
 }
 
 /// What a query resolved to.
@@ -258,24 +261,39 @@ impl Index {
             .into_iter()
             .chain(province.aliases.iter().cloned());
             for name in names {
-                index.add(EntityKind::Province, &resource, &province.name_vi, &current, name);
+                index.add(
+                    EntityKind::Province,
+                    &resource,
+                    &province.name_vi,
+                    [&current, &resource],
+                    name,
+                );
             }
         }
         for zone in zones {
             let resource = format!("zones/{}", zone.id);
             let current = format!("provinces/{}", zone.province_code);
+            let original = format!("provinces/{}", zone.original_province_code);
             let names = zone_names(&zone.display_name)
                 .into_iter()
                 .chain(std::iter::once(zone.id.replace('-', " ")))
                 .chain(zone.aliases.iter().flat_map(|alias| zone_names(alias)));
             for name in names {
-                index.add(EntityKind::Zone, &resource, &zone.display_name, &current, name);
+                index.add(
+                    EntityKind::Zone,
+                    &resource,
+                    &zone.display_name,
+                    [&current, &original],
+                    name,
+                );
             }
         }
         index
     }
 
-    fn add(&mut self, kind: EntityKind, resource: &str, display_name: &str, current: &str, name: String) {
+    /// Adds one name of a resource; `provinces` is (today's, as recorded).
+    fn add(&mut self, kind: EntityKind, resource: &str, display_name: &str, provinces: [&str; 2], name: String) {
+        let [current, recorded] = provinces;
         let key = analyse(&name).key;
         if key.is_empty() {
             return;
@@ -293,6 +311,7 @@ impl Index {
             resource: resource.to_owned(),
             display_name: display_name.to_owned(),
             current_province: current.to_owned(),
+            recorded_province: recorded.to_owned(),
             name,
             key,
         });
@@ -306,6 +325,7 @@ impl Index {
             score,
             matched_name: entry.name.clone(),
             current_province: entry.current_province.clone(),
+            recorded_province: entry.recorded_province.clone(),
         }
     }
 

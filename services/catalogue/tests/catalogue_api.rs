@@ -159,6 +159,10 @@ async fn resolve_handles_spellings_diacritics_and_mergers() {
     let zone = resolve(&mut client, "KCN Quang Châu").await.r#match.unwrap();
     assert_eq!(zone.kind(), EntityKind::Zone);
     assert_eq!(zone.current_province, "provinces/bac-ninh");
+    assert_eq!(
+        zone.recorded_province, "provinces/bac-giang",
+        "Quang Chau was recorded under Bac Giang"
+    );
 
     // Unknown or merely similar names: no confident match, useful suggestions.
     let unknown = resolve(&mut client, "Atlantis Industrial Park").await;

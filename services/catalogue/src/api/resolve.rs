@@ -24,6 +24,7 @@ fn to_proto(candidate: Candidate) -> pb::Candidate {
         score: candidate.score,
         matched_name: candidate.matched_name,
         current_province: candidate.current_province,
+        recorded_province: candidate.recorded_province,
     }
 }
 
@@ -102,6 +103,7 @@ async fn resolve_valid(
                 score,
                 matched_name: investor.display_name.clone(),
                 current_province: String::new(),
+                recorded_province: String::new(),
             };
             if let Some(investor) = &exact {
                 let candidate = investor_candidate(investor, 1.0);
