@@ -7,6 +7,7 @@
 pub mod config;
 pub mod country;
 pub mod db;
+pub mod figures;
 pub mod money;
 pub mod names;
 pub mod paging;

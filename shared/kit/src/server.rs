@@ -7,7 +7,8 @@ use std::{future::Future, time::Duration};
 use http::Response;
 use tokio::task::JoinHandle;
 use tonic::transport::{Server, server::TcpIncoming};
-use tonic_health::{ServingStatus, server::HealthReporter};
+pub use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 use tower::layer::util::{Identity, Stack};
 use tower_http::catch_panic::CatchPanicLayer;
 

@@ -1,0 +1,217 @@
+//! The bulk-load client: streams rows in batches, counts the
+//! acknowledgements, and after a lost connection, a restarted server or a
+//! full stream, asks where the load stands and resumes from exactly there.
+//! Every row is sent until acknowledged; none is recorded twice.
+
+use std::time::Duration;
+
+use fdi_proto::ingest::{
+    BulkLoadRequest, BulkLoadResponse, EventInput, GetBulkLoadRequest, RowIssue,
+    ingest_service_client::IngestServiceClient,
+};
+use tokio::sync::mpsc;
+use tokio_stream::{StreamExt, wrappers::ReceiverStream};
+use tonic::{Code, Status, transport::Endpoint};
+
+/// Rows from a source, starting at a row offset (0-based), so a load can resume.
+pub type OpenRows = Box<dyn FnMut(u64) -> anyhow::Result<Box<dyn Iterator<Item = EventInput> + Send>> + Send>;
+
+/// How to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// `http://host:port` of the ingest service.
+    pub endpoint: String,
+    /// The load's id: the same id resumes the same load.
+    pub load_id: String,
+    /// Rows per message.
+    pub batch_rows: usize,
+    /// Consecutive failed attempts before giving up.
+    pub max_attempts: u32,
+    /// How many row issues to keep for the summary.
+    pub keep_issues: usize,
+}
+
+impl LoadOptions {
+    /// Defaults for a load id and endpoint.
+    #[must_use]
+    pub fn new(endpoint: impl Into<String>, load_id: impl Into<String>) -> Self {
+        Self {
+            endpoint: endpoint.into(),
+            load_id: load_id.into(),
+            batch_rows: 2000,
+            max_attempts: 30,
+            keep_issues: 20,
+        }
+    }
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadSummary {
+    /// Rows decided and durable.
+    pub offset_reached: u64,
+    /// Rows recorded as new events.
+    pub accepted: u64,
+    /// Rows already recorded (including rows a resumed call skipped).
+    pub duplicates: u64,
+    /// Rows held for missing reference data.
+    pub held: u64,
+    /// Rows rejected (invalid or conflicting).
+    pub rejected: u64,
+    /// The first issues reported.
+    pub issues: Vec<RowIssue>,
+    /// Times the load resumed after an interruption.
+    pub resumptions: u32,
+}
+
+impl LoadSummary {
+    fn absorb(&mut self, ack: &BulkLoadResponse, keep_issues: usize) {
+        self.offset_reached = u64::try_from(ack.offset_reached).unwrap_or_default();
+        self.accepted += u64::try_from(ack.accepted).unwrap_or_default();
+        self.duplicates += u64::try_from(ack.duplicates).unwrap_or_default();
+        self.held += u64::try_from(ack.held).unwrap_or_default();
+        self.rejected += u64::try_from(ack.rejected).unwrap_or_default();
+        let room = keep_issues.saturating_sub(self.issues.len());
+        self.issues.extend(ack.issues.iter().take(room).cloned());
+    }
+}
+
+/// Whether a failed call is worth resuming.
+fn resumable(status: &Status) -> bool {
+    matches!(
+        status.code(),
+        Code::Unavailable
+            | Code::Unknown
+            | Code::Cancelled
+            | Code::Aborted
+            | Code::DeadlineExceeded
+            | Code::ResourceExhausted
+            | Code::FailedPrecondition
+            | Code::Internal
+    )
+}
+
+/// Where the load stands on the server (0 when it has not started).
+async fn server_offset(options: &LoadOptions) -> Result<u64, Status> {
+    let channel = Endpoint::from_shared(options.endpoint.clone())
+        .map_err(|e| Status::invalid_argument(e.to_string()))?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    let mut client = IngestServiceClient::new(channel);
+    match client
+        .get_bulk_load(GetBulkLoadRequest {
+            name: format!("bulkLoads/{}", options.load_id),
+        })
+        .await
+    {
+        Ok(load) => Ok(u64::try_from(load.into_inner().offset_reached).unwrap_or_default()),
+        Err(status) if status.code() == Code::NotFound => Ok(0),
+        Err(status) => Err(status),
+    }
+}
+
+/// Loads every row `open` yields, resuming after interruptions;
+/// `on_ack` sees every acknowledgement (for progress bars).
+///
+/// # Errors
+/// When the server refuses the load (e.g. INVALID_ARGUMENT) or stays
+/// unreachable for `max_attempts` consecutive attempts.
+pub async fn load(
+    options: &LoadOptions,
+    mut open: OpenRows,
+    on_ack: &mut (dyn FnMut(&BulkLoadResponse) + Send),
+) -> anyhow::Result<LoadSummary> {
+    let mut summary = LoadSummary::default();
+    let mut failures = 0u32;
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let attempt = async {
+            let offset = server_offset(options).await?;
+            let rows = open(offset).map_err(|e| Status::failed_precondition(format!("cannot read the rows: {e:#}")))?;
+            stream_once(options, offset, rows, &mut summary, on_ack).await
+        };
+        match attempt.await {
+            Ok(()) => return Ok(summary),
+            Err(status) if resumable(&status) => {
+                let progressed = status.code() == Code::ResourceExhausted;
+                failures = if progressed { 0 } else { failures + 1 };
+                if failures >= options.max_attempts {
+                    anyhow::bail!("giving up after {failures} attempts: {status}");
+                }
+                summary.resumptions += 1;
+                tracing::warn!(code = ?status.code(), message = status.message(), offset = summary.offset_reached, "bulk load interrupted; resuming");
+                if !progressed {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+            Err(status) => anyhow::bail!(
+                "the ingest service refused the load: {} ({:?})",
+                status.message(),
+                status.code()
+            ),
+        }
+    }
+}
+
+/// One call: streams rows from `offset`, returns Ok when every row is acknowledged.
+async fn stream_once(
+    options: &LoadOptions,
+    offset: u64,
+    rows: Box<dyn Iterator<Item = EventInput> + Send>,
+    summary: &mut LoadSummary,
+    on_ack: &mut (dyn FnMut(&BulkLoadResponse) + Send),
+) -> Result<(), Status> {
+    let channel = Endpoint::from_shared(options.endpoint.clone())
+        .map_err(|e| Status::invalid_argument(e.to_string()))?
+        .connect_timeout(Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .connect()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    let mut client = IngestServiceClient::new(channel).max_encoding_message_size(16 * 1024 * 1024);
+
+    // Reading happens on a blocking thread (files); batches flow through a small queue (back-pressure).
+    let (sender, receiver) = mpsc::channel::<BulkLoadRequest>(4);
+    let load_id = options.load_id.clone();
+    let batch_rows = options.batch_rows.max(1);
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut next_offset = offset;
+        let mut rows = rows;
+        loop {
+            let batch: Vec<EventInput> = rows.by_ref().take(batch_rows).collect();
+            if batch.is_empty() {
+                return next_offset;
+            }
+            let request = BulkLoadRequest {
+                load_id: load_id.clone(),
+                start_offset: i64::try_from(next_offset).unwrap_or(i64::MAX),
+                rows: batch,
+            };
+            next_offset += request.rows.len() as u64;
+            if sender.blocking_send(request).is_err() {
+                return next_offset;
+            }
+        }
+    });
+
+    let mut acks = client.bulk_load(ReceiverStream::new(receiver)).await?.into_inner();
+    let mut last_ack = offset;
+    while let Some(ack) = acks.next().await {
+        let ack = ack?;
+        summary.absorb(&ack, options.keep_issues);
+        last_ack = u64::try_from(ack.offset_reached).unwrap_or_default();
+        on_ack(&ack);
+    }
+    let end = producer
+        .await
+        .map_err(|e| Status::internal(format!("row reader failed: {e}")))?;
+    if last_ack < end {
+        return Err(Status::unavailable(format!(
+            "the stream ended at offset {last_ack} before {end}"
+        )));
+    }
+    Ok(())
+}
