@@ -504,7 +504,8 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
 async fn every_class_of_bad_input_is_refused_with_the_field() {
     let mut system = common::start().await;
     let client = &mut system.client;
-    let cases: Vec<(&str, Box<dyn Fn(&mut EventInput)>)> = vec![
+    type Breakage = Box<dyn Fn(&mut EventInput)>;
+    let cases: Vec<(&str, Breakage)> = vec![
         ("event.idempotency_key", Box::new(|r| r.idempotency_key.clear())),
         ("event.project_ref", Box::new(|r| r.project_ref.clear())),
         ("event.investor", Box::new(|r| r.investor.clear())),

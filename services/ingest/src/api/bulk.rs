@@ -198,6 +198,18 @@ fn issues(first_offset: i64, outcomes: &[Outcome]) -> Vec<pb::RowIssue> {
         .collect()
 }
 
+/// A row of `bulk_loads`.
+#[derive(sqlx::FromRow)]
+struct LoadRecord {
+    offset_reached: i64,
+    accepted: i64,
+    duplicates: i64,
+    held: i64,
+    rejected: i64,
+    create_time: chrono::DateTime<chrono::Utc>,
+    update_time: chrono::DateTime<chrono::Utc>,
+}
+
 pub(super) async fn get(pipeline: &Pipeline, request: &pb::GetBulkLoadRequest) -> Result<pb::BulkLoad> {
     let load_id = request
         .name
@@ -205,32 +217,24 @@ pub(super) async fn get(pipeline: &Pipeline, request: &pb::GetBulkLoadRequest) -
         .strip_prefix("bulkLoads/")
         .unwrap_or(request.name.trim());
     check_load_id(load_id).map_err(|_| Error::Rejected(invalid_argument("name", "must be `bulkLoads/{load_id}`")))?;
-    let row: Option<(
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        chrono::DateTime<chrono::Utc>,
-        chrono::DateTime<chrono::Utc>,
-    )> = sqlx::query_as(
+    let row: Option<LoadRecord> = sqlx::query_as(
         "SELECT offset_reached, accepted, duplicates, held, rejected, create_time, update_time
-             FROM bulk_loads WHERE load_id = $1",
+         FROM bulk_loads WHERE load_id = $1",
     )
     .bind(load_id)
     .fetch_optional(&pipeline.pool)
     .await?;
-    let Some((offset_reached, accepted, duplicates, held, rejected, created, updated)) = row else {
+    let Some(load) = row else {
         return Err(fdi_kit::status::not_found("bulk load", &format!("bulkLoads/{load_id}"), &[]).into());
     };
     Ok(pb::BulkLoad {
         name: format!("bulkLoads/{load_id}"),
-        offset_reached,
-        accepted,
-        duplicates,
-        held,
-        rejected,
-        create_time: Some(timestamp(created)),
-        update_time: Some(timestamp(updated)),
+        offset_reached: load.offset_reached,
+        accepted: load.accepted,
+        duplicates: load.duplicates,
+        held: load.held,
+        rejected: load.rejected,
+        create_time: Some(timestamp(load.create_time)),
+        update_time: Some(timestamp(load.update_time)),
     })
 }

@@ -182,7 +182,7 @@ pub(super) async fn set_target(pipeline: &Pipeline, request: pb::SetTargetReques
         .as_ref()
         .map(|m| m.currency_code.trim().to_ascii_uppercase());
     if money_figure {
-        if !amount.is_some_and(|a| a > Decimal::ZERO) {
+        if amount.is_none_or(|a| a <= Decimal::ZERO) {
             violations.add("target.amount", "is required for a money figure and must be positive");
         }
         if !currency.as_deref().is_some_and(is_currency_code) {
