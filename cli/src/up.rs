@@ -31,6 +31,12 @@ pub struct UpArgs {
     /// Catalogue listen address.
     #[arg(long, env = "FDI_CATALOGUE_ADDR", default_value = "0.0.0.0:50051", value_parser = parse_listen_addr)]
     catalogue_addr: SocketAddr,
+    /// Ingest listen address.
+    #[arg(long, env = "FDI_INGEST_ADDR", default_value = "0.0.0.0:50052", value_parser = parse_listen_addr)]
+    ingest_addr: SocketAddr,
+    /// Synthetic events loaded on first start so there is data to look at (0 for none).
+    #[arg(long, env = "FDI_DEMO_EVENTS", default_value_t = 20_000)]
+    demo_events: u64,
     /// Log format of the services.
     #[arg(long, env = "FDI_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -105,11 +111,40 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         log: log.clone(),
     };
     services.spawn(fdi_catalogue::serve(catalogue, catalogue_listener, shutdown.clone()));
-
     let catalogue_endpoint = format!("http://{}", local(args.catalogue_addr));
-    let ready = wait_serving(&catalogue_endpoint, fdi_catalogue::SERVICE_NAME, &shutdown).await;
+
+    let ingest_listener = TcpListener::bind(args.ingest_addr)
+        .await
+        .with_context(|| format!("binding ingest to {}", args.ingest_addr))?;
+    let ingest = fdi_ingest::Config {
+        listen: args.ingest_addr,
+        catalogue_url: catalogue_endpoint.clone(),
+        catalogue_timeout: Duration::from_secs(5),
+        max_batch_rows: 5000,
+        max_stream_rows: 2_000_000,
+        stream_idle_timeout: Duration::from_secs(60),
+        database: database.clone(),
+        server: ServerConfig::default(),
+        log: log.clone(),
+    };
+    services.spawn(fdi_ingest::serve(ingest, ingest_listener, shutdown.clone()));
+    let ingest_endpoint = format!("http://{}", local(args.ingest_addr));
+
+    let ready = wait_serving(&catalogue_endpoint, fdi_catalogue::SERVICE_NAME, &shutdown).await
+        && wait_serving(&ingest_endpoint, fdi_ingest::SERVICE_NAME, &shutdown).await;
     if ready {
-        print_welcome(&database_url, args.catalogue_addr);
+        if args.demo_events > 0 {
+            let loaded = crate::demo_data::load_demo_register(&ingest_endpoint, args.demo_events).await;
+            match loaded {
+                Ok(Some(summary)) => println!(
+                    "Loaded a synthetic demo register: {} events accepted ({} held, {} rejected).",
+                    summary.accepted, summary.held, summary.rejected
+                ),
+                Ok(None) => println!("The demo register is already loaded."),
+                Err(error) => eprintln!("The demo register could not be loaded: {error:#}"),
+            }
+        }
+        print_welcome(&database_url, args.catalogue_addr, args.ingest_addr);
     }
 
     // One service failing stops the others.
@@ -143,13 +178,15 @@ async fn wait_serving(endpoint: &str, service: &str, shutdown: &CancellationToke
     false
 }
 
-fn print_welcome(database_url: &str, catalogue: SocketAddr) {
+fn print_welcome(database_url: &str, catalogue: SocketAddr, ingest: SocketAddr) {
     let catalogue = local(catalogue);
+    let ingest = local(ingest);
     println!(
         "
 FDI Atlas is running.
 
   catalogue  {catalogue}   fdi.catalogue.v1.CatalogueService
+  ingest     {ingest}   fdi.ingest.v1.IngestService
   database   {database_url}
 
 Try:
@@ -157,6 +194,8 @@ Try:
   grpcurl -plaintext -d '{{\"query\": \"Bắc Giang\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/Resolve
   grpcurl -plaintext -d '{{\"include_merged\": true, \"page_size\": 5}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListProvinces
   grpcurl -plaintext -d '{{\"province\": \"provinces/bac-ninh\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListZones
+  grpcurl -plaintext -d '{{\"province\": \"Bắc Ninh\", \"page_size\": 3}}' {ingest} fdi.ingest.v1.IngestService/ListEvents
+  grpcurl -plaintext -d '{{\"event\": {{\"idempotency_key\": \"try-1\", \"kind\": \"new\", \"event_date\": \"2025-03-01\", \"project_ref\": \"GCN-try-1\", \"investor\": \"Example Electronics Co., Ltd\", \"investor_country\": \"KR\", \"province\": \"Bắc Giang\", \"amount\": \"25000000\", \"currency\": \"USD\"}}}}' {ingest} fdi.ingest.v1.IngestService/SubmitEvent
 
 Press Ctrl-C to stop.
 "

@@ -93,6 +93,16 @@ fn resumable(status: &Status) -> bool {
 
 /// Where the load stands on the server (0 when it has not started).
 async fn server_offset(options: &LoadOptions) -> Result<u64, Status> {
+    Ok(server_progress(options)
+        .await?
+        .map_or(0, |load| u64::try_from(load.offset_reached).unwrap_or_default()))
+}
+
+/// The load's progress and totals on the server, across every call that fed it.
+///
+/// # Errors
+/// When the service cannot be reached.
+pub async fn server_progress(options: &LoadOptions) -> Result<Option<fdi_proto::ingest::BulkLoad>, Status> {
     let channel = Endpoint::from_shared(options.endpoint.clone())
         .map_err(|e| Status::invalid_argument(e.to_string()))?
         .connect_timeout(Duration::from_secs(5))
@@ -106,8 +116,8 @@ async fn server_offset(options: &LoadOptions) -> Result<u64, Status> {
         })
         .await
     {
-        Ok(load) => Ok(u64::try_from(load.into_inner().offset_reached).unwrap_or_default()),
-        Err(status) if status.code() == Code::NotFound => Ok(0),
+        Ok(load) => Ok(Some(load.into_inner())),
+        Err(status) if status.code() == Code::NotFound => Ok(None),
         Err(status) => Err(status),
     }
 }
@@ -129,6 +139,7 @@ pub async fn load(
     loop {
         let attempt = async {
             let offset = server_offset(options).await?;
+            summary.offset_reached = summary.offset_reached.max(offset);
             let rows = open(offset).map_err(|e| Status::failed_precondition(format!("cannot read the rows: {e:#}")))?;
             stream_once(options, offset, rows, &mut summary, on_ack).await
         };

@@ -6,11 +6,15 @@
 //!
 //! [`serve`] runs the whole service on a listener until a shutdown token
 //! fires; `main.rs`, `fdi up` and the tests use it. [`client`] is the bulk
-//! loader that resumes after lost connections (used by `fdi import`).
+//! loader that resumes after lost connections (used by `fdi import`);
+//! [`interchange`] reads and writes registers (CSV, JSON Lines); [`demo`]
+//! generates a synthetic register for demos and benchmarks.
 
 pub mod api;
 pub mod client;
+pub mod demo;
 pub mod error;
+pub mod interchange;
 pub mod model;
 pub mod pipeline;
 pub mod rates;
