@@ -1,7 +1,9 @@
 //! `fdi`: the FDI Atlas command line.
 
+mod bench;
 mod demo_data;
 mod import;
+mod system;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Write a synthetic register (clearly marked as such) for demos and benchmarks.
     DemoData(demo_data::DemoDataArgs),
+    /// Benchmarks that print their figures beside a baseline measured in the same run.
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -33,5 +37,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Up(args) => up::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::DemoData(args) => demo_data::run(&args),
+        Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -3,18 +3,19 @@
 //! service on its port, the reference data, and example calls; Ctrl-C stops
 //! it all cleanly.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig, parse_listen_addr},
-    shutdown::CancellationToken,
+    config::{DatabaseConfig, parse_listen_addr},
     telemetry::{LogConfig, LogFormat},
 };
 use fdi_localpg::Cluster;
 use sqlx::{Connection, PgConnection};
-use tokio::{net::TcpListener, task::JoinSet};
+use tokio::net::TcpListener;
+
+use crate::system::System;
 
 /// Options of `fdi up`.
 #[derive(Args, Debug)]
@@ -57,11 +58,7 @@ async fn ensure_database(cluster: &Cluster) -> anyhow::Result<String> {
 }
 
 fn local(addr: SocketAddr) -> String {
-    if addr.ip().is_unspecified() {
-        format!("localhost:{}", addr.port())
-    } else {
-        addr.to_string()
-    }
+    crate::system::endpoint(addr).trim_start_matches("http://").to_owned()
 }
 
 /// Runs the system until Ctrl-C.
@@ -69,12 +66,10 @@ fn local(addr: SocketAddr) -> String {
 /// # Errors
 /// When PostgreSQL cannot be started or a service fails.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
-    fdi_kit::telemetry::init(
-        &LogConfig {
-            format: args.log_format,
-        },
-        "info,sqlx=warn",
-    );
+    let log = LogConfig {
+        format: args.log_format,
+    };
+    fdi_kit::telemetry::init(&log, "info,sqlx=warn");
     let shutdown = fdi_kit::shutdown::on_signal();
 
     let (database_url, cluster) = match args.database_url.filter(|u| !u.trim().is_empty()) {
@@ -96,46 +91,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         url: database_url.clone(),
         max_connections: 10,
     };
-    let log = LogConfig {
-        format: args.log_format,
-    };
+    let mut system = System::new(database, log, shutdown);
+    let catalogue = system.catalogue(bind(args.catalogue_addr).await?)?;
+    let ingest = system.ingest(bind(args.ingest_addr).await?, &catalogue, 2_000_000)?;
 
-    let mut services = JoinSet::new();
-    let catalogue_listener = TcpListener::bind(args.catalogue_addr)
-        .await
-        .with_context(|| format!("binding the catalogue to {}", args.catalogue_addr))?;
-    let catalogue = fdi_catalogue::Config {
-        listen: args.catalogue_addr,
-        database: database.clone(),
-        server: ServerConfig::default(),
-        log: log.clone(),
-    };
-    services.spawn(fdi_catalogue::serve(catalogue, catalogue_listener, shutdown.clone()));
-    let catalogue_endpoint = format!("http://{}", local(args.catalogue_addr));
-
-    let ingest_listener = TcpListener::bind(args.ingest_addr)
-        .await
-        .with_context(|| format!("binding ingest to {}", args.ingest_addr))?;
-    let ingest = fdi_ingest::Config {
-        listen: args.ingest_addr,
-        catalogue_url: catalogue_endpoint.clone(),
-        catalogue_timeout: Duration::from_secs(5),
-        max_batch_rows: 5000,
-        max_stream_rows: 2_000_000,
-        stream_idle_timeout: Duration::from_secs(60),
-        database: database.clone(),
-        server: ServerConfig::default(),
-        log: log.clone(),
-    };
-    services.spawn(fdi_ingest::serve(ingest, ingest_listener, shutdown.clone()));
-    let ingest_endpoint = format!("http://{}", local(args.ingest_addr));
-
-    let ready = wait_serving(&catalogue_endpoint, fdi_catalogue::SERVICE_NAME, &shutdown).await
-        && wait_serving(&ingest_endpoint, fdi_ingest::SERVICE_NAME, &shutdown).await;
+    let ready = system.wait_serving(&catalogue, fdi_catalogue::SERVICE_NAME).await
+        && system.wait_serving(&ingest, fdi_ingest::SERVICE_NAME).await;
     if ready {
         if args.demo_events > 0 {
-            let loaded = crate::demo_data::load_demo_register(&ingest_endpoint, args.demo_events).await;
-            match loaded {
+            match crate::demo_data::load_demo_register(&ingest, args.demo_events).await {
                 Ok(Some(summary)) => println!(
                     "Loaded a synthetic demo register: {} events accepted ({} held, {} rejected).",
                     summary.accepted, summary.held, summary.rejected
@@ -147,16 +111,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         print_welcome(&database_url, args.catalogue_addr, args.ingest_addr);
     }
 
-    // One service failing stops the others.
-    let mut outcome = Ok(());
-    while let Some(joined) = services.join_next().await {
-        let result = joined.map_err(anyhow::Error::from).and_then(|r| r);
-        if let Err(error) = result {
-            eprintln!("a service failed: {error:#}");
-            outcome = Err(error);
-            shutdown.cancel();
-        }
-    }
+    let outcome = system.join().await;
     if let Some(cluster) = cluster {
         println!("Stopping the private PostgreSQL ...");
         tokio::task::spawn_blocking(move || cluster.stop())
@@ -167,15 +122,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     outcome
 }
 
-async fn wait_serving(endpoint: &str, service: &str, shutdown: &CancellationToken) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while tokio::time::Instant::now() < deadline && !shutdown.is_cancelled() {
-        if fdi_kit::server::health_status(endpoint, service).await == Some(tonic_health::ServingStatus::Serving) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    false
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr} (is another `fdi up` running?)"))
 }
 
 fn print_welcome(database_url: &str, catalogue: SocketAddr, ingest: SocketAddr) {

@@ -514,6 +514,67 @@ async fn investors_are_deduplicated_by_legal_name() {
     assert!(second.next_page_token.is_empty());
 }
 
+#[tokio::test]
+async fn ensure_investors_returns_known_ones_and_creates_the_rest() {
+    let (_server, mut client) = common::start().await;
+    let existing = client
+        .create_investor(pb::CreateInvestorRequest {
+            investor: Some(pb::Investor {
+                display_name: "Hyosung Corporation".into(),
+                country_code: "KR".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ask = |name: &str, country: &str| pb::Investor {
+        display_name: name.into(),
+        country_code: country.into(),
+        ..Default::default()
+    };
+    let response = client
+        .ensure_investors(pb::EnsureInvestorsRequest {
+            investors: vec![
+                ask("HYOSUNG CORP.", "KR"),
+                ask("Amkor Technology Vietnam Co., Ltd", "US"),
+                ask("Amkor Technology Vietnam", "US"),
+                ask("Công ty TNHH Một Thành Viên Điện Tử Mẫu", ""),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.created, 2, "two new legal names");
+    let names: Vec<&str> = response.investors.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names[0], existing.name, "a known investor is returned, not duplicated");
+    assert_eq!(names[1], names[2], "two spellings of one legal name are one investor");
+    assert_ne!(names[1], names[3]);
+    assert_eq!(response.investors[1].country_code, "US");
+    let again = client
+        .ensure_investors(pb::EnsureInvestorsRequest {
+            investors: vec![ask("Amkor Technology Vietnam Co Ltd", "")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((again.created, again.investors[0].name.as_str()), (0, names[1]));
+    let invalid = client
+        .ensure_investors(pb::EnsureInvestorsRequest {
+            investors: vec![ask("", "KR"), ask("X", "ZZ")],
+        })
+        .await
+        .unwrap_err();
+    let fields: Vec<_> = invalid
+        .get_details_bad_request()
+        .unwrap()
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    assert_eq!(fields, ["investors[0].display_name", "investors[1].country_code"]);
+}
+
 /// Sends a Resolve request whose `query` field holds arbitrary bytes.
 async fn resolve_raw_bytes(endpoint: String, bytes: Vec<u8>) -> Result<pb::ResolveResponse, tonic::Status> {
     #[derive(Clone, PartialEq, prost::Message)]

@@ -2,8 +2,6 @@
 //! re-processed held rows): validate, resolve names through the catalogue,
 //! convert amounts, then record the batch in one transaction.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use fdi_kit::status::Violations;
 use fdi_proto::ingest::{EventInput, HoldReason};
@@ -12,7 +10,7 @@ use sqlx::PgPool;
 use crate::{
     error::Result,
     rates::Rates,
-    references::{PlaceKind, PlaceLookup, References},
+    references::{PlaceKind, PlaceLookup, PlaceResults, References},
     store::{self, EventRow, HeldCandidate, LoadStep},
     validate::{ValidRow, validate},
 };
@@ -103,19 +101,59 @@ fn unknown_detail(what: &str, name: &str, suggestions: &[String]) -> String {
     }
 }
 
+/// A batch checked and resolved, ready to be recorded.
+#[derive(Debug)]
+pub struct Prepared {
+    events: Vec<EventRow>,
+    held: Vec<HeldCandidate>,
+    slots: Vec<Slot>,
+    step: Option<LoadStep>,
+}
+
 impl Pipeline {
-    /// Processes rows; `field_prefix(i)` names row `i` in violations.
-    /// With a load position the load's progress advances in the same transaction.
+    /// Processes rows: [`Pipeline::prepare`] then [`Pipeline::commit`].
     ///
     /// # Errors
-    /// When the catalogue or the database cannot be reached, or another
-    /// stream moved the load (ABORTED).
+    /// See those.
     pub async fn process(
         &self,
         rows: &[EventInput],
         field_prefix: &(dyn Fn(usize) -> String + Sync),
         load: Option<&LoadPosition>,
     ) -> Result<Vec<Outcome>> {
+        let prepared = self.prepare(rows, field_prefix, load).await?;
+        self.commit(prepared).await
+    }
+
+    /// Records a prepared batch in one transaction (with the load's progress).
+    ///
+    /// # Errors
+    /// When the database cannot be reached, or another stream moved the load (ABORTED).
+    pub async fn commit(&self, prepared: Prepared) -> Result<Vec<Outcome>> {
+        let written = store::write_batch(&self.pool, &prepared.events, &prepared.held, prepared.step.as_ref()).await?;
+        Ok(prepared
+            .slots
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Done(outcome) => outcome,
+                Slot::Event(i) => written.events[i].clone(),
+                Slot::Held(i) => written.held[i].clone(),
+            })
+            .collect())
+    }
+
+    /// Validates rows, resolves their names (creating unknown investors)
+    /// and converts their amounts; `field_prefix(i)` names row `i` in
+    /// violations. Nothing is recorded yet.
+    ///
+    /// # Errors
+    /// When the catalogue cannot be reached.
+    pub async fn prepare(
+        &self,
+        rows: &[EventInput],
+        field_prefix: &(dyn Fn(usize) -> String + Sync),
+        load: Option<&LoadPosition>,
+    ) -> Result<Prepared> {
         let today = today_in_vietnam();
         let mut stages: Vec<Stage> = rows
             .iter()
@@ -129,23 +167,22 @@ impl Pipeline {
             })
             .collect();
 
-        // Places, one catalogue round trip for all the batch's unknown names.
-        let mut names = Vec::new();
-        for stage in &stages {
-            if let Stage::Valid(row) = stage {
-                if !row.input.zone.is_empty() {
-                    names.push((PlaceKind::Zone, row.input.zone.clone()));
-                }
-                if !row.input.province.is_empty() {
-                    names.push((PlaceKind::Province, row.input.province.clone()));
-                }
-            }
-        }
-        let places = if names.is_empty() {
-            HashMap::new()
-        } else {
-            self.references.places(&names).await?
-        };
+        // Places: one catalogue round trip at most for all the batch's new names.
+        let names = stages.iter().filter_map(|stage| match stage {
+            Stage::Valid(row) => Some(row),
+            _ => None,
+        });
+        let names: Vec<(PlaceKind, &str)> = names
+            .flat_map(|row| {
+                [
+                    (PlaceKind::Zone, row.input.zone.as_str()),
+                    (PlaceKind::Province, row.input.province.as_str()),
+                ]
+                .into_iter()
+                .filter(|(_, text)| !text.is_empty())
+            })
+            .collect();
+        let places = self.references.places(names).await?;
 
         let mut resolved: Vec<Option<ResolvedPlace>> = vec![None; stages.len()];
         for (i, stage) in stages.iter_mut().enumerate() {
@@ -182,20 +219,16 @@ impl Pipeline {
         }
 
         // Investors of the rows that will be recorded, created in the catalogue when new.
-        let investor_names: Vec<(String, String)> = stages
+        let investor_names: Vec<(&str, &str)> = stages
             .iter()
             .filter_map(|s| match s {
                 Stage::Valid(row) if !row.input.investor.is_empty() => {
-                    Some((row.input.investor.clone(), row.investor_country.clone()))
+                    Some((row.input.investor.as_str(), row.investor_country.as_str()))
                 }
                 _ => None,
             })
             .collect();
-        let investors = if investor_names.is_empty() {
-            HashMap::new()
-        } else {
-            self.references.investors(&investor_names).await?
-        };
+        let investors = self.references.investors(investor_names).await?;
 
         let mut events = Vec::new();
         let mut held = Vec::new();
@@ -251,15 +284,12 @@ impl Pipeline {
             new_offset: l.first_offset + i64::try_from(rows.len()).unwrap_or_default(),
             rejected: i64::try_from(rejected).unwrap_or_default(),
         });
-        let written = store::write_batch(&self.pool, &events, &held, step.as_ref()).await?;
-        Ok(slots
-            .into_iter()
-            .map(|slot| match slot {
-                Slot::Done(outcome) => outcome,
-                Slot::Event(i) => written.events[i].clone(),
-                Slot::Held(i) => written.held[i].clone(),
-            })
-            .collect())
+        Ok(Prepared {
+            events,
+            held,
+            slots,
+            step,
+        })
     }
 }
 
@@ -283,7 +313,7 @@ enum PlaceProblem {
 }
 
 /// Decides the recorded province, today's province and the zone of a row.
-fn place_of(row: &ValidRow, places: &HashMap<(PlaceKind, String), PlaceLookup>) -> Result<ResolvedPlace, PlaceProblem> {
+fn place_of(row: &ValidRow, places: &PlaceResults) -> Result<ResolvedPlace, PlaceProblem> {
     let find = |kind, text: &str, reason, what| match References::lookup(places, kind, text) {
         Some(PlaceLookup::Found(place)) => Ok(place.clone()),
         Some(PlaceLookup::Unknown(suggestions)) => {
@@ -330,6 +360,7 @@ fn place_of(row: &ValidRow, places: &HashMap<(PlaceKind, String), PlaceLookup>) 
     }
 }
 
+#[derive(Debug)]
 enum Slot {
     Done(Outcome),
     Event(usize),

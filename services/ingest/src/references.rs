@@ -11,18 +11,19 @@ use std::{
 
 use fdi_kit::names::fold;
 use fdi_proto::catalogue::{
-    BatchResolveRequest, CreateInvestorRequest, EntityKind, Investor, ResolveRequest,
+    BatchResolveRequest, EnsureInvestorsRequest, EntityKind, Investor, ResolveRequest,
     catalogue_service_client::CatalogueServiceClient,
 };
-use tonic::{Code, transport::Channel};
-use tonic_types::StatusExt;
+use tonic::transport::Channel;
 
 use crate::error::{Error, Result};
 
 /// How long "no such place" is believed before asking the catalogue again.
 const NEGATIVE_TTL: Duration = Duration::from_secs(30);
-/// Names per BatchResolve call (the catalogue's limit is 1000).
+/// Names per BatchResolve or EnsureInvestors call (the catalogue's limit is 1000).
 const BATCH: usize = 500;
+/// Investor spellings remembered; beyond, the cache starts over (memory stays bounded).
+const MAX_CACHED_INVESTORS: usize = 200_000;
 
 /// A province or zone as the catalogue knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,9 @@ pub enum PlaceKind {
     Zone,
 }
 
+/// Lookups by the name as written (trimmed).
+pub type PlaceResults = HashMap<(PlaceKind, String), PlaceLookup>;
+
 /// A cached lookup and, for unknown names, when to ask again.
 type Cached = (PlaceLookup, Option<Instant>);
 
@@ -61,11 +65,17 @@ type Cached = (PlaceLookup, Option<Instant>);
 pub struct References {
     client: CatalogueServiceClient<Channel>,
     timeout: Duration,
+    /// By folded name: every spelling that folds alike shares one entry.
     places: Mutex<HashMap<(PlaceKind, String), Cached>>,
+    /// Investor ids by the name as written.
     investors: Mutex<HashMap<String, i64>>,
 }
 
-fn strip_collection<'a>(text: &'a str, collection: &str) -> &'a str {
+fn strip_collection(text: &str, kind: PlaceKind) -> &str {
+    let collection = match kind {
+        PlaceKind::Province => "provinces",
+        PlaceKind::Zone => "zones",
+    };
     text.strip_prefix(collection)
         .and_then(|rest| rest.strip_prefix('/'))
         .unwrap_or(text)
@@ -87,14 +97,6 @@ impl References {
         }
     }
 
-    fn cache_key(kind: PlaceKind, text: &str) -> (PlaceKind, String) {
-        let bare = match kind {
-            PlaceKind::Province => strip_collection(text.trim(), "provinces"),
-            PlaceKind::Zone => strip_collection(text.trim(), "zones"),
-        };
-        (kind, fold(bare))
-    }
-
     /// Forgets unknown places (before re-processing held rows).
     pub fn forget_unknown(&self) {
         self.places
@@ -103,43 +105,36 @@ impl References {
             .retain(|_, (lookup, _)| matches!(lookup, PlaceLookup::Found(_)));
     }
 
-    /// Resolves place names; each distinct name not in the cache costs one
-    /// entry of a BatchResolve call.
+    /// Resolves place names (as written); each distinct name not in the
+    /// cache costs one entry of a BatchResolve call.
     ///
     /// # Errors
     /// [`Error::Catalogue`] when the catalogue cannot be reached.
-    pub async fn places(&self, names: &[(PlaceKind, String)]) -> Result<HashMap<(PlaceKind, String), PlaceLookup>> {
+    pub async fn places<'a>(&self, names: impl IntoIterator<Item = (PlaceKind, &'a str)>) -> Result<PlaceResults> {
         let now = Instant::now();
-        let mut found = HashMap::new();
-        let mut missing: Vec<(PlaceKind, String, String)> = Vec::new();
+        let distinct: HashSet<(PlaceKind, &str)> = names.into_iter().map(|(kind, text)| (kind, text.trim())).collect();
+        let mut results = PlaceResults::with_capacity(distinct.len());
+        // Folded name → the names as written that fold to it and still need an answer.
+        let mut missing: HashMap<(PlaceKind, String), Vec<&str>> = HashMap::new();
         {
             let cache = self.places.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let mut seen = HashSet::new();
-            for (kind, text) in names {
-                let key = Self::cache_key(*kind, text);
-                if !seen.insert(key.clone()) {
-                    continue;
-                }
-                match cache.get(&key) {
+            for (kind, text) in distinct {
+                let folded = (kind, fold(strip_collection(text, kind)));
+                match cache.get(&folded) {
                     Some((lookup, expires)) if expires.is_none_or(|e| e > now) => {
-                        found.insert(key, lookup.clone());
+                        results.insert((kind, text.to_owned()), lookup.clone());
                     }
-                    _ => {
-                        let query = match kind {
-                            PlaceKind::Province => strip_collection(text.trim(), "provinces"),
-                            PlaceKind::Zone => strip_collection(text.trim(), "zones"),
-                        };
-                        missing.push((*kind, query.to_owned(), key.1));
-                    }
+                    _ => missing.entry(folded).or_default().push(text),
                 }
             }
         }
+        let missing: Vec<((PlaceKind, String), Vec<&str>)> = missing.into_iter().collect();
         for chunk in missing.chunks(BATCH) {
             let request = BatchResolveRequest {
                 requests: chunk
                     .iter()
-                    .map(|(kind, query, _)| ResolveRequest {
-                        query: query.clone(),
+                    .map(|((kind, _), texts)| ResolveRequest {
+                        query: strip_collection(texts[0], *kind).to_owned(),
                         kinds: vec![match kind {
                             PlaceKind::Province => EntityKind::Province.into(),
                             PlaceKind::Zone => EntityKind::Zone.into(),
@@ -159,7 +154,7 @@ impl References {
                 .into_inner()
                 .responses;
             let mut cache = self.places.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for ((kind, _, folded), response) in chunk.iter().zip(responses) {
+            for ((folded, texts), response) in chunk.iter().zip(responses) {
                 let (lookup, expires) = match response.r#match {
                     Some(hit) => (
                         PlaceLookup::Found(Place {
@@ -174,108 +169,95 @@ impl References {
                         Some(now + NEGATIVE_TTL),
                     ),
                 };
-                let key = (*kind, folded.clone());
-                cache.insert(key.clone(), (lookup.clone(), expires));
-                found.insert(key, lookup);
+                for text in texts {
+                    results.insert((folded.0, (*text).to_owned()), lookup.clone());
+                }
+                cache.insert(folded.clone(), (lookup, expires));
             }
         }
-        Ok(found)
+        Ok(results)
     }
 
-    /// The lookup of one name from the result of [`References::places`].
+    /// Resolves one place name (for filters); `None` when the catalogue gave no answer.
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] when the catalogue cannot be reached.
+    pub async fn place(&self, kind: PlaceKind, text: &str) -> Result<Option<PlaceLookup>> {
+        let mut results = self.places([(kind, text)]).await?;
+        Ok(results.remove(&(kind, text.trim().to_owned())))
+    }
+
+    /// The lookup of one name (as written) from the result of [`References::places`].
     #[must_use]
-    pub fn lookup<'a>(
-        results: &'a HashMap<(PlaceKind, String), PlaceLookup>,
-        kind: PlaceKind,
-        text: &str,
-    ) -> Option<&'a PlaceLookup> {
-        results.get(&Self::cache_key(kind, text))
+    pub fn lookup<'a>(results: &'a PlaceResults, kind: PlaceKind, text: &str) -> Option<&'a PlaceLookup> {
+        results.get(&(kind, text.trim().to_owned()))
     }
 
-    /// The catalogue ids of investors by name, creating the unknown ones
-    /// (with the home country of their first row).
+    /// The catalogue ids of investors by name as written, creating the
+    /// unknown ones (with the home country of their first row) in one
+    /// EnsureInvestors call per 500 new names.
     ///
     /// # Errors
     /// [`Error::Catalogue`] when the catalogue cannot be reached or refuses a name.
-    pub async fn investors(&self, names: &[(String, String)]) -> Result<HashMap<String, i64>> {
+    pub async fn investors<'a>(
+        &self,
+        names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<HashMap<String, i64>> {
         let mut ids = HashMap::new();
-        let mut missing: Vec<(String, String)> = Vec::new();
+        let mut missing: Vec<(&str, &str)> = Vec::new();
         {
             let cache = self.investors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut seen = HashSet::new();
             for (name, country) in names {
-                let key = fold(name);
-                if key.is_empty() || !seen.insert(key.clone()) {
+                let name = name.trim();
+                if name.is_empty() || !seen.insert(name) {
                     continue;
                 }
-                match cache.get(&key) {
+                match cache.get(name) {
                     Some(id) => {
-                        ids.insert(key, *id);
+                        ids.insert(name.to_owned(), *id);
                     }
-                    None => missing.push((name.clone(), country.clone())),
+                    None => missing.push((name, country)),
                 }
             }
         }
         for chunk in missing.chunks(BATCH) {
-            let request = BatchResolveRequest {
-                requests: chunk
+            let request = EnsureInvestorsRequest {
+                investors: chunk
                     .iter()
-                    .map(|(name, _)| ResolveRequest {
-                        query: name.clone(),
-                        kinds: vec![EntityKind::Investor.into()],
-                        max_suggestions: 1,
+                    .map(|(name, country)| Investor {
+                        display_name: (*name).to_owned(),
+                        country_code: (*country).to_owned(),
+                        ..Default::default()
                     })
                     .collect(),
             };
             let mut call = tonic::Request::new(request);
             call.set_timeout(self.timeout);
-            let responses = self
+            let investors = self
                 .client
                 .clone()
-                .batch_resolve(call)
+                .ensure_investors(call)
                 .await
                 .map_err(Error::Catalogue)?
                 .into_inner()
-                .responses;
-            for ((name, country), response) in chunk.iter().zip(responses) {
-                let id = match response.r#match {
-                    Some(hit) => id_of(&hit.resource).parse().unwrap_or_default(),
-                    None => self.create_investor(name, country).await?,
-                };
-                self.investors
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(fold(name), id);
-                ids.insert(fold(name), id);
+                .investors;
+            let mut cache = self.investors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if cache.len() > MAX_CACHED_INVESTORS {
+                cache.clear();
+            }
+            for ((name, _), investor) in chunk.iter().zip(investors) {
+                let id: i64 = id_of(&investor.name).parse().unwrap_or_default();
+                cache.insert((*name).to_owned(), id);
+                ids.insert((*name).to_owned(), id);
             }
         }
         Ok(ids)
     }
 
-    async fn create_investor(&self, name: &str, country: &str) -> Result<i64> {
-        let mut call = tonic::Request::new(CreateInvestorRequest {
-            investor: Some(Investor {
-                display_name: name.to_owned(),
-                country_code: country.to_owned(),
-                ..Default::default()
-            }),
-        });
-        call.set_timeout(self.timeout);
-        match self.client.clone().create_investor(call).await {
-            Ok(created) => Ok(id_of(&created.into_inner().name).parse().unwrap_or_default()),
-            // Created meanwhile by another load: use that one.
-            Err(status) if status.code() == Code::AlreadyExists => status
-                .get_details_error_info()
-                .and_then(|info| info.metadata.get("existing").map(|e| id_of(e)))
-                .and_then(|id| id.parse().ok())
-                .ok_or(Error::Catalogue(status)),
-            Err(status) => Err(Error::Catalogue(status)),
-        }
-    }
-
-    /// Investor id for a name from the result of [`References::investors`].
+    /// Investor id for a name (as written) from the result of [`References::investors`].
     #[must_use]
     pub fn investor_id(results: &HashMap<String, i64>, name: &str) -> Option<i64> {
-        results.get(&fold(name)).copied()
+        results.get(name.trim()).copied()
     }
 }

@@ -225,3 +225,94 @@ pub(super) async fn create(state: &Catalogue, request: pb::CreateInvestorRequest
     tx.commit().await?;
     Ok(record.to_proto())
 }
+
+/// Names per EnsureInvestors call.
+const MAX_ENSURE: usize = 1000;
+
+pub(super) async fn ensure(
+    state: &Catalogue,
+    request: &pb::EnsureInvestorsRequest,
+) -> Result<pb::EnsureInvestorsResponse> {
+    if request.investors.len() > MAX_ENSURE {
+        return Err(fdi_kit::status::invalid_argument(
+            "investors",
+            format!("has {} entries; at most {MAX_ENSURE} per call", request.investors.len()),
+        )
+        .into());
+    }
+    let mut violations = Violations::new();
+    let mut names = Vec::with_capacity(request.investors.len());
+    let mut keys = Vec::with_capacity(request.investors.len());
+    let mut countries = Vec::with_capacity(request.investors.len());
+    for (i, investor) in request.investors.iter().enumerate() {
+        let field = format!("investors[{i}].display_name");
+        check_text(&mut violations, &field, &investor.display_name, MAX_NAME_CHARS, true);
+        let key = investor_key(&investor.display_name);
+        if key.is_empty() && !investor.display_name.trim().is_empty() {
+            violations.add(field, "has no letters or digits");
+        }
+        let country = investor.country_code.trim().to_ascii_uppercase();
+        if !country.is_empty() && !is_country_code(&country) {
+            violations.add(
+                format!("investors[{i}].country_code"),
+                "is not an ISO 3166-1 alpha-2 code",
+            );
+        }
+        names.push(investor.display_name.trim().to_owned());
+        keys.push(key);
+        countries.push(country);
+    }
+    violations.into_result()?;
+
+    let mut tx = state.pool.begin().await?;
+    // New names become investors (the first spelling of a name wins), and their names become keys.
+    let created: Vec<(i64, String)> = sqlx::query_as(
+        "INSERT INTO investors (display_name, match_key, country_code)
+         SELECT DISTINCT ON (k) n, k, c FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, k, c)
+         WHERE NOT EXISTS (SELECT 1 FROM investor_keys WHERE match_key = t.k)
+         ON CONFLICT (match_key) DO NOTHING
+         RETURNING id, match_key",
+    )
+    .bind(&names)
+    .bind(&keys)
+    .bind(&countries)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (ids, created_keys): (Vec<i64>, Vec<String>) = created.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO investor_keys (match_key, investor_id) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&created_keys)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    #[derive(sqlx::FromRow)]
+    struct Keyed {
+        match_key: String,
+        #[sqlx(flatten)]
+        investor: InvestorRecord,
+    }
+    let known: Vec<Keyed> = sqlx::query_as(&format!(
+        "SELECT k.match_key, {COLUMNS} FROM investor_keys k JOIN investors i ON i.id = k.investor_id
+         WHERE k.match_key = ANY($1)"
+    ))
+    .bind(&keys)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let by_key: std::collections::HashMap<&str, &InvestorRecord> =
+        known.iter().map(|k| (k.match_key.as_str(), &k.investor)).collect();
+    let investors = keys
+        .iter()
+        .map(|key| {
+            by_key.get(key.as_str()).map(|i| i.to_proto()).ok_or_else(|| {
+                crate::error::Error::Rejected(tonic::Status::aborted("an investor changed during the call; retry"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(pb::EnsureInvestorsResponse {
+        investors,
+        created: i32::try_from(ids.len()).unwrap_or(i32::MAX),
+    })
+}

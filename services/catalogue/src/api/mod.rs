@@ -113,6 +113,15 @@ impl CatalogueService for CatalogueApi {
         ))
     }
 
+    async fn ensure_investors(
+        &self,
+        request: Request<pb::EnsureInvestorsRequest>,
+    ) -> Result<Response<pb::EnsureInvestorsResponse>, Status> {
+        Ok(Response::new(
+            investors::ensure(&self.state, &request.into_inner()).await?,
+        ))
+    }
+
     async fn resolve(&self, request: Request<pb::ResolveRequest>) -> Result<Response<pb::ResolveResponse>, Status> {
         Ok(Response::new(
             resolve::resolve(&self.state, &request.into_inner(), "").await?,

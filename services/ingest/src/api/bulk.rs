@@ -14,7 +14,7 @@ use super::Limits;
 use crate::{
     error::{Error, Result},
     model::timestamp,
-    pipeline::{LoadPosition, Outcome, Pipeline, tally},
+    pipeline::{LoadPosition, Outcome, Pipeline, Prepared, tally},
 };
 
 const MAX_LOAD_ID_CHARS: usize = 128;
@@ -25,11 +25,59 @@ type Acks = Pin<Box<dyn Stream<Item = Result<pb::BulkLoadResponse, Status>> + Se
 pub(super) fn start(pipeline: Arc<Pipeline>, limits: Limits, inbound: Streaming<pb::BulkLoadRequest>) -> Acks {
     let (sender, receiver) = mpsc::channel(4);
     tokio::spawn(async move {
-        if let Err(error) = run(&pipeline, &limits, inbound, &sender).await {
+        // Two stages overlap: while batch N is written, batch N+1 is checked and resolved.
+        let (to_writer, jobs) = mpsc::channel::<WriteJob>(1);
+        let writer = tokio::spawn(write_stage(Arc::clone(&pipeline), jobs, sender.clone()));
+        let read_result = read_stage(&pipeline, &limits, inbound, &to_writer).await;
+        drop(to_writer);
+        let write_result = writer.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "bulk-load writer stopped");
+            Err(Error::Rejected(fdi_kit::status::internal()))
+        });
+        // The writer's failure comes first: it stopped the load at its batch.
+        if let Err(error) = write_result.and(read_result) {
             let _ = sender.send(Err(Status::from(error))).await;
         }
     });
     Box::pin(ReceiverStream::new(receiver))
+}
+
+/// A batch on its way from the reading stage to the writing stage.
+struct WriteJob {
+    /// The prepared rows; `None` when every row of the batch was decided by an earlier call.
+    prepared: Option<Prepared>,
+    /// The acknowledgement, completed by the writer.
+    ack: pb::BulkLoadResponse,
+    /// Offset of the batch's first prepared row.
+    first_offset: i64,
+}
+
+/// Records prepared batches in order and acknowledges each once it is durable.
+async fn write_stage(
+    pipeline: Arc<Pipeline>,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    acks: mpsc::Sender<Result<pb::BulkLoadResponse, Status>>,
+) -> Result<()> {
+    while let Some(WriteJob {
+        prepared,
+        mut ack,
+        first_offset,
+    }) = jobs.recv().await
+    {
+        if let Some(prepared) = prepared {
+            let outcomes = pipeline.commit(prepared).await?;
+            let (accepted, duplicates, held, rejected) = tally(&outcomes);
+            ack.accepted = accepted;
+            ack.duplicates += duplicates;
+            ack.held = held;
+            ack.rejected = rejected;
+            ack.issues = issues(first_offset, &outcomes);
+        }
+        if acks.send(Ok(ack)).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn check_load_id(load_id: &str) -> Result<()> {
@@ -64,11 +112,12 @@ async fn open_load(pipeline: &Pipeline, load_id: &str) -> Result<i64> {
     Ok(offset)
 }
 
-async fn run(
+/// Reads batches, checks them against the load's offset and prepares them for the writer.
+async fn read_stage(
     pipeline: &Pipeline,
     limits: &Limits,
     mut inbound: Streaming<pb::BulkLoadRequest>,
-    acks: &mpsc::Sender<Result<pb::BulkLoadResponse, Status>>,
+    writer: &mpsc::Sender<WriteJob>,
 ) -> Result<()> {
     // The load this stream feeds (set by its first message) and the offset it has reached.
     let mut load_id = String::new();
@@ -133,26 +182,31 @@ async fn run(
             duplicates: i32::try_from(already).unwrap_or(i32::MAX),
             ..Default::default()
         };
-        if !rows.is_empty() {
+        let first_offset = offset;
+        let prepared = if rows.is_empty() {
+            None
+        } else {
             let position = LoadPosition {
                 load_id: load_id.clone(),
-                first_offset: offset,
-                expected_offset: offset,
+                first_offset,
+                expected_offset: first_offset,
             };
-            let first = offset;
-            let outcomes = pipeline
-                .process(rows, &|i| format!("rows[{}].", first + i as i64), Some(&position))
-                .await?;
-            let (accepted, duplicates, held, rejected) = tally(&outcomes);
-            ack.accepted = accepted;
-            ack.duplicates += duplicates;
-            ack.held = held;
-            ack.rejected = rejected;
-            ack.issues = issues(first, &outcomes);
+            let prefix = |i: usize| format!("rows[{}].", first_offset + i64::try_from(i).unwrap_or_default());
+            let prepared = pipeline.prepare(rows, &prefix, Some(&position)).await?;
             offset += i64::try_from(rows.len()).unwrap_or_default();
-        }
+            Some(prepared)
+        };
         ack.offset_reached = offset;
-        if acks.send(Ok(ack)).await.is_err() {
+        if writer
+            .send(WriteJob {
+                prepared,
+                ack,
+                first_offset,
+            })
+            .await
+            .is_err()
+        {
+            // The writer stopped (its error is reported); stop reading.
             return Ok(());
         }
     }

@@ -15,7 +15,7 @@ use crate::{
     error::Result,
     model::{EVENT_COLUMNS, EventRecord},
     pipeline::Pipeline,
-    references::{PlaceKind, PlaceLookup, References},
+    references::{PlaceKind, PlaceLookup},
     validate::Kind,
 };
 
@@ -59,12 +59,10 @@ pub(super) async fn list(pipeline: &Pipeline, request: &pb::ListEventsRequest) -
     let zone = if request.zone.trim().is_empty() {
         None
     } else {
-        let names = [(PlaceKind::Zone, request.zone.clone())];
-        let found = pipeline.references.places(&names).await?;
-        match References::lookup(&found, PlaceKind::Zone, &request.zone) {
-            Some(PlaceLookup::Found(place)) => Some(place.id.clone()),
+        match pipeline.references.place(PlaceKind::Zone, &request.zone).await? {
+            Some(PlaceLookup::Found(place)) => Some(place.id),
             Some(PlaceLookup::Unknown(suggestions)) => {
-                return Err(fdi_kit::status::not_found("zone", request.zone.trim(), suggestions).into());
+                return Err(fdi_kit::status::not_found("zone", request.zone.trim(), &suggestions).into());
             }
             None => return Err(fdi_kit::status::not_found("zone", request.zone.trim(), &[]).into()),
         }

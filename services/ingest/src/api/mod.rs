@@ -50,12 +50,10 @@ async fn province_filter(pipeline: &Pipeline, text: &str, field: &str) -> Result
     let mut violations = fdi_kit::status::Violations::new();
     fdi_kit::status::check_text(&mut violations, field, text, 500, true);
     violations.into_result()?;
-    let names = [(PlaceKind::Province, text.to_owned())];
-    let found = pipeline.references.places(&names).await?;
-    match crate::references::References::lookup(&found, PlaceKind::Province, text) {
+    match pipeline.references.place(PlaceKind::Province, text).await? {
         Some(PlaceLookup::Found(place)) => Ok((place.id.clone(), place.id == place.current_province)),
         Some(PlaceLookup::Unknown(suggestions)) => {
-            Err(fdi_kit::status::not_found("province", text, suggestions).into())
+            Err(fdi_kit::status::not_found("province", text, &suggestions).into())
         }
         None => Err(fdi_kit::status::not_found("province", text, &[]).into()),
     }

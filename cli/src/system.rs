@@ -1,0 +1,115 @@
+//! The services run inside the `fdi` process (for `fdi up` and the
+//! benchmarks), each on its own listener, all stopped by one token.
+
+use std::{net::SocketAddr, time::Duration};
+
+use fdi_kit::{
+    config::{DatabaseConfig, ServerConfig},
+    shutdown::CancellationToken,
+    telemetry::LogConfig,
+};
+use tokio::{net::TcpListener, task::JoinSet};
+
+/// `http://host:port` for a listen address (an unspecified address means this machine).
+#[must_use]
+pub fn endpoint(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+/// The services started so far.
+pub struct System {
+    /// The running services; one failing stops the others.
+    pub tasks: JoinSet<anyhow::Result<()>>,
+    /// Cancelled on Ctrl-C (or by the caller) to stop them all.
+    pub shutdown: CancellationToken,
+    database: DatabaseConfig,
+    log: LogConfig,
+}
+
+impl System {
+    /// An empty system over a database.
+    #[must_use]
+    pub fn new(database: DatabaseConfig, log: LogConfig, shutdown: CancellationToken) -> Self {
+        Self {
+            tasks: JoinSet::new(),
+            shutdown,
+            database,
+            log,
+        }
+    }
+
+    /// Starts the catalogue on `listener`; returns its endpoint.
+    ///
+    /// # Errors
+    /// When the listener has no address.
+    pub fn catalogue(&mut self, listener: TcpListener) -> anyhow::Result<String> {
+        let listen = listener.local_addr()?;
+        let config = fdi_catalogue::Config {
+            listen,
+            database: self.database.clone(),
+            server: ServerConfig::default(),
+            log: self.log.clone(),
+        };
+        self.tasks
+            .spawn(fdi_catalogue::serve(config, listener, self.shutdown.clone()));
+        Ok(endpoint(listen))
+    }
+
+    /// Starts ingest on `listener`, using the catalogue at `catalogue`; returns its endpoint.
+    ///
+    /// # Errors
+    /// When the listener has no address.
+    pub fn ingest(&mut self, listener: TcpListener, catalogue: &str, max_stream_rows: u64) -> anyhow::Result<String> {
+        let listen = listener.local_addr()?;
+        let config = fdi_ingest::Config {
+            listen,
+            catalogue_url: catalogue.to_owned(),
+            catalogue_timeout: Duration::from_secs(5),
+            max_batch_rows: 5000,
+            max_stream_rows,
+            stream_idle_timeout: Duration::from_secs(60),
+            database: self.database.clone(),
+            server: ServerConfig::default(),
+            log: self.log.clone(),
+        };
+        self.tasks
+            .spawn(fdi_ingest::serve(config, listener, self.shutdown.clone()));
+        Ok(endpoint(listen))
+    }
+
+    /// Waits until `service` at `endpoint` is SERVING (false on shutdown or after two minutes).
+    pub async fn wait_serving(&self, endpoint: &str, service: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while tokio::time::Instant::now() < deadline && !self.shutdown.is_cancelled() {
+            if fdi_kit::server::health_status(endpoint, service).await == Some(fdi_kit::server::ServingStatus::Serving)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        false
+    }
+
+    /// Waits for every service to stop; the first failure is returned (and stops the rest).
+    ///
+    /// # Errors
+    /// The first service failure.
+    pub async fn join(mut self) -> anyhow::Result<()> {
+        let mut outcome = Ok(());
+        while let Some(joined) = self.tasks.join_next().await {
+            let result = joined.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(error) = result {
+                eprintln!("a service failed: {error:#}");
+                if outcome.is_ok() {
+                    outcome = Err(error);
+                }
+                self.shutdown.cancel();
+            }
+        }
+        outcome
+    }
+}
