@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo_data;
+mod extract;
 mod import;
 mod system;
 mod up;
@@ -27,6 +28,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Write a synthetic register (clearly marked as such) for demos and benchmarks.
     DemoData(demo_data::DemoDataArgs),
+    /// Print the figures of a news article as JSON (money, counts, statistics, projects, with evidence).
+    Extract(extract::ExtractArgs),
     /// Benchmarks that print their figures beside a baseline measured in the same run.
     Bench(bench::BenchArgs),
 }
@@ -38,5 +41,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Import(args) => import::run(args).await,
         Command::DemoData(args) => demo_data::run(&args),
         Command::Bench(args) => bench::run(args).await,
+        Command::Extract(args) => extract::run(&args),
     }
 }

@@ -1,0 +1,386 @@
+//! Reading one figure in its sentence: what a project count counts (new,
+//! adjusted, running total...), what an amount measures (new, added, total
+//! or target capital) and whose money it is (foreign, domestic, all), from
+//! the cue words around it and from its neighbours in the sentence.
+
+use crate::counts::CountMention;
+use crate::cues::{Cue, CueIndex};
+use crate::money::MoneyMention;
+use crate::text::fold;
+use crate::{CountKind, Metric, Scope};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Clause delimiters: a cue rarely reaches across them to a figure.
+static DELIMITERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r",\s|;\s|:\s|\(|\)| and | và | og | und | sowie | while | whereas | mens | còn | – | - | but | men | aber | nhưng | cùng ",
+    )
+    .expect("delimiter regex")
+});
+
+pub(crate) fn clause_start(text: &str, lo: usize, pos: usize) -> usize {
+    let Some(slice) = text.get(lo..pos) else {
+        return lo;
+    };
+    DELIMITERS.find_iter(slice).last().map_or(lo, |m| lo + m.end()).min(pos)
+}
+
+pub(crate) fn clause_end(text: &str, pos: usize, hi: usize) -> usize {
+    let Some(slice) = text.get(pos..hi) else {
+        return hi;
+    };
+    DELIMITERS.find(slice).map_or(hi, |m| pos + m.start())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum FigureRef {
+    Money(usize),
+    Count(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Figure {
+    pub start: usize,
+    pub end: usize,
+    pub phrase_end: usize,
+    pub what: FigureRef,
+}
+
+/// What was decided about a figure, for inheritance by its neighbours.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reading {
+    /// For money; counts map their kind onto new/added.
+    pub metric: Option<Metric>,
+    pub scope: Scope,
+    pub scope_explicit: bool,
+}
+
+pub(crate) fn kind_to_metric(kind: CountKind) -> Option<Metric> {
+    match kind {
+        CountKind::NewProjects => Some(Metric::NewCapital),
+        CountKind::AdjustedProjects => Some(Metric::AddedCapital),
+        _ => None,
+    }
+}
+
+pub(crate) fn scope_of(cue: Cue) -> Scope {
+    match cue {
+        Cue::Foreign => Scope::Fdi,
+        Cue::Domestic => Scope::Ddi,
+        _ => Scope::All,
+    }
+}
+
+pub(crate) const SCOPE_CUES: &[Cue] = &[Cue::Foreign, Cue::Domestic];
+
+/// Everything about a sentence that the reading of its figures depends on.
+pub(crate) struct SentenceContext<'a> {
+    /// The whole article.
+    pub text: &'a str,
+    pub cues: &'a CueIndex,
+    /// Money and count mentions of the sentence, in text order.
+    pub figures: &'a [Figure],
+    pub counts: &'a [CountMention],
+    pub money: &'a [MoneyMention],
+    /// Byte range of the sentence in `text`.
+    pub start: usize,
+    pub end: usize,
+    /// The sentence reports running totals ("as of", "home to").
+    pub stock: bool,
+    /// The sentence pairs a USD amount with a VND amount.
+    pub paired: bool,
+    /// Scope when nothing else decides (see `analyse`).
+    pub default_scope: Scope,
+    /// Unambiguous scope of the previous sentence in the same paragraph.
+    pub inherited_sentence_scope: Option<Scope>,
+    /// The sentence opens with "of which", "trong đó", "davon"...
+    pub starts_with_subset: bool,
+    /// (kind, scope, scope stated) of the previous sentence's counts.
+    pub previous_counts: &'a [(CountKind, Scope, bool)],
+}
+
+impl SentenceContext<'_> {
+    /// Kind and reading of count `ci`, figure `fi` of the sentence, given
+    /// the readings (and count kinds) of the figures before it.
+    pub fn read_count(
+        &self,
+        fi: usize,
+        ci: usize,
+        readings: &[Reading],
+        count_kinds: &[CountKind],
+    ) -> (CountKind, Reading) {
+        let fig = self.figures[fi];
+        let left_start = if fi == 0 {
+            self.start
+        } else {
+            self.figures[fi - 1].phrase_end.min(fig.start)
+        };
+        let right_end = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
+        let previous = if fi == 0 { None } else { readings.get(fi - 1).copied() };
+        let previous_count_reading = (0..fi)
+            .rev()
+            .find(|&j| matches!(self.figures[j].what, FigureRef::Count(_)))
+            .and_then(|j| readings.get(j).map(|r| (j, *r)));
+        let c = &self.counts[ci];
+        let r_seg_end = clause_end(self.text, c.phrase_end, right_end.max(c.phrase_end));
+        let l_seg_start = clause_start(self.text, left_start, c.start);
+        let kind_cues = [Cue::New, Cue::Added, Cue::Operating];
+        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
+        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
+        let from_cue = |cue: Cue| match cue {
+            Cue::New | Cue::Licensed | Cue::NewWeak => CountKind::NewProjects,
+            Cue::Added => CountKind::AdjustedProjects,
+            _ => CountKind::Other,
+        };
+        // "newly registered capital of $800 million for 120 projects"
+        let inherited_from_money = match (fi.checked_sub(1).map(|j| self.figures[j].what), previous) {
+            (
+                Some(FigureRef::Money(_)),
+                Some(Reading {
+                    metric: Some(Metric::NewCapital),
+                    ..
+                }),
+            ) => Some(CountKind::NewProjects),
+            (
+                Some(FigureRef::Money(_)),
+                Some(Reading {
+                    metric: Some(Metric::AddedCapital),
+                    ..
+                }),
+            ) => Some(CountKind::AdjustedProjects),
+            _ => None,
+        };
+        let per_country =
+            self.cues.any(l_seg_start, c.start, Cue::Country) || self.cues.any(c.end, r_seg_end, Cue::Country);
+        let contribution = self.cues.any(c.end, r_seg_end, Cue::Contribution)
+            || self.cues.any(l_seg_start, c.start, Cue::Contribution);
+        let kind = if self.stock {
+            CountKind::TotalProjects
+        } else if per_country || contribution || (np_new && np_added) {
+            CountKind::Other
+        } else if np_new {
+            CountKind::NewProjects
+        } else if np_added {
+            CountKind::AdjustedProjects
+        } else if let Some(h) = self.cues.first_of(c.phrase_end, r_seg_end, &kind_cues) {
+            from_cue(h.cue)
+        } else if self.cues.any(left_start, c.start, Cue::Added)
+            && (self.cues.any(left_start, c.start, Cue::New) || self.cues.any(left_start, c.start, Cue::Licensed))
+        {
+            CountKind::Other
+        } else if let Some(h) = self.cues.last_of(
+            l_seg_start,
+            c.start,
+            &[Cue::New, Cue::Licensed, Cue::NewWeak, Cue::Added, Cue::Operating],
+        ) {
+            from_cue(h.cue)
+        } else if let Some(kind) = inherited_from_money {
+            kind
+        } else if let Some((j, _)) = previous_count_reading {
+            match self.figures[j].what {
+                FigureRef::Count(pj) => count_kinds[pj],
+                FigureRef::Money(_) => CountKind::Other,
+            }
+        } else if c.elliptical {
+            self.previous_counts.last().map_or(CountKind::Other, |p| p.0)
+        } else {
+            CountKind::Other
+        };
+        // Scope: the noun phrase and what follows, then what precedes.
+        // A short appositive restating the projects ("3 dự án, đều là
+        // dự án FDI") still describes them.
+        let appositive_end = {
+            let next_end = clause_end(
+                self.text,
+                (r_seg_end + 1).min(right_end.max(r_seg_end)),
+                right_end.max(r_seg_end),
+            );
+            let clause = self.text.get(r_seg_end..next_end).unwrap_or("");
+            let folded_clause = fold(clause);
+            let names_projects = ["du an", "project", "prosjekt", "projekt", "vorhaben"]
+                .iter()
+                .any(|n| folded_clause.contains(n));
+            if names_projects && clause.split_whitespace().count() <= 6 {
+                next_end
+            } else {
+                r_seg_end
+            }
+        };
+        let (scope, explicit) = if let Some(h) = self.cues.first_of(c.end, appositive_end, SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if let Some(h) = self.cues.last_of(l_seg_start, c.start, SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if self.cues.any(left_start, c.start, Cue::Superset) {
+            (Scope::All, false)
+        } else if let Some((_, r)) = previous_count_reading.filter(|(_, r)| r.scope_explicit) {
+            (r.scope, true)
+        } else if let Some(h) = self.cues.last_of(left_start, c.start, SCOPE_CUES) {
+            // "Về đầu tư trong nước, tỉnh chấp thuận ... cho 35 dự án"
+            (scope_of(h.cue), true)
+        } else if c.elliptical && previous_count_reading.is_none() {
+            self.previous_counts
+                .last()
+                .map_or((self.default_scope, false), |p| (p.1, p.2))
+        } else if let Some(s) = self.inherited_sentence_scope.filter(|_| self.starts_with_subset) {
+            // "Of this, ... 85 new projects": the subset of an FDI total.
+            (s, false)
+        } else {
+            (self.default_scope, false)
+        };
+        (
+            kind,
+            Reading {
+                metric: kind_to_metric(kind),
+                scope,
+                scope_explicit: explicit,
+            },
+        )
+    }
+
+    /// Reading of money mention `mi`, figure `fi` of the sentence.
+    pub fn read_money(&self, fi: usize, mi: usize, readings: &[Reading]) -> Reading {
+        let fig = self.figures[fi];
+        let left_start = if fi == 0 {
+            self.start
+        } else {
+            self.figures[fi - 1].phrase_end.min(fig.start)
+        };
+        let right_end = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
+        let previous = if fi == 0 { None } else { readings.get(fi - 1).copied() };
+        let m = &self.money[mi];
+        let l_seg_start = clause_start(self.text, left_start, m.start);
+        let r_seg_end = clause_end(self.text, m.end, right_end.max(m.end));
+        let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
+        let nearest_left = self.cues.last_of(left_start, m.start, &metric_cues);
+        let both = self.cues.any(left_start, m.start, Cue::New)
+            && (self.cues.any(left_start, m.start, Cue::Added)
+                || self.cues.any(left_start, m.start, Cue::AddedMoneyOnly));
+        let right_words = self
+            .text
+            .get(m.end..right_end.max(m.end))
+            .map_or(99, |s| s.split_whitespace().count());
+        // "$943.7 million came from 186 newly licensed FDI projects":
+        // the amount belongs to the projects counted right after it.
+        let linked_to_next = {
+            let between = fold(self.text.get(m.end..right_end.max(m.end)).unwrap_or(""));
+            between.split_whitespace().any(|w| {
+                matches!(
+                    w,
+                    "from"
+                        | "auf"
+                        | "pa"
+                        | "vao"
+                        | "cho"
+                        | "among"
+                        | "across"
+                        | "tu"
+                        | "cua"
+                        | "fra"
+                        | "aus"
+                        | "von"
+                        | "by"
+                        | "in"
+                        | "i"
+                        | "for"
+                )
+            })
+        };
+        let next_count = match self.figures.get(fi + 1).map(|n| n.what) {
+            Some(FigureRef::Count(nc)) if linked_to_next => Some(&self.counts[nc]),
+            _ => None,
+        };
+        let next_count_metric = match self.figures.get(fi + 1).map(|n| n.what) {
+            Some(FigureRef::Count(nc)) if right_words <= 3 && linked_to_next => {
+                // Decide the next count's kind from its own noun phrase.
+                let n = &self.counts[nc];
+                if self.cues.any(n.end, n.phrase_end, Cue::New) {
+                    Some(Metric::NewCapital)
+                } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
+                    Some(Metric::AddedCapital)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let metric = if self.stock {
+            Metric::TotalCapital
+        } else if nearest_left.is_some_and(|h| h.cue == Cue::Target) {
+            Metric::TargetCapital
+        } else if both {
+            Metric::TotalCapital
+        } else if let Some(h) = nearest_left {
+            if h.cue == Cue::New {
+                Metric::NewCapital
+            } else {
+                Metric::AddedCapital
+            }
+        } else if let Some(h) = self.cues.first_of(m.end, r_seg_end, &metric_cues) {
+            match h.cue {
+                Cue::New => Metric::NewCapital,
+                Cue::Target => Metric::TargetCapital,
+                _ => Metric::AddedCapital,
+            }
+        } else if let Some(nm) = next_count_metric {
+            nm
+        } else if let Some(pm) = previous.and_then(|p| p.metric) {
+            pm
+        } else {
+            Metric::TotalCapital
+        };
+        let (scope, explicit) = if m.converted {
+            (Scope::All, false)
+        } else if self.cues.any(l_seg_start, m.start, Cue::Converted)
+            || self.cues.any(left_start, m.start, Cue::Converted)
+        {
+            (Scope::All, true)
+        } else if self.paired && (m.currency == "USD" || m.currency == "VND") {
+            (if m.currency == "USD" { Scope::Fdi } else { Scope::Ddi }, true)
+        } else if let Some(h) = self.cues.last_of(l_seg_start, m.start, SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if let Some(h) = self.cues.first_of(m.end, r_seg_end, SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if let Some(h) = next_count
+            .filter(|_| right_words <= 3)
+            .and_then(|n| self.cues.first_of(n.end, n.phrase_end, SCOPE_CUES))
+        {
+            // "$943.7 million came from 186 newly licensed FDI projects"
+            (scope_of(h.cue), true)
+        } else if let Some(h) = self.cues.last_of(left_start, m.start, SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if let Some(p) = previous.filter(|p| p.scope_explicit) {
+            (p.scope, true)
+        } else if let Some(s) = self.inherited_sentence_scope {
+            (s, false)
+        } else {
+            (self.default_scope, false)
+        };
+        // Capital contributions and per-country amounts get no province metric.
+        let no_metric = self.cues.any(l_seg_start, m.start, Cue::Contribution)
+            || self.cues.any(m.end, r_seg_end, Cue::Contribution)
+            || self.cues.any(l_seg_start, m.start, Cue::Country);
+        Reading {
+            metric: (!no_metric).then_some(metric),
+            scope,
+            scope_explicit: explicit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clauses_split_at_commas_and_conjunctions() {
+        LazyLock::force(&DELIMITERS);
+        let text = "with domestic investors 5 VND and foreign investors 6 USD";
+        let six = text.find('6').unwrap_or(0);
+        assert_eq!(&text[clause_start(text, 0, six)..six], "foreign investors ");
+        let five = text.find('5').unwrap_or(0);
+        assert_eq!(&text[five..clause_end(text, five, text.len())], "5 VND");
+        // Thousands separators are not clause breaks.
+        assert_eq!(clause_start("9,189.41 USD", 0, 9), 0);
+    }
+}

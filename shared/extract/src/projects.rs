@@ -1,0 +1,551 @@
+//! Named investors ("Foxconn Singapore Pte Ltd", "Công ty TNHH ...",
+//! "investor Autoliv Vietnam"), their home countries and zones.
+
+use crate::cues::{Cue, CueIndex, is_new_total_prefix};
+use crate::figures::clause_start;
+use crate::money::MoneyMention;
+use crate::text::fold;
+use crate::{Project, ProjectKind};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A company name found in the text.
+#[derive(Debug, Clone)]
+pub struct CompanyMention {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+const NAME_WORD: &str = r"[\p{Lu}\d][\p{L}\p{N}&\-–\.]*";
+const LEGAL_SUFFIX: &str = r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|Co\.,? ?LTD\.?|Company Limited|COMPANY LIMITED|Joint Venture Company Limited|Joint Stock Company|JOINT STOCK COMPANY|Limited Liability Company|[Pp]te\.? ?[Ll]td\.?|PTE\.? ?LTD\.?|JSC|Corporation|CORPORATION|Corp\.|Inc\.|Ltd\.?|LTD\.?|Limited|GmbH|AG|LLC|Holdings|Co\.";
+
+static SUFFIXED_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?:{NAME_WORD}\s){{1,8}}?(?:{LEGAL_SUFFIX})(?:\s|$|[,;:)(])")).expect("company regex")
+});
+static VIETNAMESE_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?:Công ty|Công Ty|công ty|Tập đoàn|tập đoàn)(?: (?:TNHH|Cổ phần|cổ phần|CP|Liên doanh))?(?: (?:MTV|Một thành viên))?(?: {NAME_WORD}){{1,8}}"
+    ))
+    .expect("vi company regex")
+});
+static INVESTOR_NAMED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(?-u:\b)investor|(?-u:\b)Investor|(?-u:\b)investoren|nhà đầu tư)\s+(?P<name>(?:[\p{Lu}][\p{L}\p{N}&\-]*)(?:\s[\p{Lu}][\p{L}\p{N}&\-]*){0,4})")
+        .expect("investor regex")
+});
+
+/// "Singapore's New Motion", "South Korea's LG Innotek".
+static COUNTRY_POSSESSIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:Singapore|South Korea|Korea|Japan|China|Taiwan|Hong Kong|Thailand|Malaysia|Germany|France|Sweden|Denmark|Norway|the Netherlands|Netherlands|India|Australia|the US|US|U\.S\.)['’]s\s+(?P<name>[\p{Lu}][\p{L}\p{N}&\-]*(?:\s[\p{Lu}\d][\p{L}\p{N}&\-]*){0,3})")
+        .expect("possessive regex")
+});
+/// "electronics giant Samsung", "Chinese firm Sunwoda", "konsernet Foxconn".
+static DESCRIBED_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(?-u:\b)firm|(?-u:\b)company|(?-u:\b)giant|(?-u:\b)manufacturer|(?-u:\b)maker|(?-u:\b)conglomerate|(?-u:\b)developer|(?-u:\b)konsernet|(?-u:\b)selskapet|(?-u:\b)Konzern|(?-u:\b)Hersteller)\s+(?P<name>[\p{Lu}][\p{L}\p{N}&\-]*(?:\s[\p{Lu}\d][\p{L}\p{N}&\-]*){0,3})")
+        .expect("described company regex")
+});
+
+/// Words that start a sentence and are not part of a company name.
+const LEADING_NOISE: &[&str] = &[
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "By",
+    "For",
+    "Among",
+    "Additionally",
+    "Also",
+    "Meanwhile",
+    "Recently",
+    "Nylig",
+    "Tilsvarende",
+    "Der",
+    "Die",
+    "Das",
+    "Den",
+    "Det",
+    "Ein",
+    "Eine",
+    // Generic nouns before a name ("das Unternehmen Amkor", German nouns are capitalised).
+    "Unternehmen",
+    "Konzern",
+    "Firma",
+    "Hersteller",
+    "Investor",
+    "Investoren",
+    "Gruppe",
+    "Konsernet",
+    "Selskapet",
+    "Company",
+    "Firm",
+    "Group",
+];
+
+/// A nationality word ("Japanske", "Korean", "südkoreanische") before a name.
+fn is_nationality(word: &str) -> bool {
+    let folded = crate::text::fold(word);
+    folded.len() > 3
+        && COUNTRIES
+            .iter()
+            .any(|(name, _)| name.len() >= 5 && !name.contains(' ') && folded.starts_with(name))
+}
+
+fn clean_name(raw: &str) -> String {
+    let mut name = raw
+        .trim()
+        .trim_end_matches([',', ';', ':', '(', ')'])
+        .trim()
+        .to_string();
+    loop {
+        let first = name.split_whitespace().next().unwrap_or("");
+        let noise = LEADING_NOISE.contains(&first) || is_nationality(first);
+        if noise && name.split_whitespace().count() > 2 {
+            name = name[first.len()..].trim_start().to_string();
+        } else {
+            break;
+        }
+    }
+    name
+}
+
+/// Literal parts of every company pattern: a sentence with none of them
+/// names no company, and the slower patterns are skipped.
+static COMPANY_HINT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i:co\.|ltd|limited|company|jsc|corp|inc\.|gmbh|ag(?-u:\b)|llc|holdings|pte|công ty|tập đoàn|investor|nhà đầu tư|firm|giant|manufacturer|maker|conglomerate|developer|konsernet|selskapet|konzern|hersteller)|['’]s\s")
+        .expect("company hint regex")
+});
+
+/// Company names in a piece of text (offsets relative to it).
+pub fn find_companies(text: &str) -> Vec<CompanyMention> {
+    if !COMPANY_HINT.is_match(text) {
+        return Vec::new();
+    }
+    let mut out: Vec<CompanyMention> = Vec::new();
+    let mut push = |start: usize, raw: &str| {
+        let name = clean_name(raw);
+        if name.split_whitespace().count() < 2 && !raw.contains("Ltd") && !raw.contains("JSC") {
+            // A bare suffix or a single word is not enough.
+            if name.len() < 3 {
+                return;
+            }
+        }
+        let offset = raw.find(name.as_str()).unwrap_or(0);
+        let start = start + offset;
+        let end = start + name.len();
+        if out.iter().any(|c| c.start < end && start < c.end) {
+            return;
+        }
+        out.push(CompanyMention { name, start, end });
+    };
+    for m in VIETNAMESE_COMPANY.find_iter(text) {
+        push(m.start(), m.as_str());
+    }
+    for m in SUFFIXED_COMPANY.find_iter(text) {
+        // Only the suffix ("Ltd") with nothing before it is not a name.
+        let raw = m.as_str();
+        if raw.split_whitespace().count() >= 2 {
+            push(m.start(), raw);
+        }
+    }
+    for re in [&*INVESTOR_NAMED, &*COUNTRY_POSSESSIVE, &*DESCRIBED_COMPANY] {
+        for caps in re.captures_iter(text) {
+            if let Some(n) = caps.name("name") {
+                push(n.start(), n.as_str());
+            }
+        }
+    }
+    out.sort_by_key(|c| c.start);
+    out
+}
+
+const COUNTRIES: &[(&str, &str)] = &[
+    ("singapore", "SG"),
+    ("korea", "KR"),
+    ("korean", "KR"),
+    ("koreansk", "KR"),
+    ("sorkoreansk", "KR"),
+    ("sudkoreanisch", "KR"),
+    ("han quoc", "KR"),
+    ("japan", "JP"),
+    ("japanese", "JP"),
+    ("japansk", "JP"),
+    ("japanisch", "JP"),
+    ("nhat ban", "JP"),
+    ("china", "CN"),
+    ("chinese", "CN"),
+    ("kinesisk", "CN"),
+    ("chinesisch", "CN"),
+    ("trung quoc", "CN"),
+    ("taiwan", "TW"),
+    ("taiwanese", "TW"),
+    ("dai loan", "TW"),
+    ("hong kong", "HK"),
+    ("sweden", "SE"),
+    ("swedish", "SE"),
+    ("svensk", "SE"),
+    ("schwedisch", "SE"),
+    ("thuy dien", "SE"),
+    ("united states", "US"),
+    ("american", "US"),
+    ("hoa ky", "US"),
+    ("germany", "DE"),
+    ("german", "DE"),
+    ("tysk", "DE"),
+    ("deutsch", "DE"),
+    ("duc", "DE"),
+    ("cayman", "KY"),
+    ("thailand", "TH"),
+    ("thai lan", "TH"),
+    ("malaysia", "MY"),
+    ("netherlands", "NL"),
+    ("dutch", "NL"),
+    ("norway", "NO"),
+    ("norwegian", "NO"),
+    ("norsk", "NO"),
+    ("france", "FR"),
+    ("french", "FR"),
+    ("india", "IN"),
+    ("indian", "IN"),
+    ("australia", "AU"),
+    ("australian", "AU"),
+    ("british", "GB"),
+    ("denmark", "DK"),
+    ("danish", "DK"),
+];
+
+/// Home country named in a folded window of text around an investor.
+/// The country nearest to `anchor` (folded offset of the investor) wins.
+pub fn country_near(folded_window: &str, anchor: usize, investor_folded: &str) -> Option<&'static str> {
+    let mut best: Option<(usize, &'static str)> = None;
+    for (name, code) in COUNTRIES {
+        // The investor's own name ("Foxconn Singapore") is not a nationality
+        // statement unless the country also appears outside it.
+        let mut from = 0;
+        while let Some(pos) = folded_window[from..].find(name) {
+            let at = from + pos;
+            from = at + name.len();
+            let before_ok = at == 0 || !folded_window[..at].ends_with(|c: char| c.is_alphanumeric());
+            let after = &folded_window[at + name.len()..];
+            let after_ok = after.is_empty()
+                || !after.starts_with(|c: char| c.is_alphanumeric())
+                || after.starts_with('e') // "sørkoreanske", "koreanske"
+                || after.starts_with("s ") // "Singapore's" folded as "singapore s"
+                || after.starts_with('n');
+            if !(before_ok && after_ok) {
+                continue;
+            }
+            let inside_name = investor_folded.contains(name)
+                && folded_window
+                    .get(anchor..)
+                    .is_some_and(|w| w.starts_with(investor_folded))
+                && at >= anchor
+                && at < anchor + investor_folded.len();
+            if inside_name {
+                continue;
+            }
+            let distance = at.abs_diff(anchor);
+            if best.is_none_or(|(d, _)| distance < d) {
+                best = Some((distance, code));
+            }
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+static ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<en>(?:[\p{Lu}\d][\p{L}\p{N}\-–]*\s){1,5}(?:Industrial Park|Industrial Zone|Industrial Cluster|Economic Zone|Hi-Tech Park|High-Tech Park))|(?P<no>(?:[\p{Lu}\d][\p{L}\p{N}\-–]*\s){1,4}(?:industripark|industriklynge|Industriepark))|(?P<vi>(?:KCN|Khu công nghiệp|Cụm công nghiệp|CCN)(?:\s[\p{Lu}\d][\p{L}\p{N}\-–]*){1,4})")
+        .expect("zone regex")
+});
+
+/// The industrial zone named nearest after `from` (or before it) in `sentence`.
+pub fn zone_in(sentence: &str) -> Option<String> {
+    let caps = ZONE.captures_iter(sentence).next()?;
+    if let Some(m) = caps.name("en") {
+        return Some(clean_name(m.as_str()));
+    }
+    if let Some(m) = caps.name("no") {
+        let s = m.as_str().trim();
+        let (name, _) = s.rsplit_once(' ')?;
+        let kind = if s.ends_with("industriklynge") {
+            "Industrial Cluster"
+        } else {
+            "Industrial Park"
+        };
+        return Some(format!("{} {kind}", clean_name(name)));
+    }
+    let m = caps.name("vi")?;
+    let s = m.as_str();
+    let (kind, name) = if let Some(rest) = s.strip_prefix("Cụm công nghiệp") {
+        ("Industrial Cluster", rest)
+    } else if let Some(rest) = s.strip_prefix("CCN") {
+        ("Industrial Cluster", rest)
+    } else if let Some(rest) = s.strip_prefix("Khu công nghiệp") {
+        ("Industrial Park", rest)
+    } else {
+        ("Industrial Park", s.strip_prefix("KCN").unwrap_or(s))
+    };
+    Some(format!("{} {kind}", crate::text::fold_keep_case(name.trim())))
+}
+
+/// One sentence as seen by the project assembler.
+pub(crate) struct ProjectSentence<'a> {
+    /// The whole article.
+    pub text: &'a str,
+    pub start: usize,
+    pub end: usize,
+    /// Index of the sentence in the article.
+    pub index: usize,
+    /// All money mentions of the article, and those in this sentence.
+    pub money: &'a [MoneyMention],
+    pub money_here: &'a [usize],
+    pub companies: &'a [CompanyMention],
+    pub province: Option<&'static str>,
+    /// The sentence reads like more about the last named company.
+    pub plain_continuation: bool,
+}
+
+/// The last named company: (name, its span, its sentence's bounds, sentence index).
+pub(crate) type LastCompany = (String, (usize, usize), (usize, usize), usize);
+
+/// Turn the amounts of one sentence into projects of the companies it names
+/// (or of the last company named nearby, or of listed project names).
+pub(crate) fn collect_projects(
+    s: &ProjectSentence,
+    cues: &CueIndex,
+    last_company: &mut Option<LastCompany>,
+    out: &mut Vec<Project>,
+) {
+    let sentence_text = &s.text[s.start..s.end];
+    let eligible: Vec<usize> = s
+        .money_here
+        .iter()
+        .copied()
+        .filter(|&k| {
+            let m = &s.money[k];
+            if m.converted {
+                return false;
+            }
+            let seg = clause_start(s.text, s.start, m.start);
+            if cues.any(seg, m.start, Cue::Combined) {
+                return false;
+            }
+            let before = s.text.get(s.start..m.start).unwrap_or("");
+            let tail_start = before.len().saturating_sub(60);
+            let tail_start = crate::text::floor_boundary(before, tail_start);
+            !is_new_total_prefix(&fold(&before[tail_start..]))
+        })
+        .collect();
+    let expansion = cues.any(s.start, s.end, Cue::Added) || cues.any(s.start, s.end, Cue::AddedMoneyOnly);
+    let kind = if expansion {
+        ProjectKind::Expansion
+    } else {
+        ProjectKind::New
+    };
+    let zone = std::cell::OnceCell::new();
+    let zone = || zone.get_or_init(|| zone_in(sentence_text)).clone();
+    let mut used: Vec<usize> = Vec::new();
+    if !s.companies.is_empty() {
+        for (ci, company) in s.companies.iter().enumerate() {
+            let clause_lo = s.text[s.start..company.start]
+                .rfind(';')
+                .map_or(s.start, |i| s.start + i + 1);
+            let clause_hi = s.text[company.end..s.end].find(';').map_or(s.end, |i| company.end + i);
+            let next_company = s.companies.get(ci + 1).map_or(clause_hi, |n| n.start.min(clause_hi));
+            let previous_company_end = if ci == 0 {
+                clause_lo
+            } else {
+                s.companies[ci - 1].end.max(clause_lo)
+            };
+            let after = eligible
+                .iter()
+                .copied()
+                .find(|&k| !used.contains(&k) && s.money[k].start >= company.end && s.money[k].start < next_company);
+            let before = eligible.iter().copied().rfind(|&k| {
+                !used.contains(&k) && s.money[k].end <= company.start && s.money[k].start >= previous_company_end
+            });
+            if let Some(k) = after.or(before) {
+                let country = home_country(s.text, company, (s.start, s.end));
+                used.push(k);
+                let m: &MoneyMention = &s.money[k];
+                out.push(Project {
+                    investor: Some(company.name.clone()),
+                    project: None,
+                    investor_country: country.map(str::to_string),
+                    zone: zone(),
+                    province: s.province.map(str::to_string),
+                    value: m.value,
+                    currency: m.currency.to_string(),
+                    kind,
+                    span: [m.start, m.end],
+                    sentence: sentence_text.to_string(),
+                });
+            }
+            *last_company = Some((
+                company.name.clone(),
+                (company.start, company.end),
+                (s.start, s.end),
+                s.index,
+            ));
+        }
+    } else if let Some((name, (c_start, c_end), bounds, at)) = last_company.clone() {
+        let anaphor = cues.any(s.start, s.end, Cue::CompanyAnaphor);
+        let plain = s.plain_continuation;
+        if s.index.saturating_sub(at) <= 4
+            && (anaphor || plain)
+            && let Some(&k) = eligible.first()
+        {
+            used.push(k);
+            {
+                let m = &s.money[k];
+                let company = CompanyMention {
+                    name: name.clone(),
+                    start: c_start,
+                    end: c_end,
+                };
+                let country = home_country(s.text, &company, bounds);
+                out.push(Project {
+                    investor: Some(name),
+                    project: None,
+                    investor_country: country.map(str::to_string),
+                    zone: zone(),
+                    province: s.province.map(str::to_string),
+                    value: m.value,
+                    currency: m.currency.to_string(),
+                    kind,
+                    span: [m.start, m.end],
+                    sentence: sentence_text.to_string(),
+                });
+            }
+        }
+    }
+    // A list of projects ("...include: A ...; B ...; C ...") whose
+    // other items name no investor: each item with an amount is a
+    // project of its own, known by name only.
+    if sentence_text.matches(';').count() >= 1 && sentence_text.contains(':') {
+        for (lo, hi) in list_items(sentence_text, s.start) {
+            let clause = &s.text[lo..hi];
+            if s.companies.iter().any(|c| c.start < hi && c.end > lo) {
+                continue;
+            }
+            let Some(k) = eligible
+                .iter()
+                .copied()
+                .find(|&k| !used.contains(&k) && s.money[k].start >= lo && s.money[k].end <= hi)
+            else {
+                continue;
+            };
+            let Some(name) = listed_project_name(clause) else {
+                continue;
+            };
+            used.push(k);
+            let m = &s.money[k];
+            out.push(Project {
+                investor: None,
+                project: Some(name),
+                investor_country: None,
+                zone: None,
+                province: s.province.map(str::to_string),
+                value: m.value,
+                currency: m.currency.to_string(),
+                kind,
+                span: [m.start, m.end],
+                sentence: sentence_text.to_string(),
+            });
+        }
+    }
+}
+
+static ITEM_BREAK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r";\s*|\s(?:and|og|và|und|sowie)\s+\p{Lu}").expect("item regex"));
+
+/// Items of a listing sentence: pieces between `;` and between "and"/"og"/
+/// "và"/"und" when the next word is capitalised (a new name), as byte ranges.
+fn list_items(sentence: &str, base: usize) -> Vec<(usize, usize)> {
+    let mut items = Vec::new();
+    let mut start = 0;
+    for m in ITEM_BREAK.find_iter(sentence) {
+        items.push((base + start, base + m.start()));
+        // A conjunction match ends with the capital that starts the next item.
+        let capital_len = m
+            .as_str()
+            .chars()
+            .next_back()
+            .filter(|c| c.is_uppercase())
+            .map_or(0, char::len_utf8);
+        start = m.end() - capital_len;
+    }
+    items.push((base + start, base + sentence.len()));
+    items
+}
+
+/// Name of a project listed in a clause ("Dong Son tørrhavn med en
+/// investeringskapital på ..." -> "Dong Son tørrhavn"): the clause's opening
+/// words up to the first preposition, when they start with a capital.
+fn listed_project_name(clause: &str) -> Option<String> {
+    let trimmed = clause.trim();
+    if !trimmed.starts_with(char::is_uppercase) {
+        return None;
+    }
+    const STOPS: &[&str] = &[
+        "med", "with", "i", "in", "at", "tại", "với", "ở", "mit", "im", "for", "worth", "verdt", "costing", "có",
+        "của", "von", "på", "on",
+    ];
+    let mut words = Vec::new();
+    for word in trimmed.split_whitespace() {
+        if STOPS.contains(&word) || word.starts_with(|c: char| c.is_ascii_digit() || c == '(' || c == '$') {
+            break;
+        }
+        words.push(word.trim_end_matches(','));
+        if word.ends_with(',') || words.len() >= 8 {
+            break;
+        }
+    }
+    (words.len() >= 2).then(|| words.join(" "))
+}
+
+/// Nationality stated near a company name (within its sentence).
+fn home_country(text: &str, company: &CompanyMention, sentence: (usize, usize)) -> Option<&'static str> {
+    let window_start = crate::text::floor_boundary(text, company.start.saturating_sub(120).max(sentence.0));
+    let window_end = crate::text::floor_boundary(text, (company.end + 80).min(sentence.1).max(company.end));
+    let window = fold(text.get(window_start..window_end)?);
+    let anchor = fold(text.get(window_start..company.start)?).len();
+    country_near(&window, anchor, &fold(&company.name))
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+
+    #[test]
+    fn all_patterns_compile() {
+        LazyLock::force(&SUFFIXED_COMPANY);
+        LazyLock::force(&VIETNAMESE_COMPANY);
+        LazyLock::force(&INVESTOR_NAMED);
+        LazyLock::force(&COUNTRY_POSSESSIVE);
+        LazyLock::force(&DESCRIBED_COMPANY);
+        LazyLock::force(&COMPANY_HINT);
+        LazyLock::force(&ZONE);
+        LazyLock::force(&ITEM_BREAK);
+    }
+
+    #[test]
+    fn list_items_split_at_semicolons_and_new_names() {
+        let s = "Projects include: A port worth $5 million; B park and Cee Dock with $2 million";
+        let items: Vec<&str> = list_items(s, 0).into_iter().map(|(a, b)| &s[a..b]).collect();
+        assert_eq!(
+            items,
+            vec![
+                "Projects include: A port worth $5 million",
+                "B park",
+                "Cee Dock with $2 million"
+            ]
+        );
+        assert_eq!(
+            listed_project_name("Dong Son tørrhavn med en kapital"),
+            Some("Dong Son tørrhavn".into())
+        );
+    }
+}
