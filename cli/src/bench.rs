@@ -130,21 +130,21 @@ async fn ingest(bench: IngestBench) -> anyhow::Result<()> {
     let replayed = rate(events, replay_time);
     let baseline = rate(ceiling_rows, ceiling_time);
     println!();
-    println!("  {:<58} {:>12}  {:>8}", "path", "events/s", "seconds");
+    println!("  {:<64} {:>12}  {:>8}", "path", "events/s", "seconds");
     println!(
-        "  {:<58} {:>12.0}  {:>8.1}",
+        "  {:<64} {:>12.0}  {:>8.1}",
         "service: BulkLoad stream, end to end (first load)",
         service,
         first_time.as_secs_f64()
     );
     println!(
-        "  {:<58} {:>12.0}  {:>8.1}",
+        "  {:<64} {:>12.0}  {:>8.1}",
         "service: replay of the same file (new load id)",
         replayed,
         replay_time.as_secs_f64()
     );
     println!(
-        "  {:<58} {:>12.0}  {:>8.1}",
+        "  {:<64} {:>12.0}  {:>8.1}",
         "ceiling: INSERT .. SELECT FROM UNNEST .. ON CONFLICT DO NOTHING",
         baseline,
         ceiling_time.as_secs_f64()
