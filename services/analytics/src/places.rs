@@ -1,0 +1,124 @@
+//! Provinces and zones named in requests, resolved through the catalogue
+//! (any spelling, pre-2025 names too), and provinces' display names.
+
+use std::{collections::HashMap, sync::RwLock, time::Duration};
+
+use fdi_proto::catalogue::{
+    EntityKind, ListProvincesRequest, ResolveRequest, catalogue_service_client::CatalogueServiceClient,
+};
+use tonic::transport::Channel;
+
+use crate::error::{Error, Result};
+
+/// A province as requested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvinceRef {
+    /// Its code (a pre-2025 unit stays itself).
+    pub code: String,
+    /// The code of today's unit it belongs to.
+    pub current: String,
+}
+
+/// The catalogue client and the province names.
+#[derive(Debug)]
+pub struct Places {
+    client: CatalogueServiceClient<Channel>,
+    timeout: Duration,
+    names: RwLock<HashMap<String, String>>,
+}
+
+fn id_of(resource: &str) -> String {
+    resource.rsplit('/').next().unwrap_or(resource).to_owned()
+}
+
+impl Places {
+    /// Over the catalogue at `channel`.
+    #[must_use]
+    pub fn new(channel: Channel, timeout: Duration) -> Self {
+        Self {
+            client: CatalogueServiceClient::new(channel),
+            timeout,
+            names: RwLock::new(HashMap::new()),
+        }
+    }
+
+    async fn resolve(&self, text: &str, kind: EntityKind, field: &str) -> Result<fdi_proto::catalogue::Candidate> {
+        let mut violations = fdi_kit::status::Violations::new();
+        fdi_kit::status::check_text(&mut violations, field, text, 500, true);
+        violations.into_result()?;
+        let collection = if kind == EntityKind::Zone {
+            "zones/"
+        } else {
+            "provinces/"
+        };
+        let query = text.trim().strip_prefix(collection).unwrap_or(text.trim());
+        let mut call = tonic::Request::new(ResolveRequest {
+            query: query.to_owned(),
+            kinds: vec![kind.into()],
+            max_suggestions: 3,
+        });
+        call.set_timeout(self.timeout);
+        let response = self
+            .client
+            .clone()
+            .resolve(call)
+            .await
+            .map_err(Error::Catalogue)?
+            .into_inner();
+        let what = if kind == EntityKind::Zone { "zone" } else { "province" };
+        response.r#match.ok_or_else(|| {
+            let suggestions: Vec<String> = response.suggestions.into_iter().map(|s| s.resource).collect();
+            fdi_kit::status::not_found(what, text.trim(), &suggestions).into()
+        })
+    }
+
+    /// A province by resource name, code or any spelling; NOT_FOUND with suggestions.
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT, NOT_FOUND, or the catalogue unreachable.
+    pub async fn province(&self, text: &str, field: &str) -> Result<ProvinceRef> {
+        let hit = self.resolve(text, EntityKind::Province, field).await?;
+        Ok(ProvinceRef {
+            code: id_of(&hit.resource),
+            current: id_of(&hit.current_province),
+        })
+    }
+
+    /// A zone id by resource name or any spelling; NOT_FOUND with suggestions.
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT, NOT_FOUND, or the catalogue unreachable.
+    pub async fn zone(&self, text: &str, field: &str) -> Result<String> {
+        Ok(id_of(&self.resolve(text, EntityKind::Zone, field).await?.resource))
+    }
+
+    /// The Vietnamese name of a province code (the code itself when unknown).
+    pub async fn display_name(&self, code: &str) -> String {
+        if let Some(name) = self
+            .names
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(code)
+        {
+            return name.clone();
+        }
+        let mut request = tonic::Request::new(ListProvincesRequest {
+            page_size: Some(100),
+            include_merged: true,
+            ..Default::default()
+        });
+        request.set_timeout(self.timeout);
+        if let Ok(response) = self.client.clone().list_provinces(request).await {
+            let mut names = self.names.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for province in response.into_inner().provinces {
+                names.insert(province.code, province.display_name);
+            }
+        }
+        self.names
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_owned())
+    }
+}
