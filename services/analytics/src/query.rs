@@ -152,8 +152,11 @@ impl Windows {
     }
 }
 
-/// A range that matches nothing, for absent windows.
-const NONE: (NaiveDate, NaiveDate) = (NaiveDate::MAX, NaiveDate::MIN);
+/// A range that matches nothing, for absent windows (dates PostgreSQL can hold).
+const NONE: (NaiveDate, NaiveDate) = match (NaiveDate::from_ymd_opt(9999, 12, 31), NaiveDate::from_ymd_opt(1, 1, 1)) {
+    (Some(late), Some(early)) => (late, early),
+    _ => panic!("valid dates"),
+};
 
 #[derive(sqlx::FromRow)]
 struct SumRow {

@@ -136,6 +136,8 @@ async fn ranked(
             let value = figure_value(figure, &kinds, currency);
             (key, value)
         })
+        // Entities with events of other kinds only have nothing to rank.
+        .filter(|(_, value)| as_number(value) != 0.0)
         .collect();
     let total = add_values(figure, &values.iter().map(|(_, v)| v).collect::<Vec<_>>(), currency);
     let total_number = as_number(&total);

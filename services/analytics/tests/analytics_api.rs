@@ -1,0 +1,859 @@
+//! Every analytics RPC checked against figures computed independently, in
+//! the test, from the same register loaded through ingest: merged provinces,
+//! currency conversion, capital reductions, terminations, re-issued
+//! certificates; plus freshness, exactly-once across a restart of the
+//! analytics service, and rebuild equality.
+
+use std::{collections::BTreeMap, collections::BTreeSet, time::Duration};
+
+use chrono::NaiveDate;
+use fdi_kit::{
+    config::{DatabaseConfig, ServerConfig},
+    money::from_money,
+    telemetry::{LogConfig, LogFormat},
+};
+use fdi_proto::{
+    analytics::{self as pb, analytics_service_client::AnalyticsServiceClient},
+    common::{Boundaries, DateRange, Figure, Period, Scope, period},
+    ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
+};
+use fdi_testkit::{ServiceGuard, spawn_service, wait_until_serving};
+use rust_decimal::Decimal;
+use tonic::{Code, transport::Channel};
+
+type Analytics = AnalyticsServiceClient<Channel>;
+type Ingest = IngestServiceClient<Channel>;
+
+fn server() -> ServerConfig {
+    ServerConfig {
+        health_interval: Duration::from_millis(200),
+        ..ServerConfig::default()
+    }
+}
+
+fn database(url: &str) -> DatabaseConfig {
+    DatabaseConfig {
+        url: url.to_owned(),
+        max_connections: 4,
+    }
+}
+
+fn log() -> LogConfig {
+    LogConfig {
+        format: LogFormat::Text,
+    }
+}
+
+struct System {
+    _catalogue: ServiceGuard,
+    _ingest: ServiceGuard,
+    analytics: ServiceGuard,
+    catalogue_url: String,
+    database_url: String,
+    ingest: Ingest,
+}
+
+async fn start_analytics(database_url: &str, catalogue_url: &str) -> ServiceGuard {
+    let config = fdi_analytics::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        catalogue_url: catalogue_url.to_owned(),
+        catalogue_timeout: Duration::from_secs(5),
+        database: database(database_url),
+        server: server(),
+        log: log(),
+    };
+    let guard = spawn_service(|listener, shutdown| fdi_analytics::serve(config, listener, shutdown)).await;
+    wait_until_serving(&guard.endpoint(), fdi_analytics::SERVICE_NAME, Duration::from_secs(60)).await;
+    guard
+}
+
+async fn start() -> System {
+    let db = fdi_testkit::database().await;
+    let catalogue_config = fdi_catalogue::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: database(&db.url),
+        server: server(),
+        log: log(),
+    };
+    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
+    wait_until_serving(
+        &catalogue.endpoint(),
+        fdi_catalogue::SERVICE_NAME,
+        Duration::from_secs(60),
+    )
+    .await;
+    let ingest_config = fdi_ingest::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        catalogue_url: catalogue.endpoint(),
+        catalogue_timeout: Duration::from_secs(5),
+        max_batch_rows: 5000,
+        max_stream_rows: 1_000_000,
+        stream_idle_timeout: Duration::from_secs(60),
+        database: database(&db.url),
+        server: server(),
+        log: log(),
+    };
+    let ingest_guard = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
+    wait_until_serving(
+        &ingest_guard.endpoint(),
+        fdi_ingest::SERVICE_NAME,
+        Duration::from_secs(60),
+    )
+    .await;
+    let analytics = start_analytics(&db.url, &catalogue.endpoint()).await;
+    let ingest = IngestServiceClient::connect(ingest_guard.endpoint()).await.unwrap();
+    System {
+        catalogue_url: catalogue.endpoint(),
+        _catalogue: catalogue,
+        _ingest: ingest_guard,
+        analytics,
+        database_url: db.url,
+        ingest,
+    }
+}
+
+/// The register: every kind, merged provinces, USD/VND/EUR, reductions, terminations, a re-issued certificate.
+fn register() -> Vec<EventInput> {
+    const PLACES: [&str; 6] = ["Bắc Giang", "Bắc Ninh", "Hải Dương", "Hải Phòng", "Hà Nội", "Đồng Nai"];
+    let mut rows = Vec::new();
+    for i in 0..240u32 {
+        let kind = [
+            "new",
+            "adjustment",
+            "share_purchase",
+            "disbursement",
+            "new",
+            "termination",
+        ][(i % 6) as usize];
+        let domestic = i % 4 == 0;
+        let euro = i % 23 == 0 && !domestic;
+        let (country, currency, amount) = if domestic {
+            ("VN", "VND", format!("{}", 5_000_000_000u64 + u64::from(i) * 1_000_000))
+        } else if euro {
+            ("DE", "EUR", format!("{}.50", 1_000_000 + i * 100))
+        } else {
+            (
+                ["KR", "JP", "SG"][(i % 3) as usize],
+                "USD",
+                format!("{}", 2_000_000 + i * 10_000),
+            )
+        };
+        let amount = match kind {
+            "adjustment" if i % 7 == 0 => format!("-{amount}"),
+            "termination" if i % 2 == 0 => String::new(),
+            _ => amount,
+        };
+        let month = i % 22; // 2024-01 .. 2025-10
+        let date = format!("{}-{:02}-{:02}", 2024 + month / 12, month % 12 + 1, i % 27 + 1);
+        rows.push(EventInput {
+            idempotency_key: format!("r-{i}"),
+            kind: kind.into(),
+            event_date: date,
+            project_ref: format!("P-{}", i / 2),
+            investor: format!("Investor {} Co., Ltd", i % 9),
+            investor_country: country.into(),
+            province: PLACES[(i % 6) as usize].into(),
+            sector: ["C", "L", "F"][(i % 3) as usize].into(),
+            currency: if amount.is_empty() {
+                String::new()
+            } else {
+                currency.into()
+            },
+            amount,
+            ..Default::default()
+        });
+    }
+    // A re-issued certificate: two `new` events of one project, in two months of 2025.
+    for (key, date) in [("reissue-1", "2025-02-10"), ("reissue-2", "2025-05-20")] {
+        rows.push(EventInput {
+            idempotency_key: key.into(),
+            kind: "new".into(),
+            event_date: date.into(),
+            project_ref: "P-REISSUED".into(),
+            investor: "Investor 1 Co., Ltd".into(),
+            investor_country: "KR".into(),
+            province: "Bắc Giang".into(),
+            amount: "1000000".into(),
+            currency: "USD".into(),
+            ..Default::default()
+        });
+    }
+    rows
+}
+
+/// An event as the test computes figures from it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    kind: String,
+    date: NaiveDate,
+    project: String,
+    province: String,
+    current: String,
+    country: String,
+    fdi: bool,
+    amount: Option<(String, Decimal)>,
+    usd: Decimal,
+    vnd: Decimal,
+}
+
+async fn load(ingest: &mut Ingest, rows: Vec<EventInput>) {
+    let mut rates = ingest.clone();
+    rates
+        .create_exchange_rates(ing::CreateExchangeRatesRequest {
+            rates: ["2024", "2025"]
+                .iter()
+                .map(|year| ing::ExchangeRate {
+                    currency_code: "EUR".into(),
+                    period: (*year).into(),
+                    vnd_per_unit: "27500".into(),
+                    source: "test".into(),
+                })
+                .collect(),
+        })
+        .await
+        .unwrap();
+    for row in rows {
+        let response = ingest
+            .submit_event(ing::SubmitEventRequest { event: Some(row) })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(response.outcome(), ing::Outcome::Accepted, "{response:?}");
+    }
+}
+
+async fn recorded(ingest: &mut Ingest) -> (Vec<Recorded>, i64) {
+    let mut events = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = ingest
+            .list_events(ing::ListEventsRequest {
+                page_size: Some(1000),
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        events.extend(page.events);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let last = events.iter().map(|e| e.sequence).max().unwrap_or_default();
+    let code = |name: &str| name.trim_start_matches("provinces/").to_owned();
+    let rows = events
+        .into_iter()
+        .map(|e| Recorded {
+            kind: match e.kind() {
+                fdi_proto::common::EventKind::New => "new",
+                fdi_proto::common::EventKind::Adjustment => "adjustment",
+                fdi_proto::common::EventKind::SharePurchase => "share_purchase",
+                fdi_proto::common::EventKind::Disbursement => "disbursement",
+                _ => "termination",
+            }
+            .into(),
+            date: fdi_kit::period::date_from_proto(e.event_date.as_ref().unwrap()).unwrap(),
+            project: e.project_ref.clone(),
+            province: code(&e.province),
+            current: code(&e.current_province),
+            country: e.investor_country.clone(),
+            fdi: e.scope() == Scope::Fdi,
+            amount: e
+                .amount
+                .as_ref()
+                .map(|m| (m.currency_code.clone(), from_money(m).unwrap())),
+            usd: e
+                .amount_usd
+                .as_ref()
+                .map(|m| from_money(m).unwrap())
+                .unwrap_or_default(),
+            vnd: e
+                .amount_vnd
+                .as_ref()
+                .map(|m| from_money(m).unwrap())
+                .unwrap_or_default(),
+        })
+        .collect();
+    (rows, last)
+}
+
+/// The figures of the specification, computed directly from events.
+#[derive(Debug, PartialEq)]
+struct Expected {
+    counts: BTreeMap<Figure, i64>,
+    money: BTreeMap<Figure, Decimal>,
+    by_currency: BTreeMap<Figure, BTreeMap<String, Decimal>>,
+}
+
+fn expected(events: &[&Recorded], currency: &str) -> Expected {
+    let converted = |e: &Recorded| if currency == "VND" { e.vnd } else { e.usd };
+    fn of<'a>(events: &'a [&'a Recorded], kinds: &'a [&'a str]) -> impl Iterator<Item = &'a &'a Recorded> {
+        events.iter().filter(move |e| kinds.contains(&e.kind.as_str()))
+    }
+    let distinct = |kind: &str| {
+        of(events, &[kind])
+            .map(|e| e.project.clone())
+            .collect::<BTreeSet<_>>()
+            .len() as i64
+    };
+    let mut counts = BTreeMap::new();
+    counts.insert(Figure::NewProjects, distinct("new"));
+    counts.insert(Figure::AdjustedProjects, of(events, &["adjustment"]).count() as i64);
+    counts.insert(Figure::SharePurchases, of(events, &["share_purchase"]).count() as i64);
+    counts.insert(Figure::TerminatedProjects, distinct("termination"));
+    let mut money = BTreeMap::new();
+    let mut by_currency = BTreeMap::new();
+    for (figure, kinds) in [
+        (Figure::NewCapital, &["new"][..]),
+        (Figure::AddedCapital, &["adjustment"][..]),
+        (Figure::SharePurchaseCapital, &["share_purchase"][..]),
+        (Figure::TotalCapital, &["new", "adjustment", "share_purchase"][..]),
+        (Figure::RealisedCapital, &["disbursement"][..]),
+    ] {
+        money.insert(figure, of(events, kinds).map(|e| converted(e)).sum());
+        let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+        for e in of(events, kinds) {
+            if let Some((code, amount)) = &e.amount {
+                *sums.entry(code.clone()).or_default() += amount;
+            }
+        }
+        by_currency.insert(figure, sums);
+    }
+    Expected {
+        counts,
+        money,
+        by_currency,
+    }
+}
+
+fn actual(figures: &[pb::FigureValue]) -> Expected {
+    let mut result = Expected {
+        counts: BTreeMap::new(),
+        money: BTreeMap::new(),
+        by_currency: BTreeMap::new(),
+    };
+    for value in figures {
+        let figure = value.figure();
+        if let Some(money) = &value.converted {
+            result.money.insert(figure, from_money(money).unwrap());
+            result.by_currency.insert(
+                figure,
+                value
+                    .by_currency
+                    .iter()
+                    .map(|m| (m.currency_code.clone(), from_money(m).unwrap()))
+                    .collect(),
+            );
+        } else {
+            result.counts.insert(figure, value.count);
+        }
+    }
+    result
+}
+
+fn range(start: NaiveDate, end: NaiveDate) -> Option<Period> {
+    Some(Period {
+        kind: Some(period::Kind::Range(DateRange {
+            start: Some(fdi_kit::period::date_to_proto(start)),
+            end: Some(fdi_kit::period::date_to_proto(end)),
+        })),
+    })
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+async fn wait_caught_up(client: &mut Analytics, sequence: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let summary = client
+            .get_summary(pb::GetSummaryRequest {
+                period: range(day(2024, 1, 1), day(2024, 1, 1)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if summary.as_of_sequence >= sequence {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "analytics did not catch up to {sequence}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_figure_matches_the_register() {
+    let mut system = start().await;
+    load(&mut system.ingest, register()).await;
+    let (events, last) = recorded(&mut system.ingest).await;
+    let mut client = AnalyticsServiceClient::connect(system.analytics.endpoint())
+        .await
+        .unwrap();
+    wait_caught_up(&mut client, last).await;
+
+    // Summaries: the whole country, today's Bắc Ninh (with Bắc Giang) over ragged dates, Bắc Giang as recorded,
+    // in VND, foreign only.
+    let cases: Vec<(&str, pb::GetSummaryRequest, Box<dyn Fn(&Recorded) -> bool>, &str)> = vec![
+        (
+            "country, 2025-H1",
+            pb::GetSummaryRequest {
+                period: Some(Period {
+                    kind: Some(period::Kind::Shorthand("2025-H1".into())),
+                }),
+                ..Default::default()
+            },
+            Box::new(|e: &Recorded| e.date >= day(2025, 1, 1) && e.date <= day(2025, 6, 30)),
+            "USD",
+        ),
+        (
+            "Bắc Ninh today, ragged dates",
+            pb::GetSummaryRequest {
+                provinces: vec!["Bắc Ninh".into()],
+                period: range(day(2024, 2, 14), day(2025, 5, 20)),
+                ..Default::default()
+            },
+            Box::new(|e: &Recorded| {
+                e.current == "bac-ninh" && e.date >= day(2024, 2, 14) && e.date <= day(2025, 5, 20)
+            }),
+            "USD",
+        ),
+        (
+            "Bắc Giang as recorded, VND",
+            pb::GetSummaryRequest {
+                provinces: vec!["bac giang".into()],
+                boundaries: Boundaries::AsRecorded.into(),
+                period: Some(Period {
+                    kind: Some(period::Kind::Shorthand("2025".into())),
+                }),
+                currency_code: "VND".into(),
+                ..Default::default()
+            },
+            Box::new(|e: &Recorded| e.province == "bac-giang" && e.date.format("%Y").to_string() == "2025"),
+            "VND",
+        ),
+        (
+            "FDI into Hải Phòng (with Hải Dương), first eight months of 2025",
+            pb::GetSummaryRequest {
+                provinces: vec!["Hai Duong".into(), "Hải Phòng".into()],
+                scope: Scope::Fdi.into(),
+                period: Some(Period {
+                    kind: Some(period::Kind::Shorthand("2025-M8".into())),
+                }),
+                ..Default::default()
+            },
+            Box::new(|e: &Recorded| {
+                e.current == "hai-phong" && e.fdi && e.date >= day(2025, 1, 1) && e.date <= day(2025, 8, 31)
+            }),
+            "USD",
+        ),
+    ];
+    for (name, request, select, currency) in cases {
+        let summary = client.get_summary(request).await.unwrap().into_inner();
+        let chosen: Vec<&Recorded> = events.iter().filter(|e| select(e)).collect();
+        assert!(!chosen.is_empty(), "{name}: the case selects events");
+        assert_eq!(actual(&summary.figures), expected(&chosen, currency), "{name}");
+    }
+
+    // The re-issued certificate counts once.
+    let reissued = client
+        .get_summary(pb::GetSummaryRequest {
+            provinces: vec!["Bắc Giang".into()],
+            boundaries: Boundaries::AsRecorded.into(),
+            period: range(day(2025, 2, 1), day(2025, 5, 31)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let chosen: Vec<&Recorded> = events
+        .iter()
+        .filter(|e| e.province == "bac-giang" && e.date >= day(2025, 2, 1) && e.date <= day(2025, 5, 31))
+        .collect();
+    assert!(chosen.iter().filter(|e| e.project == "P-REISSUED").count() == 2);
+    assert_eq!(actual(&reissued.figures), expected(&chosen, "USD"));
+
+    // Ranking of today's provinces by total capital in 2025, with shares of the national total.
+    let ranking = client
+        .get_ranking(pb::GetRankingRequest {
+            figure: Figure::TotalCapital.into(),
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let in_2025: Vec<&Recorded> = events
+        .iter()
+        .filter(|e| e.date.format("%Y").to_string() == "2025")
+        .collect();
+    let mut by_province: BTreeMap<String, Decimal> = BTreeMap::new();
+    for e in &in_2025 {
+        if matches!(e.kind.as_str(), "new" | "adjustment" | "share_purchase") {
+            *by_province.entry(e.current.clone()).or_default() += e.usd;
+        }
+    }
+    let mut order: Vec<(String, Decimal)> = by_province.into_iter().collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let got: Vec<(String, Decimal)> = ranking
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.key.trim_start_matches("provinces/").to_owned(),
+                from_money(e.value.as_ref().unwrap().converted.as_ref().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, order);
+    assert_eq!(ranking.entries[0].rank, 1);
+    assert_eq!(ranking.entries[0].display_name.is_empty(), false);
+    let share_sum: f64 = ranking.entries.iter().map(|e| e.share).sum();
+    assert!((share_sum - 1.0).abs() < 1e-9);
+
+    // Breakdown by home country.
+    let breakdown = client
+        .get_breakdown(pb::GetBreakdownRequest {
+            figure: Figure::NewProjects.into(),
+            by: pb::Dimension::HomeCountry.into(),
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2024".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut projects: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e.kind == "new" && e.date.format("%Y").to_string() == "2024")
+    {
+        projects.entry(e.country.clone()).or_default().insert(e.project.clone());
+    }
+    let got: BTreeMap<String, i64> = breakdown
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.as_ref().unwrap().count))
+        .collect();
+    let want: BTreeMap<String, i64> = projects.into_iter().map(|(c, p)| (c, p.len() as i64)).collect();
+    assert_eq!(got, want);
+
+    // Monthly time series with year-on-year growth.
+    let series = client
+        .get_time_series(pb::GetTimeSeriesRequest {
+            figure: Figure::RealisedCapital.into(),
+            granularity: pb::Granularity::Month.into(),
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025-01-01..2025-10-31".into())),
+            }),
+            provinces: vec!["Bắc Ninh".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(series.points.len(), 10);
+    let monthly = |year: i32, month: u32| -> Decimal {
+        events
+            .iter()
+            .filter(|e| {
+                e.current == "bac-ninh"
+                    && e.kind == "disbursement"
+                    && e.date.format("%Y-%m").to_string() == format!("{year}-{month:02}")
+            })
+            .map(|e| e.usd)
+            .sum()
+    };
+    for (i, point) in series.points.iter().enumerate() {
+        let month = u32::try_from(i + 1).unwrap();
+        assert_eq!(point.label, format!("2025-{month:02}"));
+        let value = from_money(point.value.as_ref().unwrap().converted.as_ref().unwrap()).unwrap();
+        assert_eq!(value, monthly(2025, month), "{}", point.label);
+        let before = monthly(2024, month);
+        match point.year_on_year {
+            Some(growth) if !before.is_zero() => {
+                let expected = (value / before).to_string().parse::<f64>().unwrap() - 1.0;
+                assert!(
+                    (growth - expected).abs() < 1e-9,
+                    "{}: {growth} vs {expected}",
+                    point.label
+                );
+            }
+            None => assert!(before.is_zero(), "{}: growth missing", point.label),
+            Some(growth) => panic!("{}: growth {growth} from zero", point.label),
+        }
+    }
+
+    // Target progress: a straight-line projection of the year end.
+    let mut ingest = system.ingest.clone();
+    ingest
+        .set_target(ing::SetTargetRequest {
+            target: Some(ing::Target {
+                province: "Bắc Ninh".into(),
+                year: 2025,
+                figure: Figure::TotalCapital.into(),
+                scope: Scope::Fdi.into(),
+                amount: Some(fdi_proto::Money {
+                    currency_code: "USD".into(),
+                    units: 50_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let progress = client
+        .get_target_progress(pb::GetTargetProgressRequest {
+            province: "provinces/bac-ninh".into(),
+            year: 2025,
+            as_of: Some(fdi_kit::period::date_to_proto(day(2025, 6, 30))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let achieved: Decimal = events
+        .iter()
+        .filter(|e| e.current == "bac-ninh" && e.fdi && e.date >= day(2025, 1, 1) && e.date <= day(2025, 6, 30))
+        .filter(|e| matches!(e.kind.as_str(), "new" | "adjustment" | "share_purchase"))
+        .map(|e| e.usd)
+        .sum();
+    let got = from_money(progress.achieved.as_ref().unwrap().converted.as_ref().unwrap()).unwrap();
+    assert_eq!(got, achieved);
+    let fraction: f64 = (achieved / Decimal::from(50_000_000)).to_string().parse().unwrap();
+    assert!((progress.fraction - fraction).abs() < 1e-9);
+    assert!(
+        (progress.projected_fraction - fraction * 365.0 / 181.0).abs() < 1e-6,
+        "{progress:?}"
+    );
+
+    // Reconciliation: the computed side equals the summary; nothing reported yet.
+    let reconciliation = client
+        .reconcile(pb::ReconcileRequest {
+            province: "Bắc Ninh".into(),
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025-H1".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!reconciliation.reported_available);
+    let computed: Vec<pb::FigureValue> = reconciliation.lines.iter().filter_map(|l| l.computed.clone()).collect();
+    let chosen: Vec<&Recorded> = events
+        .iter()
+        .filter(|e| e.current == "bac-ninh" && e.date >= day(2025, 1, 1) && e.date <= day(2025, 6, 30))
+        .collect();
+    assert_eq!(actual(&computed), expected(&chosen, "USD"));
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_clearly() {
+    let system = start().await;
+    let mut client = AnalyticsServiceClient::connect(system.analytics.endpoint())
+        .await
+        .unwrap();
+    let inverted = client
+        .get_summary(pb::GetSummaryRequest {
+            period: range(day(2025, 5, 1), day(2025, 1, 1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(inverted.code(), Code::InvalidArgument);
+    let missing = client.get_summary(pb::GetSummaryRequest::default()).await.unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    let unknown = client
+        .get_summary(pb::GetSummaryRequest {
+            provinces: vec!["Atlantis".into()],
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let typo = client
+        .get_summary(pb::GetSummaryRequest {
+            provinces: vec!["Bac Ngin".into()],
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        typo.message().contains("provinces/bac-ninh"),
+        "suggests the nearest: {}",
+        typo.message()
+    );
+    let currency = client
+        .get_summary(pb::GetSummaryRequest {
+            currency_code: "EUR".into(),
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(currency.code(), Code::InvalidArgument);
+    let huge = client
+        .get_ranking(pb::GetRankingRequest {
+            figure: Figure::NewCapital.into(),
+            page_size: Some(1_000_000),
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(huge.code(), Code::InvalidArgument);
+    let no_figure = client
+        .get_ranking(pb::GetRankingRequest {
+            period: Some(Period {
+                kind: Some(period::Kind::Shorthand("2025".into())),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_figure.code(), Code::InvalidArgument);
+    let ragged = client
+        .get_ranking(pb::GetRankingRequest {
+            figure: Figure::NewCapital.into(),
+            dimension: pb::Dimension::Investor.into(),
+            period: range(day(2025, 1, 5), day(2025, 2, 1)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(ragged.code(), Code::InvalidArgument);
+    let no_target = client
+        .get_target_progress(pb::GetTargetProgressRequest {
+            province: "Hà Nội".into(),
+            year: 2025,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(no_target.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn fresh_within_a_second_watched_and_exactly_once_across_a_restart_and_a_rebuild() {
+    let mut system = start().await;
+    let mut client = AnalyticsServiceClient::connect(system.analytics.endpoint())
+        .await
+        .unwrap();
+    let mut watch = client
+        .watch(pb::WatchRequest {
+            threshold: Some(fdi_proto::Money {
+                currency_code: "USD".into(),
+                units: 100_000_000,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Freshness: an acknowledged event shows in a summary.
+    let mut big = register()[0].clone();
+    big.idempotency_key = "big-1".into();
+    big.amount = "250000000".into();
+    big.currency = "USD".into();
+    big.investor_country = "SG".into();
+    big.event_date = "2025-03-03".into();
+    let accepted = system
+        .ingest
+        .submit_event(ing::SubmitEventRequest { event: Some(big) })
+        .await
+        .unwrap()
+        .into_inner();
+    let sequence = accepted.event.unwrap().sequence;
+    let started = std::time::Instant::now();
+    wait_caught_up(&mut client, sequence).await;
+    eprintln!("freshness: visible after {:?}", started.elapsed());
+    let alert = tokio::time::timeout(Duration::from_secs(10), watch.message())
+        .await
+        .expect("an alert")
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.kind(), pb::AlertKind::LargeEvent);
+    assert_eq!(alert.event, format!("events/{sequence}"));
+
+    // Exactly once across a restart: stop analytics in the middle of the load, start it again.
+    let rows = register();
+    let (first, second) = rows.split_at(rows.len() / 2);
+    load(&mut system.ingest, first.to_vec()).await;
+    system.analytics.stop().await.unwrap();
+    let mut ingest = system.ingest.clone();
+    for row in second {
+        ingest
+            .submit_event(ing::SubmitEventRequest {
+                event: Some(row.clone()),
+            })
+            .await
+            .unwrap();
+    }
+    let restarted = start_analytics(&system.database_url, &system.catalogue_url).await;
+    let mut client = AnalyticsServiceClient::connect(restarted.endpoint()).await.unwrap();
+    let (events, last) = recorded(&mut system.ingest).await;
+    wait_caught_up(&mut client, last).await;
+    let whole = || pb::GetSummaryRequest {
+        period: Some(Period {
+            kind: Some(period::Kind::Shorthand("2024-01-01..2025-12-31".into())),
+        }),
+        ..Default::default()
+    };
+    let before = client.get_summary(whole()).await.unwrap().into_inner();
+    assert_eq!(
+        actual(&before.figures),
+        expected(&events.iter().collect::<Vec<_>>(), "USD")
+    );
+
+    // Rebuild from scratch: identical figures.
+    let pool = fdi_analytics::connect(&database(&system.database_url)).await.unwrap();
+    fdi_analytics::consumer::reset(&pool).await.unwrap();
+    fdi_analytics::consumer::catch_up(&pool, None).await.unwrap();
+    let after = client.get_summary(whole()).await.unwrap().into_inner();
+    assert_eq!(after.figures, before.figures);
+    let ranking = |client: &mut Analytics| {
+        let mut client = client.clone();
+        async move {
+            client
+                .get_ranking(pb::GetRankingRequest {
+                    figure: Figure::NewProjects.into(),
+                    dimension: pb::Dimension::Investor.into(),
+                    period: Some(Period {
+                        kind: Some(period::Kind::Shorthand("2025".into())),
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .entries
+        }
+    };
+    let rebuilt = ranking(&mut client).await;
+    fdi_analytics::consumer::reset(&pool).await.unwrap();
+    fdi_analytics::consumer::catch_up(&pool, None).await.unwrap();
+    assert_eq!(ranking(&mut client).await, rebuilt);
+}
