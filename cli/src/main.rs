@@ -30,6 +30,8 @@ enum Command {
     DemoData(demo_data::DemoDataArgs),
     /// Print the figures of a news article as JSON (money, counts, statistics, projects, with evidence).
     Extract(extract::ExtractArgs),
+    /// Rebuild the analytics rollups from the first event (identical figures, from scratch).
+    RebuildRollups(RebuildArgs),
     /// Benchmarks that print their figures beside a baseline measured in the same run.
     Bench(bench::BenchArgs),
 }
@@ -42,5 +44,36 @@ async fn main() -> anyhow::Result<()> {
         Command::DemoData(args) => demo_data::run(&args),
         Command::Bench(args) => bench::run(args).await,
         Command::Extract(args) => extract::run(&args),
+        Command::RebuildRollups(args) => rebuild_rollups(args).await,
     }
+}
+
+/// Options of `fdi rebuild-rollups`.
+#[derive(clap::Args, Debug)]
+struct RebuildArgs {
+    /// The database (by default the one `fdi up` runs).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:55432/fdi"
+    )]
+    database_url: String,
+}
+
+/// Empties the rollups and folds every event again; a running analytics
+/// service keeps answering (from the partial rollups) meanwhile.
+async fn rebuild_rollups(args: RebuildArgs) -> anyhow::Result<()> {
+    let database = fdi_kit::config::DatabaseConfig {
+        url: args.database_url,
+        max_connections: 2,
+    };
+    let pool = fdi_analytics::connect(&database).await?;
+    let started = std::time::Instant::now();
+    fdi_analytics::consumer::reset(&pool).await?;
+    let events = fdi_analytics::consumer::catch_up(&pool, None).await?;
+    println!(
+        "Rebuilt the rollups from {events} events in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -81,6 +81,25 @@ impl System {
         Ok(endpoint(listen))
     }
 
+    /// Starts analytics on `listener`, using the catalogue at `catalogue`; returns its endpoint.
+    ///
+    /// # Errors
+    /// When the listener has no address.
+    pub fn analytics(&mut self, listener: TcpListener, catalogue: &str) -> anyhow::Result<String> {
+        let listen = listener.local_addr()?;
+        let config = fdi_analytics::Config {
+            listen,
+            catalogue_url: catalogue.to_owned(),
+            catalogue_timeout: Duration::from_secs(5),
+            database: self.database.clone(),
+            server: ServerConfig::default(),
+            log: self.log.clone(),
+        };
+        self.tasks
+            .spawn(fdi_analytics::serve(config, listener, self.shutdown.clone()));
+        Ok(endpoint(listen))
+    }
+
     /// Waits until `service` at `endpoint` is SERVING (false on shutdown or after two minutes).
     pub async fn wait_serving(&self, endpoint: &str, service: &str) -> bool {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);

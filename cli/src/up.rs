@@ -35,6 +35,9 @@ pub struct UpArgs {
     /// Ingest listen address.
     #[arg(long, env = "FDI_INGEST_ADDR", default_value = "0.0.0.0:50052", value_parser = parse_listen_addr)]
     ingest_addr: SocketAddr,
+    /// Analytics listen address.
+    #[arg(long, env = "FDI_ANALYTICS_ADDR", default_value = "0.0.0.0:50053", value_parser = parse_listen_addr)]
+    analytics_addr: SocketAddr,
     /// Synthetic events loaded on first start so there is data to look at (0 for none).
     #[arg(long, env = "FDI_DEMO_EVENTS", default_value_t = 20_000)]
     demo_events: u64,
@@ -94,9 +97,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut system = System::new(database, log, shutdown);
     let catalogue = system.catalogue(bind(args.catalogue_addr).await?)?;
     let ingest = system.ingest(bind(args.ingest_addr).await?, &catalogue, 2_000_000)?;
+    let analytics = system.analytics(bind(args.analytics_addr).await?, &catalogue)?;
 
     let ready = system.wait_serving(&catalogue, fdi_catalogue::SERVICE_NAME).await
-        && system.wait_serving(&ingest, fdi_ingest::SERVICE_NAME).await;
+        && system.wait_serving(&ingest, fdi_ingest::SERVICE_NAME).await
+        && system.wait_serving(&analytics, fdi_analytics::SERVICE_NAME).await;
     if ready {
         if args.demo_events > 0 {
             match crate::demo_data::load_demo_register(&ingest, args.demo_events).await {
@@ -108,7 +113,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 Err(error) => eprintln!("The demo register could not be loaded: {error:#}"),
             }
         }
-        print_welcome(&database_url, args.catalogue_addr, args.ingest_addr);
+        print_welcome(
+            &database_url,
+            [args.catalogue_addr, args.ingest_addr, args.analytics_addr],
+        );
     }
 
     let outcome = system.join().await;
@@ -128,15 +136,17 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding {addr} (is another `fdi up` running?)"))
 }
 
-fn print_welcome(database_url: &str, catalogue: SocketAddr, ingest: SocketAddr) {
+fn print_welcome(database_url: &str, [catalogue, ingest, analytics]: [SocketAddr; 3]) {
     let catalogue = local(catalogue);
     let ingest = local(ingest);
+    let analytics = local(analytics);
     println!(
         "
 FDI Atlas is running.
 
   catalogue  {catalogue}   fdi.catalogue.v1.CatalogueService
   ingest     {ingest}   fdi.ingest.v1.IngestService
+  analytics  {analytics}   fdi.analytics.v1.AnalyticsService
   database   {database_url}
 
 Try:
@@ -146,6 +156,8 @@ Try:
   grpcurl -plaintext -d '{{\"province\": \"provinces/bac-ninh\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListZones
   grpcurl -plaintext -d '{{\"province\": \"Bắc Ninh\", \"page_size\": 3}}' {ingest} fdi.ingest.v1.IngestService/ListEvents
   grpcurl -plaintext -d '{{\"event\": {{\"idempotency_key\": \"try-1\", \"kind\": \"new\", \"event_date\": \"2025-03-01\", \"project_ref\": \"GCN-try-1\", \"investor\": \"Example Electronics Co., Ltd\", \"investor_country\": \"KR\", \"province\": \"Bắc Giang\", \"amount\": \"25000000\", \"currency\": \"USD\"}}}}' {ingest} fdi.ingest.v1.IngestService/SubmitEvent
+  grpcurl -plaintext -d '{{\"provinces\": [\"Bắc Ninh\"], \"period\": {{\"shorthand\": \"2025-M8\"}}}}' {analytics} fdi.analytics.v1.AnalyticsService/GetSummary
+  grpcurl -plaintext -d '{{\"figure\": \"FIGURE_TOTAL_CAPITAL\", \"period\": {{\"shorthand\": \"2025-H1\"}}, \"scope\": \"SCOPE_FDI\", \"page_size\": 5}}' {analytics} fdi.analytics.v1.AnalyticsService/GetRanking
 
 Press Ctrl-C to stop.
 "

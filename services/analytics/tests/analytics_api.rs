@@ -400,7 +400,8 @@ async fn every_figure_matches_the_register() {
 
     // Summaries: the whole country, today's Bắc Ninh (with Bắc Giang) over ragged dates, Bắc Giang as recorded,
     // in VND, foreign only.
-    let cases: Vec<(&str, pb::GetSummaryRequest, Box<dyn Fn(&Recorded) -> bool>, &str)> = vec![
+    type Selects = Box<dyn Fn(&Recorded) -> bool>;
+    let cases: Vec<(&str, pb::GetSummaryRequest, Selects, &str)> = vec![
         (
             "country, 2025-H1",
             pb::GetSummaryRequest {
@@ -515,7 +516,7 @@ async fn every_figure_matches_the_register() {
         .collect();
     assert_eq!(got, order);
     assert_eq!(ranking.entries[0].rank, 1);
-    assert_eq!(ranking.entries[0].display_name.is_empty(), false);
+    assert_eq!(ranking.entries[0].display_name, "Bắc Ninh");
     let share_sum: f64 = ranking.entries.iter().map(|e| e.share).sum();
     assert!((share_sum - 1.0).abs() < 1e-9);
 
