@@ -30,16 +30,18 @@ pub struct BenchArgs {
 enum Which {
     /// Bulk load over the streaming RPC against the plain-SQL ceiling, and a replay.
     Ingest(IngestBench),
+    /// Every analytics RPC over gRPC against plain SQL over the raw events; freshness; rebuild time.
+    Analytics(crate::bench_analytics::AnalyticsBench),
 }
 
 #[derive(Args, Debug)]
-struct IngestBench {
+pub(crate) struct IngestBench {
     /// Synthetic events to load.
     #[arg(long, default_value_t = 1_000_000)]
-    events: u64,
+    pub(crate) events: u64,
     /// Rows per batch (both paths).
     #[arg(long, default_value_t = 5000)]
-    batch_rows: usize,
+    pub(crate) batch_rows: usize,
 }
 
 /// Runs a benchmark.
@@ -47,8 +49,15 @@ struct IngestBench {
 /// # Errors
 /// When PostgreSQL or a service cannot be started, or a load fails.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    fdi_kit::telemetry::init(
+        &LogConfig {
+            format: LogFormat::Text,
+        },
+        "warn,sqlx=error",
+    );
     match args.which {
         Which::Ingest(bench) => ingest(bench).await,
+        Which::Analytics(bench) => crate::bench_analytics::run(bench).await,
     }
 }
 
@@ -67,7 +76,7 @@ fn memory_mib() -> (f64, f64) {
 }
 
 /// A fresh private PostgreSQL with an empty database, and the system on it.
-async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, System, String, String)> {
+pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, System, String, String)> {
     let cluster = tokio::task::spawn_blocking(Cluster::start)
         .await?
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -95,7 +104,7 @@ async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, System, String
     Ok((cluster, system, url, ingest))
 }
 
-fn rate(rows: u64, elapsed: Duration) -> f64 {
+pub(crate) fn rate(rows: u64, elapsed: Duration) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "row counts far below 2^52")]
     let rows = rows as f64;
     rows / elapsed.as_secs_f64().max(1e-9)
@@ -176,7 +185,7 @@ async fn ingest(bench: IngestBench) -> anyhow::Result<()> {
 
 /// Loads the synthetic register (seed 42) under `load_id`, sampling resident
 /// memory at each quarter; returns the summary and the wall time.
-async fn timed_load(
+pub(crate) async fn timed_load(
     endpoint: &str,
     bench: &IngestBench,
     load_id: &str,
@@ -208,7 +217,7 @@ async fn timed_load(
     Ok((summary, started.elapsed()))
 }
 
-fn num_cores() -> usize {
+pub(crate) fn num_cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 

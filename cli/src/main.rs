@@ -1,6 +1,7 @@
 //! `fdi`: the FDI Atlas command line.
 
 mod bench;
+mod bench_analytics;
 mod demo_data;
 mod extract;
 mod import;

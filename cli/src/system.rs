@@ -28,6 +28,7 @@ pub struct System {
     pub shutdown: CancellationToken,
     database: DatabaseConfig,
     log: LogConfig,
+    catalogue: Option<String>,
 }
 
 impl System {
@@ -39,6 +40,7 @@ impl System {
             shutdown,
             database,
             log,
+            catalogue: None,
         }
     }
 
@@ -56,7 +58,14 @@ impl System {
         };
         self.tasks
             .spawn(fdi_catalogue::serve(config, listener, self.shutdown.clone()));
+        self.catalogue = Some(endpoint(listen));
         Ok(endpoint(listen))
+    }
+
+    /// The catalogue's endpoint, once started.
+    #[must_use]
+    pub fn catalogue_endpoint(&self) -> Option<String> {
+        self.catalogue.clone()
     }
 
     /// Starts ingest on `listener`, using the catalogue at `catalogue`; returns its endpoint.

@@ -91,10 +91,13 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     });
     let (readiness, health_service) = Readiness::new(&[SERVICE_NAME]).await;
 
+    // The consumer starts once the schema is migrated and ingest's feed exists.
+    let (prepared, mut prepared_watch) = tokio::sync::watch::channel(false);
     let prepare = {
         let pool = pool.clone();
         move || {
             let pool = pool.clone();
+            let prepared = prepared.clone();
             async move {
                 db::migrate(&pool, SCHEMA, &MIGRATOR)
                     .await
@@ -104,6 +107,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
                     .execute(&pool)
                     .await
                     .map_err(|e| format!("ingest's events are not there yet: {e}"))?;
+                prepared.send_replace(true);
                 Ok(())
             }
         }
@@ -122,7 +126,14 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         prepare,
         probe,
     );
-    let consumer_task = tokio::spawn(consumer::run(pool.clone(), state.applied.clone(), shutdown.clone()));
+    let consumer_task = tokio::spawn({
+        let (pool, applied, shutdown) = (pool.clone(), state.applied.clone(), shutdown.clone());
+        async move {
+            if prepared_watch.wait_for(|ready| *ready).await.is_ok() {
+                consumer::run(pool, applied, shutdown).await;
+            }
+        }
+    });
 
     let (reflection_v1, reflection_v1alpha) = server::reflection(&[SERVICE_NAME]);
     let serving = server::builder(&config.server)

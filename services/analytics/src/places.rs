@@ -25,7 +25,12 @@ pub struct Places {
     client: CatalogueServiceClient<Channel>,
     timeout: Duration,
     names: RwLock<HashMap<String, String>>,
+    /// Resolved names, so repeated questions cost no catalogue call (provinces change once a decade).
+    resolved: RwLock<HashMap<(i32, String), fdi_proto::catalogue::Candidate>>,
 }
+
+/// Resolved names remembered; beyond, the cache starts over.
+const MAX_RESOLVED: usize = 10_000;
 
 fn id_of(resource: &str) -> String {
     resource.rsplit('/').next().unwrap_or(resource).to_owned()
@@ -39,6 +44,7 @@ impl Places {
             client: CatalogueServiceClient::new(channel),
             timeout,
             names: RwLock::new(HashMap::new()),
+            resolved: RwLock::new(HashMap::new()),
         }
     }
 
@@ -46,6 +52,15 @@ impl Places {
         let mut violations = fdi_kit::status::Violations::new();
         fdi_kit::status::check_text(&mut violations, field, text, 500, true);
         violations.into_result()?;
+        let cache_key = (i32::from(kind), text.trim().to_owned());
+        if let Some(hit) = self
+            .resolved
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&cache_key)
+        {
+            return Ok(hit.clone());
+        }
         let collection = if kind == EntityKind::Zone {
             "zones/"
         } else {
@@ -66,10 +81,16 @@ impl Places {
             .map_err(Error::Catalogue)?
             .into_inner();
         let what = if kind == EntityKind::Zone { "zone" } else { "province" };
-        response.r#match.ok_or_else(|| {
+        let hit = response.r#match.ok_or_else(|| {
             let suggestions: Vec<String> = response.suggestions.into_iter().map(|s| s.resource).collect();
-            fdi_kit::status::not_found(what, text.trim(), &suggestions).into()
-        })
+            Error::from(fdi_kit::status::not_found(what, text.trim(), &suggestions))
+        })?;
+        let mut resolved = self.resolved.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if resolved.len() >= MAX_RESOLVED {
+            resolved.clear();
+        }
+        resolved.insert(cache_key, hit.clone());
+        Ok(hit)
     }
 
     /// A province by resource name, code or any spelling; NOT_FOUND with suggestions.
