@@ -27,14 +27,7 @@ impl From<Error> for Status {
         match error {
             Error::Rejected(status) => status,
             Error::NotReady => Status::unavailable("the catalogue is starting; retry shortly"),
-            Error::Database(error) if fdi_kit::db::is_connectivity_error(&error) => {
-                tracing::warn!(%error, "database unreachable");
-                fdi_kit::status::unavailable("the catalogue database")
-            }
-            Error::Database(error) => {
-                tracing::error!(%error, "database error");
-                fdi_kit::status::internal()
-            }
+            Error::Database(error) => fdi_kit::db::failure_status(&error, "the catalogue database"),
         }
     }
 }

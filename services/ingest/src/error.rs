@@ -34,14 +34,7 @@ impl From<Error> for Status {
                 tracing::warn!(code = ?status.code(), message = status.message(), "catalogue call failed");
                 fdi_kit::status::unavailable("the catalogue")
             }
-            Error::Database(error) if fdi_kit::db::is_connectivity_error(&error) => {
-                tracing::warn!(%error, "database unreachable");
-                fdi_kit::status::unavailable("the ingest database")
-            }
-            Error::Database(error) => {
-                tracing::error!(%error, "database error");
-                fdi_kit::status::internal()
-            }
+            Error::Database(error) => fdi_kit::db::failure_status(&error, "the ingest database"),
         }
     }
 }

@@ -74,3 +74,17 @@ pub fn is_connectivity_error(error: &sqlx::Error) -> bool {
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
 }
+
+/// The status a client gets for a failed query: UNAVAILABLE when `database`
+/// could not be reached (clients retry), else INTERNAL; either way the
+/// details are logged here and never sent.
+#[must_use]
+pub fn failure_status(error: &sqlx::Error, database: &str) -> tonic::Status {
+    if is_connectivity_error(error) {
+        tracing::warn!(%error, database, "database unreachable");
+        crate::status::unavailable(database)
+    } else {
+        tracing::error!(%error, database, "database error");
+        crate::status::internal()
+    }
+}
