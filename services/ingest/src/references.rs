@@ -255,6 +255,27 @@ impl References {
         Ok(ids)
     }
 
+    /// The catalogue id of an investor known by this name, without creating one.
+    ///
+    /// # Errors
+    /// [`Error::Catalogue`] when the catalogue cannot be reached.
+    pub async fn known_investor(&self, name: &str) -> Result<Option<i64>> {
+        let mut call = tonic::Request::new(ResolveRequest {
+            query: name.trim().to_owned(),
+            kinds: vec![EntityKind::Investor.into()],
+            max_suggestions: 1,
+        });
+        call.set_timeout(self.timeout);
+        let response = self
+            .client
+            .clone()
+            .resolve(call)
+            .await
+            .map_err(Error::Catalogue)?
+            .into_inner();
+        Ok(response.r#match.and_then(|hit| id_of(&hit.resource).parse().ok()))
+    }
+
     /// Investor id for a name (as written) from the result of [`References::investors`].
     #[must_use]
     pub fn investor_id(results: &HashMap<String, i64>, name: &str) -> Option<i64> {

@@ -1,6 +1,7 @@
 //! The `fdi.ingest.v1.IngestService` handlers, one module per concern.
 
 mod bulk;
+mod documents;
 mod events;
 mod held;
 mod reference;
@@ -139,6 +140,39 @@ impl IngestService for IngestApi {
     async fn set_target(&self, request: Request<pb::SetTargetRequest>) -> Result<Response<pb::Target>, Status> {
         Ok(Response::new(
             reference::set_target(&self.pipeline, request.into_inner()).await?,
+        ))
+    }
+
+    async fn ingest_document(
+        &self,
+        request: Request<pb::IngestDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        Ok(Response::new(
+            documents::ingest(&self.pipeline, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Result<Response<pb::Document>, Status> {
+        Ok(Response::new(
+            documents::get(&self.pipeline, &request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_reported_statistics(
+        &self,
+        request: Request<pb::ListReportedStatisticsRequest>,
+    ) -> Result<Response<pb::ListReportedStatisticsResponse>, Status> {
+        Ok(Response::new(
+            documents::list_statistics(&self.pipeline, &request.into_inner()).await?,
+        ))
+    }
+
+    async fn promote_project(
+        &self,
+        request: Request<pb::PromoteProjectRequest>,
+    ) -> Result<Response<pb::SubmitEventResponse>, Status> {
+        Ok(Response::new(
+            documents::promote(&self.pipeline, &request.into_inner()).await?,
         ))
     }
 

@@ -20,22 +20,35 @@ pub(super) async fn submit(pipeline: &Pipeline, request: pb::SubmitEventRequest)
         .process(std::slice::from_ref(&event), &|_| "event.".to_owned(), None)
         .await?;
     match outcomes.into_iter().next() {
-        Some(Outcome::Accepted { sequence }) => Ok(pb::SubmitEventResponse {
+        Some(outcome) => respond(pipeline, &event, outcome).await,
+        None => Err(fdi_kit::status::internal().into()),
+    }
+}
+
+/// The response to one event's outcome: accepted, duplicate or held; a
+/// conflict is ALREADY_EXISTS, a rejection INVALID_ARGUMENT.
+pub(super) async fn respond(
+    pipeline: &Pipeline,
+    event: &pb::EventInput,
+    outcome: Outcome,
+) -> Result<pb::SubmitEventResponse> {
+    match outcome {
+        Outcome::Accepted { sequence } => Ok(pb::SubmitEventResponse {
             outcome: pb::Outcome::Accepted.into(),
             event: fetch_event(pipeline, sequence).await?.map(|e| e.to_proto()),
             held_row: None,
         }),
-        Some(Outcome::Duplicate { sequence }) => Ok(pb::SubmitEventResponse {
+        Outcome::Duplicate { sequence } => Ok(pb::SubmitEventResponse {
             outcome: pb::Outcome::Duplicate.into(),
             event: fetch_event(pipeline, sequence).await?.map(|e| e.to_proto()),
             held_row: None,
         }),
-        Some(Outcome::Held { held_id, .. }) => Ok(pb::SubmitEventResponse {
+        Outcome::Held { held_id, .. } => Ok(pb::SubmitEventResponse {
             outcome: pb::Outcome::Held.into(),
             event: None,
             held_row: fetch_held(pipeline, held_id).await?,
         }),
-        Some(Outcome::Conflict { sequence }) => Err(with_reason(
+        Outcome::Conflict { sequence } => Err(with_reason(
             Code::AlreadyExists,
             format!(
                 "idempotency key `{}` was already used for events/{sequence} with different content",
@@ -48,13 +61,12 @@ pub(super) async fn submit(pipeline: &Pipeline, request: pb::SubmitEventRequest)
             ]),
         )
         .into()),
-        Some(Outcome::Rejected { violations }) => {
+        Outcome::Rejected { violations } => {
             let mut all = Violations::new();
             for (field, description) in violations {
                 all.add(field, description);
             }
             Err(all.into_status().into())
         }
-        None => Err(fdi_kit::status::internal().into()),
     }
 }
