@@ -638,25 +638,69 @@ async fn every_figure_matches_the_register() {
         "{progress:?}"
     );
 
-    // Reconciliation: the computed side equals the summary; nothing reported yet.
-    let reconciliation = client
-        .reconcile(pb::ReconcileRequest {
-            province: "Bắc Ninh".into(),
-            period: Some(Period {
-                kind: Some(period::Kind::Shorthand("2025-H1".into())),
+    // Reconciliation: nothing reported yet, then a news article about the same province and period.
+    let reconcile = |client: &mut Analytics| {
+        let mut client = client.clone();
+        async move {
+            client
+                .reconcile(pb::ReconcileRequest {
+                    province: "Bắc Ninh".into(),
+                    period: Some(Period {
+                        kind: Some(period::Kind::Shorthand("2025-H1".into())),
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let before = reconcile(&mut client).await;
+    assert!(!before.reported_available);
+    // Before the 2025 reform a report's "Bắc Ninh" is the pre-merger unit: the computed side counts what was recorded there.
+    let computed: Vec<pb::FigureValue> = before.lines.iter().filter_map(|l| l.computed.clone()).collect();
+    let chosen: Vec<&Recorded> = events
+        .iter()
+        .filter(|e| e.province == "bac-ninh" && e.date >= day(2025, 1, 1) && e.date <= day(2025, 6, 30))
+        .collect();
+    assert_eq!(actual(&computed), expected(&chosen, "USD"));
+
+    let article = "In the first six months of 2025, Bac Ninh's industrial parks attracted 45 new projects with a total newly registered capital of 1.2 billion USD, the provincial industrial park management board said.";
+    ingest
+        .ingest_document(ing::IngestDocumentRequest {
+            text: article.into(),
+            url: "https://example.org/bac-ninh-2025-h1".into(),
+            published: Some(fdi_proto::Date {
+                year: 2025,
+                month: 7,
+                day: 10,
             }),
             ..Default::default()
         })
         .await
-        .unwrap()
-        .into_inner();
-    assert!(!reconciliation.reported_available);
-    let computed: Vec<pb::FigureValue> = reconciliation.lines.iter().filter_map(|l| l.computed.clone()).collect();
-    let chosen: Vec<&Recorded> = events
-        .iter()
-        .filter(|e| e.current == "bac-ninh" && e.date >= day(2025, 1, 1) && e.date <= day(2025, 6, 30))
-        .collect();
-    assert_eq!(actual(&computed), expected(&chosen, "USD"));
+        .unwrap();
+    let after = reconcile(&mut client).await;
+    assert!(after.reported_available);
+    let line = after.lines.iter().find(|l| l.figure() == Figure::NewCapital).unwrap();
+    assert_eq!(
+        line.reported
+            .as_ref()
+            .and_then(|r| r.converted.as_ref())
+            .map(|m| m.units),
+        Some(1_200_000_000)
+    );
+    assert_eq!(line.sources.len(), 1);
+    let computed_usd: f64 = expected(&chosen, "USD").money[&Figure::NewCapital]
+        .to_string()
+        .parse()
+        .unwrap();
+    assert!((line.gap.unwrap() - (1.2e9 - computed_usd)).abs() < 1.0, "{line:?}");
+    let projects = after.lines.iter().find(|l| l.figure() == Figure::NewProjects).unwrap();
+    assert_eq!(projects.reported.as_ref().map(|r| r.count), Some(45));
+    assert_eq!(
+        projects.gap,
+        Some(45.0 - expected(&chosen, "USD").counts[&Figure::NewProjects] as f64)
+    );
 }
 
 #[tokio::test]

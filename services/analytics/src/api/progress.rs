@@ -19,6 +19,16 @@ use crate::{
     query::{Filter, GroupBy, figure_value, sums},
 };
 
+/// A statistic a document reported.
+#[derive(sqlx::FromRow)]
+struct ReportedRow {
+    metric: String,
+    amount: Option<Decimal>,
+    currency: Option<String>,
+    count: Option<i64>,
+    document_id: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct TargetRow {
     amount: Option<Decimal>,
@@ -187,7 +197,9 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
     let span = span(request.period.as_ref())?;
     let currency = reporting_currency(&request.currency_code, "currency_code")?;
     let province = state.places.province(&request.province, "province").await?;
-    let filter = if province.code == province.current {
+    // Reports name provinces as they were: before 2025-07-01 a province meant the pre-merger unit.
+    let reform = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or(NaiveDate::MAX);
+    let filter = if province.code == province.current && span.end >= reform {
         Filter {
             current_provinces: vec![province.code.clone()],
             scope: scope_filter(request.scope)?,
@@ -203,22 +215,80 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
     let grouped = sums(&state.pool, GroupBy::Nothing, span, &filter).await?;
     let empty = Default::default();
     let kinds = grouped.get("").unwrap_or(&empty);
-    // Figures reported in documents arrive with the document-ingest issue; until then only the computed side.
-    let lines = figures::ALL
+
+    // What documents reported for exactly this province, period and scope; the latest document wins.
+    let scope_name = filter.scope.unwrap_or("all");
+    let reported: Vec<ReportedRow> = sqlx::query_as(
+        "SELECT DISTINCT ON (metric) metric, amount, currency, count, document_id FROM ingest.reported_statistics
+         WHERE province = $1 AND period_start = $2 AND period_end = $3 AND scope = $4
+         ORDER BY metric, document_id DESC",
+    )
+    .bind(&province.code)
+    .bind(span.start)
+    .bind(span.end)
+    .bind(scope_name)
+    .fetch_all(&state.pool)
+    .await?;
+    let lines: Vec<pb::ReconciliationLine> = figures::ALL
         .iter()
-        .map(|figure| pb::ReconciliationLine {
-            figure: (*figure).into(),
-            computed: Some(figure_value(*figure, kinds, &currency)),
-            reported: None,
-            sources: Vec::new(),
-            gap: None,
-            relative_gap: None,
+        .map(|figure| {
+            let computed = figure_value(*figure, kinds, &currency);
+            let mut line = pb::ReconciliationLine {
+                figure: (*figure).into(),
+                computed: Some(computed.clone()),
+                reported: None,
+                sources: Vec::new(),
+                gap: None,
+                relative_gap: None,
+            };
+            let Some(report) = reported.iter().find(|r| figures::from_name(&r.metric) == Some(*figure)) else {
+                return line;
+            };
+            line.sources.push(format!("documents/{}", report.document_id));
+            let (reported_number, computed_number) = match (report.amount, report.currency.as_deref(), report.count) {
+                (Some(amount), Some(code), _) => {
+                    line.reported = Some(pb::FigureValue {
+                        figure: (*figure).into(),
+                        count: 0,
+                        converted: Some(to_money(amount, code)),
+                        by_currency: vec![to_money(amount, code)],
+                    });
+                    // The gap is measured in the reported currency when the rollups hold it (USD, VND).
+                    let in_reported = matches!(code, "USD" | "VND").then(|| figure_value(*figure, kinds, code));
+                    (
+                        amount.to_f64(),
+                        in_reported
+                            .as_ref()
+                            .and_then(|v| v.converted.as_ref())
+                            .map(fdi_kit::money::money_to_f64),
+                    )
+                }
+                (_, _, Some(count)) => {
+                    line.reported = Some(pb::FigureValue {
+                        figure: (*figure).into(),
+                        count,
+                        converted: None,
+                        by_currency: Vec::new(),
+                    });
+                    #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+                    let numbers = (Some(count as f64), Some(computed.count as f64));
+                    numbers
+                }
+                _ => (None, None),
+            };
+            if let (Some(reported_number), Some(computed_number)) = (reported_number, computed_number) {
+                let gap = reported_number - computed_number;
+                line.gap = Some(gap);
+                line.relative_gap = (reported_number != 0.0).then(|| gap / reported_number);
+            }
+            line
         })
         .collect();
+    let reported_available = !reported.is_empty();
     Ok(pb::Reconciliation {
         province: format!("provinces/{}", province.code),
         period: Some(span.to_proto()),
         lines,
-        reported_available: false,
+        reported_available,
     })
 }
