@@ -191,3 +191,52 @@ async fn bad_documents_are_refused() {
     // Still serving.
     assert!(client.ingest_document(request(ARTICLE, "")).await.is_ok());
 }
+
+/// The seed articles beside the repository (`../shared/seeds`), when present.
+fn seeds() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    dir.is_dir().then_some(dir)
+}
+
+#[tokio::test]
+async fn the_seed_articles_go_through_the_running_service() {
+    let Some(dir) = seeds() else {
+        eprintln!("skipped: ../shared/seeds is not beside the repository");
+        return;
+    };
+    let mut system = common::start().await;
+    let mut articles: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    articles.retain(|p| p.extension().is_some_and(|x| x == "txt"));
+    articles.sort();
+    assert_eq!(articles.len(), 5);
+    for article in articles {
+        let text = std::fs::read_to_string(&article).unwrap();
+        let gold: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(article.with_extension("json")).unwrap()).unwrap();
+        let published = chrono::NaiveDate::parse_from_str(gold["published"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+        let document = system
+            .client
+            .ingest_document(pb::IngestDocumentRequest {
+                text,
+                url: format!("file://{}", article.display()),
+                published: Some(fdi_kit::period::date_to_proto(published)),
+                language: gold["language"].as_str().unwrap_or_default().to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let mut stored: Vec<(String, i64)> =
+            document.money.iter().map(|m| m.amount.as_ref().map(|a| (a.currency_code.clone(), a.units)).unwrap()).collect();
+        let mut annotated: Vec<(String, i64)> = gold["money"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["currency"].as_str().unwrap().to_owned(), m["value"].as_f64().unwrap().round() as i64))
+            .collect();
+        stored.sort();
+        annotated.sort();
+        assert_eq!(stored, annotated, "{}", article.display());
+        assert!(!document.statistics.is_empty(), "{}: statistics stored with provenance", article.display());
+        assert!(document.statistics.iter().all(|s| s.evidence.as_ref().is_some_and(|e| !e.sentence.is_empty())));
+    }
+}
