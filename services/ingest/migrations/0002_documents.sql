@@ -41,6 +41,8 @@ CREATE TABLE reported_projects (
     investor_id       bigint,
     investor_country  text NOT NULL DEFAULT '',
     zone              text NOT NULL DEFAULT '',
+    -- The catalogue zone the text names, when known.
+    zone_id           text,
     province          text NOT NULL DEFAULT '',
     amount            numeric NOT NULL,
     currency          text NOT NULL,

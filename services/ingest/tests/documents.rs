@@ -115,6 +115,10 @@ async fn documents_are_stored_once_with_evidence_and_projects_promote_to_events(
         .find(|p| p.investor.contains("Example Components"))
         .expect("the named project");
     assert_eq!(project.amount.as_ref().map(|m| m.units), Some(150_000_000));
+    assert_eq!(
+        project.zone_resource, "zones/yen-phong-ii-c",
+        "the zone is linked to the catalogue"
+    );
     let promoted = client
         .promote_project(pb::PromoteProjectRequest {
             name: project.name.clone(),
@@ -205,13 +209,18 @@ async fn the_seed_articles_go_through_the_running_service() {
         return;
     };
     let mut system = common::start().await;
-    let mut articles: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut articles: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     articles.retain(|p| p.extension().is_some_and(|x| x == "txt"));
     articles.sort();
     assert_eq!(articles.len(), 5);
     for article in articles {
         let text = std::fs::read_to_string(&article).unwrap();
-        let gold: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(article.with_extension("json")).unwrap()).unwrap();
+        let gold: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(article.with_extension("json")).unwrap()).unwrap();
         let published = chrono::NaiveDate::parse_from_str(gold["published"].as_str().unwrap(), "%Y-%m-%d").unwrap();
         let document = system
             .client
@@ -225,18 +234,35 @@ async fn the_seed_articles_go_through_the_running_service() {
             .await
             .unwrap()
             .into_inner();
-        let mut stored: Vec<(String, i64)> =
-            document.money.iter().map(|m| m.amount.as_ref().map(|a| (a.currency_code.clone(), a.units)).unwrap()).collect();
+        let mut stored: Vec<(String, i64)> = document
+            .money
+            .iter()
+            .map(|m| m.amount.as_ref().map(|a| (a.currency_code.clone(), a.units)).unwrap())
+            .collect();
         let mut annotated: Vec<(String, i64)> = gold["money"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| (m["currency"].as_str().unwrap().to_owned(), m["value"].as_f64().unwrap().round() as i64))
+            .map(|m| {
+                (
+                    m["currency"].as_str().unwrap().to_owned(),
+                    m["value"].as_f64().unwrap().round() as i64,
+                )
+            })
             .collect();
         stored.sort();
         annotated.sort();
         assert_eq!(stored, annotated, "{}", article.display());
-        assert!(!document.statistics.is_empty(), "{}: statistics stored with provenance", article.display());
-        assert!(document.statistics.iter().all(|s| s.evidence.as_ref().is_some_and(|e| !e.sentence.is_empty())));
+        assert!(
+            !document.statistics.is_empty(),
+            "{}: statistics stored with provenance",
+            article.display()
+        );
+        assert!(
+            document
+                .statistics
+                .iter()
+                .all(|s| s.evidence.as_ref().is_some_and(|e| !e.sentence.is_empty()))
+        );
     }
 }

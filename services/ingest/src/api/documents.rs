@@ -119,6 +119,7 @@ struct ProjectRow {
     investor_id: Option<i64>,
     investor_country: String,
     zone: String,
+    zone_id: Option<String>,
     province: String,
     amount: Decimal,
     currency: String,
@@ -146,11 +147,12 @@ impl ProjectRow {
             kind: self.kind.clone(),
             evidence: evidence(self.span_start, self.span_end, &self.sentence),
             event: self.event_sequence.map(|s| format!("events/{s}")).unwrap_or_default(),
+            zone_resource: self.zone_id.as_ref().map(|z| format!("zones/{z}")).unwrap_or_default(),
         }
     }
 }
 
-const PROJECT_COLUMNS: &str = "document_id, ordinal, investor, investor_id, investor_country, zone, province, amount, \
+const PROJECT_COLUMNS: &str = "document_id, ordinal, investor, investor_id, investor_country, zone, zone_id, province, amount, \
     currency, kind, span_start, span_end, sentence, event_sequence";
 
 /// The stored document with its figures.
@@ -303,10 +305,19 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
         .map(|s| s.province.as_str())
         .chain(extraction.projects.iter().filter_map(|p| p.province.as_deref()))
         .collect();
+    let zones = extraction
+        .projects
+        .iter()
+        .filter_map(|p| p.zone.as_deref())
+        .map(|z| (PlaceKind::Zone, z));
     let places = pipeline
         .references
-        .places(codes.into_iter().map(|c| (PlaceKind::Province, c)))
+        .places(codes.into_iter().map(|c| (PlaceKind::Province, c)).chain(zones))
         .await?;
+    let zone_id = |text: &str| match References::lookup(&places, PlaceKind::Zone, text) {
+        Some(PlaceLookup::Found(place)) => Some(place.id.clone()),
+        _ => None,
+    };
     let current = |code: &str| match References::lookup(&places, PlaceKind::Province, code) {
         Some(PlaceLookup::Found(place)) => place.current_province.clone(),
         _ => code.to_owned(),
@@ -373,9 +384,9 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
         let Some(investor) = &project.investor else { continue };
         let (start, end) = span_of(project.span);
         sqlx::query(
-            "INSERT INTO reported_projects (document_id, ordinal, investor, investor_id, investor_country, zone, province,
-                                            amount, currency, kind, span_start, span_end, sentence)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "INSERT INTO reported_projects (document_id, ordinal, investor, investor_id, investor_country, zone, zone_id,
+                                            province, amount, currency, kind, span_start, span_end, sentence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(i32::try_from(ordinal).unwrap_or(i32::MAX))
@@ -383,6 +394,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
         .bind(investor_ids.get(investor).copied().flatten())
         .bind(project.investor_country.as_deref().unwrap_or_default())
         .bind(project.zone.as_deref().unwrap_or_default())
+        .bind(project.zone.as_deref().and_then(zone_id))
         .bind(project.province.as_deref().unwrap_or_default())
         .bind(decimal(project.value))
         .bind(&project.currency)
