@@ -2,7 +2,7 @@
 
 use tonic::Status;
 
-/// Everything an ingest handler can fail with.
+/// Everything an analytics handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The client's request is wrong (or conflicts); the status says how.
@@ -11,9 +11,6 @@ pub enum Error {
     /// The catalogue could not be reached or failed.
     #[error("catalogue: {0}")]
     Catalogue(Status),
-    /// The service is still starting.
-    #[error("not ready")]
-    NotReady,
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -29,7 +26,6 @@ impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
             Error::Rejected(status) => status,
-            Error::NotReady => Status::unavailable("the analytics service is starting; retry shortly"),
             Error::Catalogue(status) => {
                 tracing::warn!(code = ?status.code(), message = status.message(), "catalogue call failed");
                 fdi_kit::status::unavailable("the catalogue")

@@ -14,8 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::{config::ServerConfig, shutdown::CancellationToken};
 
-/// The health service name of the health service itself (the empty name
-/// stands for the server as a whole).
+/// The health check name that stands for the server as a whole.
 const WHOLE_SERVER: &str = "";
 
 /// Reports one readiness bit for the whole server and each named service.

@@ -31,6 +31,26 @@ impl CatalogueApi {
     }
 }
 
+/// NOT_FOUND for an unknown id of `kind`, suggesting the nearest names in the snapshot.
+pub(crate) fn not_found(
+    snapshot: &crate::state::Snapshot,
+    kind: crate::model::EntityKind,
+    what: &str,
+    shown: &str,
+    id: &str,
+) -> Error {
+    let kinds = std::collections::HashSet::from([kind]);
+    let resolution = snapshot.index.resolve(&id.replace('-', " "), &kinds, 3);
+    let suggestions: Vec<String> = resolution
+        .best
+        .into_iter()
+        .chain(resolution.suggestions)
+        .map(|c| c.resource)
+        .take(3)
+        .collect();
+    fdi_kit::status::not_found(what, shown, &suggestions).into()
+}
+
 /// Splits `collection/id` (or a bare id) and checks the id's shape.
 pub(crate) fn resource_id<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'a str, Error> {
     let trimmed = name.trim();

@@ -43,16 +43,7 @@ pub(crate) fn lookup_any<'a>(
 }
 
 fn not_found(snapshot: &Snapshot, shown: &str, id: &str) -> Error {
-    let kinds = HashSet::from([EntityKind::Province]);
-    let resolution = snapshot.index.resolve(&id.replace('-', " "), &kinds, 3);
-    let suggestions: Vec<String> = resolution
-        .best
-        .into_iter()
-        .chain(resolution.suggestions)
-        .map(|c| c.resource)
-        .take(3)
-        .collect();
-    fdi_kit::status::not_found("province", shown, &suggestions).into()
+    super::not_found(snapshot, EntityKind::Province, "province", shown, id)
 }
 
 pub(super) fn get(state: &Catalogue, request: &pb::GetProvinceRequest) -> Result<pb::Province> {

@@ -1,7 +1,5 @@
 //! Zones: industrial parks, clusters and economic zones.
 
-use std::collections::HashSet;
-
 use fdi_kit::{
     names::is_valid_id,
     paging::{PageToken, fingerprint, page_size},
@@ -32,17 +30,8 @@ const UPDATABLE: &[&str] = &[
     "source_url",
 ];
 
-fn not_found(snapshot: &Snapshot, name: &str, id: &str) -> Error {
-    let kinds = HashSet::from([EntityKind::Zone]);
-    let resolution = snapshot.index.resolve(&id.replace('-', " "), &kinds, 3);
-    let suggestions: Vec<String> = resolution
-        .best
-        .into_iter()
-        .chain(resolution.suggestions)
-        .map(|c| c.resource)
-        .take(3)
-        .collect();
-    fdi_kit::status::not_found("zone", name, &suggestions).into()
+fn not_found(snapshot: &Snapshot, shown: &str, id: &str) -> Error {
+    super::not_found(snapshot, EntityKind::Zone, "zone", shown, id)
 }
 
 async fn fetch(state: &Catalogue, id: &str) -> Result<Option<ZoneRecord>> {
