@@ -3,7 +3,7 @@
 //! its cursor, so every event is applied exactly once, across restarts.
 //! Woken by ingest's NOTIFY, with short polling as a fallback.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -12,10 +12,14 @@ use tokio::sync::broadcast;
 
 use fdi_kit::shutdown::CancellationToken;
 
+use crate::cube::{BatchRow, Cube, RepeatRow};
+
 /// Events folded per transaction.
 pub const BATCH: i64 = 20_000;
 /// The channel ingest notifies after each commit.
 pub const EVENTS_CHANNEL: &str = "fdi_ingest_events";
+/// The channel [`reset`] notifies, so running services drop what they hold in memory.
+pub const RESET_CHANNEL: &str = "fdi_analytics_reset";
 /// Polling interval when no notification arrives.
 const POLL: Duration = Duration::from_millis(250);
 /// Serialises appliers (the service and a rebuild) on the cursor.
@@ -124,28 +128,37 @@ pub struct Applied {
     pub amount_vnd: Option<Decimal>,
 }
 
-#[derive(sqlx::FromRow)]
-struct AppliedRow {
-    sequence: i64,
-    current_province: String,
-    province: String,
-    event_date: NaiveDate,
-    kind: String,
-    scope: String,
-    currency: String,
-    amount_usd: Decimal,
-    amount_vnd: Decimal,
+/// Who follows the batches the consumer applies: Watch subscribers and the in-memory cube.
+#[derive(Debug, Clone)]
+pub struct Followers {
+    /// Batches of events as they are folded (for Watch).
+    pub applied: broadcast::Sender<Vec<Applied>>,
+    /// The monthly rollups in memory.
+    pub cube: Arc<Cube>,
+}
+
+impl From<&BatchRow> for Applied {
+    fn from(row: &BatchRow) -> Self {
+        let has_amount = !row.currency.is_empty();
+        Self {
+            sequence: row.sequence,
+            current_province: row.current_province.clone(),
+            province: row.province.clone(),
+            event_date: row.event_date,
+            kind: row.kind.clone(),
+            scope: row.scope.clone(),
+            amount_usd: has_amount.then_some(row.amount_usd),
+            amount_vnd: has_amount.then_some(row.amount_vnd),
+        }
+    }
 }
 
 /// Folds the next batch of events into the rollups; returns how many events
-/// it applied (0 when caught up) and publishes them to `applied`.
+/// it applied (0 when caught up) and hands them to the `followers`.
 ///
 /// # Errors
 /// When the database fails (nothing is applied then).
-pub async fn apply_next_batch(
-    pool: &PgPool,
-    applied: Option<&broadcast::Sender<Vec<Applied>>>,
-) -> Result<u64, sqlx::Error> {
+pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(APPLY_LOCK)
@@ -154,6 +167,11 @@ pub async fn apply_next_batch(
     let (last,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1 FOR UPDATE")
         .fetch_one(&mut *tx)
         .await?;
+    let cube = followers.map(|f| f.cube.as_ref());
+    if let Some(cube) = cube {
+        // Another process may have applied events (or rebuilt the rollups).
+        cube.check_cursor(last);
+    }
     let (upper,): (Option<i64>,) = sqlx::query_as(
         "SELECT max(sequence) FROM (SELECT sequence FROM ingest.events WHERE sequence > $1 ORDER BY sequence LIMIT $2) s",
     )
@@ -180,26 +198,17 @@ pub async fn apply_next_batch(
     for projection in PROJECTIONS {
         sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
     }
-    track_repeated_projects(&mut tx).await?;
-    let events = if applied.is_some_and(|sender| sender.receiver_count() > 0) {
-        sqlx::query_as::<_, AppliedRow>(
-            "SELECT sequence, current_province, province, event_date, kind, scope, currency, amount_usd, amount_vnd
+    let repeats = track_repeated_projects(&mut tx).await?;
+    let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
+    let cube = cube.filter(|cube| cube.is_loaded());
+    let rows: Vec<BatchRow> = if watched || cube.is_some() {
+        sqlx::query_as(
+            "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector, currency,
+                    amount, amount_usd, amount_vnd
              FROM batch ORDER BY sequence",
         )
         .fetch_all(&mut *tx)
         .await?
-        .into_iter()
-        .map(|row| Applied {
-            sequence: row.sequence,
-            current_province: row.current_province,
-            province: row.province,
-            event_date: row.event_date,
-            kind: row.kind,
-            scope: row.scope,
-            amount_usd: (!row.currency.is_empty()).then_some(row.amount_usd),
-            amount_vnd: (!row.currency.is_empty()).then_some(row.amount_vnd),
-        })
-        .collect()
     } else {
         Vec::new()
     };
@@ -209,17 +218,21 @@ pub async fn apply_next_batch(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    if let Some(sender) = applied
-        && !events.is_empty()
+    if let Some(cube) = cube {
+        cube.apply(last, upper, &rows, repeats);
+    }
+    if let Some(followers) = followers
+        && watched
     {
-        let _ = sender.send(events);
+        let _ = followers.applied.send(rows.iter().map(Applied::from).collect());
     }
     Ok(u64::try_from(count).unwrap_or_default())
 }
 
 /// Records every event of projects seen with more than one `new` (or
 /// `termination`) event, so distinct-project counts can subtract repeats.
-async fn track_repeated_projects(tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+/// Returns the rows it recorded.
+async fn track_repeated_projects(tx: &mut sqlx::PgConnection) -> Result<Vec<RepeatRow>, sqlx::Error> {
     let repeated: Vec<(String, String)> = sqlx::query_as(
         "WITH b AS (SELECT kind, project_ref, sequence FROM batch WHERE kind IN ('new', 'termination')),
               first_seen AS (
@@ -235,10 +248,10 @@ async fn track_repeated_projects(tx: &mut sqlx::PgConnection) -> Result<(), sqlx
     .fetch_all(&mut *tx)
     .await?;
     if repeated.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let (kinds, refs): (Vec<String>, Vec<String>) = repeated.into_iter().unzip();
-    sqlx::query(
+    sqlx::query_as(
         "INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, province, current_province, zone,
                               country, sector, investor)
          SELECT kind, project_ref, sequence, event_date, scope, province, current_province, zone, country, sector,
@@ -249,23 +262,23 @@ async fn track_repeated_projects(tx: &mut sqlx::PgConnection) -> Result<(), sqlx
                 coalesce(e.zone_id, ''), e.investor_country, e.sector, coalesce(e.investor_id, 0)
          FROM projects_seen s JOIN ingest.events e ON e.sequence = s.first_sequence
          WHERE (s.kind, s.project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT DO NOTHING
+         RETURNING kind, project_ref, event_date, scope, province, current_province, zone, country, sector",
     )
     .bind(&kinds)
     .bind(&refs)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    .fetch_all(&mut *tx)
+    .await
 }
 
 /// Applies batches until caught up; returns the events applied.
 ///
 /// # Errors
 /// When the database fails.
-pub async fn catch_up(pool: &PgPool, applied: Option<&broadcast::Sender<Vec<Applied>>>) -> Result<u64, sqlx::Error> {
+pub async fn catch_up(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, sqlx::Error> {
     let mut total = 0;
     loop {
-        let count = apply_next_batch(pool, applied).await?;
+        let count = apply_next_batch(pool, followers).await?;
         if count == 0 {
             return Ok(total);
         }
@@ -290,12 +303,17 @@ pub async fn reset(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE consumer SET last_sequence = 0, update_time = now() WHERE id = 1")
         .execute(&mut *tx)
         .await?;
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(RESET_CHANNEL)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }
 
-/// Keeps the rollups fresh until shutdown: applies whatever is new, then
-/// waits for ingest's notification (or the polling interval).
-pub async fn run(pool: PgPool, applied: broadcast::Sender<Vec<Applied>>, shutdown: CancellationToken) {
+/// Keeps the rollups fresh until shutdown: applies whatever is new, loads
+/// the cube once caught up, then waits for ingest's notification (or the
+/// polling interval).
+pub async fn run(pool: PgPool, followers: Followers, shutdown: CancellationToken) {
     let mut listener: Option<PgListener> = None;
     loop {
         if shutdown.is_cancelled() {
@@ -303,13 +321,19 @@ pub async fn run(pool: PgPool, applied: broadcast::Sender<Vec<Applied>>, shutdow
         }
         if listener.is_none() {
             listener = match PgListener::connect_with(&pool).await {
-                Ok(mut l) => l.listen(EVENTS_CHANNEL).await.ok().map(|()| l),
+                Ok(mut l) => l.listen_all([EVENTS_CHANNEL, RESET_CHANNEL]).await.ok().map(|()| l),
                 Err(_) => None,
             };
         }
-        match catch_up(&pool, Some(&applied)).await {
-            Ok(count) if count > 0 => tracing::debug!(count, "events folded into the rollups"),
-            Ok(_) => {}
+        match catch_up(&pool, Some(&followers)).await {
+            Ok(count) => {
+                if count > 0 {
+                    tracing::debug!(count, "events folded into the rollups");
+                }
+                if !followers.cube.is_loaded() {
+                    load_cube(&pool, &followers.cube).await;
+                }
+            }
             Err(error) => {
                 tracing::warn!(%error, "rollup consumer failed; retrying");
                 listener = None;
@@ -318,7 +342,16 @@ pub async fn run(pool: PgPool, applied: broadcast::Sender<Vec<Applied>>, shutdow
         let wait = async {
             match listener.as_mut() {
                 // A notification, or the polling interval, whichever comes first.
-                Some(l) => matches!(tokio::time::timeout(POLL, l.recv()).await, Ok(Err(_))),
+                Some(l) => match tokio::time::timeout(POLL, l.recv()).await {
+                    Ok(Ok(notification)) => {
+                        if notification.channel() == RESET_CHANNEL {
+                            followers.cube.invalidate();
+                        }
+                        false
+                    }
+                    Ok(Err(_)) => true,
+                    Err(_) => false,
+                },
                 None => {
                     tokio::time::sleep(POLL).await;
                     false
@@ -334,5 +367,17 @@ pub async fn run(pool: PgPool, applied: broadcast::Sender<Vec<Applied>>, shutdow
                 }
             }
         }
+    }
+}
+
+async fn load_cube(pool: &PgPool, cube: &Cube) {
+    let started = std::time::Instant::now();
+    match cube.load(pool).await {
+        Ok(sequence) => tracing::info!(
+            sequence,
+            elapsed_ms = started.elapsed().as_millis(),
+            "monthly rollups loaded into memory"
+        ),
+        Err(error) => tracing::warn!(%error, "could not load the monthly rollups into memory; answering from SQL"),
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod consumer;
+pub mod cube;
 pub mod error;
 pub mod places;
 pub mod query;
@@ -29,6 +30,7 @@ use tonic::transport::Endpoint;
 
 use crate::{
     api::{AnalyticsApi, State},
+    cube::Cube,
     places::Places,
 };
 
@@ -88,6 +90,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         pool: pool.clone(),
         places: Places::new(catalogue, config.catalogue_timeout),
         applied,
+        cube: Arc::new(Cube::new()),
     });
     let (readiness, health_service) = Readiness::new(&[SERVICE_NAME]).await;
 
@@ -127,10 +130,14 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         probe,
     );
     let consumer_task = tokio::spawn({
-        let (pool, applied, shutdown) = (pool.clone(), state.applied.clone(), shutdown.clone());
+        let followers = consumer::Followers {
+            applied: state.applied.clone(),
+            cube: Arc::clone(&state.cube),
+        };
+        let (pool, shutdown) = (pool.clone(), shutdown.clone());
         async move {
             if prepared_watch.wait_for(|ready| *ready).await.is_ok() {
-                consumer::run(pool, applied, shutdown).await;
+                consumer::run(pool, followers, shutdown).await;
             }
         }
     });

@@ -35,7 +35,7 @@ pub enum GroupBy {
 
 impl GroupBy {
     /// The projection that holds this dimension.
-    fn projection(self) -> &'static str {
+    pub(crate) fn projection(self) -> &'static str {
         match self {
             Self::Zone => "zone",
             Self::Country => "country",

@@ -369,9 +369,10 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 async fn wait_caught_up(client: &mut Analytics, sequence: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
+        // Whole months, as the queries that follow ask (the in-memory cube answers them).
         let summary = client
             .get_summary(pb::GetSummaryRequest {
-                period: range(day(2024, 1, 1), day(2024, 1, 1)),
+                period: range(day(2024, 1, 1), day(2025, 12, 31)),
                 ..Default::default()
             })
             .await
@@ -901,4 +902,96 @@ async fn fresh_within_a_second_watched_and_exactly_once_across_a_restart_and_a_r
     fdi_analytics::consumer::reset(&pool).await.unwrap();
     fdi_analytics::consumer::catch_up(&pool, None).await.unwrap();
     assert_eq!(ranking(&mut client).await, rebuilt);
+}
+
+/// The in-memory cube, loaded from the rollups, answers every question it
+/// takes exactly as the SQL over the rollups does.
+#[tokio::test]
+async fn the_cube_answers_as_the_rollup_tables_do() {
+    use fdi_analytics::query::{Filter, GroupBy, sums};
+    use fdi_kit::period::parse_shorthand;
+
+    let mut system = start().await;
+    load(&mut system.ingest, register()).await;
+    let (_, last) = recorded(&mut system.ingest).await;
+    let mut client = AnalyticsServiceClient::connect(system.analytics.endpoint())
+        .await
+        .unwrap();
+    wait_caught_up(&mut client, last).await;
+
+    let pool = fdi_analytics::connect(&database(&system.database_url)).await.unwrap();
+    let cube = fdi_analytics::cube::Cube::new();
+    assert!(
+        cube.sums(GroupBy::Nothing, parse_shorthand("2024").unwrap(), &Filter::default())
+            .is_none()
+    );
+    assert_eq!(cube.load(&pool).await.unwrap(), last);
+    let filters = [
+        Filter::default(),
+        Filter {
+            scope: Some("fdi"),
+            ..Filter::default()
+        },
+        Filter {
+            current_provinces: vec!["bac-ninh".into(), "ha-noi".into()],
+            ..Filter::default()
+        },
+        Filter {
+            recorded_provinces: vec!["bac-giang".into()],
+            scope: Some("ddi"),
+            ..Filter::default()
+        },
+        Filter {
+            current_provinces: vec!["nowhere".into()],
+            ..Filter::default()
+        },
+        Filter {
+            zones: vec!["no-such-zone".into()],
+            ..Filter::default()
+        },
+    ];
+    let groups = [
+        GroupBy::Nothing,
+        GroupBy::CurrentProvince,
+        GroupBy::RecordedProvince,
+        GroupBy::Zone,
+        GroupBy::Country,
+        GroupBy::Sector,
+        GroupBy::Kind,
+        GroupBy::Month,
+    ];
+    let mut compared = 0;
+    for period in [
+        "2024",
+        "2025-H1",
+        "2024-01-01..2025-12-31",
+        "2025-M5",
+        "2025-Q2",
+        "2023",
+    ] {
+        let span = parse_shorthand(period).unwrap();
+        for group in groups {
+            for filter in &filters {
+                let (from_cube, as_of) = cube.sums(group, span, filter).expect("whole months");
+                let from_sql = sums(&pool, group, span, filter).await.unwrap();
+                assert_eq!(from_cube, from_sql, "{group:?} over {period} for {filter:?}");
+                assert_eq!(as_of, last);
+                compared += usize::from(!from_sql.is_empty());
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} non-empty comparisons");
+    // Questions it does not take: ragged periods, investors.
+    assert!(
+        cube.sums(
+            GroupBy::Nothing,
+            parse_shorthand("2024-01-05..2024-03-31").unwrap(),
+            &Filter::default()
+        )
+        .is_none()
+    );
+    assert!(
+        cube.sums(GroupBy::Investor, parse_shorthand("2024").unwrap(), &Filter::default())
+            .is_none()
+    );
 }

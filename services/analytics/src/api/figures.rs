@@ -17,7 +17,7 @@ use fdi_proto::{
 use super::{State, boundaries, place_filter, reporting_currency, scope_filter, span};
 use crate::{
     error::Result,
-    query::{Filter, GroupBy, Windows, add_values, as_number, figure_value, sums},
+    query::{Filter, GroupBy, Windows, add_values, as_number, figure_value},
 };
 
 fn required_figure(value: i32, field: &str) -> Result<Figure> {
@@ -29,13 +29,6 @@ fn required_figure(value: i32, field: &str) -> Result<Figure> {
         .into()),
         Ok(figure) => Ok(figure),
     }
-}
-
-async fn as_of_sequence(state: &State) -> Result<i64> {
-    let (sequence,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1")
-        .fetch_one(&state.pool)
-        .await?;
-    Ok(sequence)
 }
 
 pub(super) async fn summary(state: &State, request: &pb::GetSummaryRequest) -> Result<pb::Summary> {
@@ -58,8 +51,7 @@ pub(super) async fn summary(state: &State, request: &pb::GetSummaryRequest) -> R
     if group == GroupBy::Zone && !Windows::of(span).whole_months() {
         return Err(invalid_argument("period", "zone figures are kept by month: use whole months").into());
     }
-    let as_of = as_of_sequence(state).await?;
-    let grouped = sums(&state.pool, group, span, &filter).await?;
+    let (grouped, as_of) = state.sums(group, span, &filter).await?;
     let values: Vec<Vec<pb::FigureValue>> = grouped
         .values()
         .map(|kinds| {
@@ -128,7 +120,7 @@ async fn ranked(
         )
         .into());
     }
-    let grouped = sums(&state.pool, group, span, filter).await?;
+    let (grouped, _) = state.sums(group, span, filter).await?;
     let mut values: Vec<(String, pb::FigureValue)> = grouped
         .into_iter()
         .filter(|(key, _)| !key.is_empty() && key != "0")
@@ -310,7 +302,7 @@ pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesReques
         start: NaiveDate::from_ymd_opt(span.start.year() - 1, span.start.month(), 1).unwrap_or(span.start),
         end: span.end,
     };
-    let by_month = sums(&state.pool, GroupBy::Month, extended, &filter).await?;
+    let (by_month, _) = state.sums(GroupBy::Month, extended, &filter).await?;
 
     let mut buckets: BTreeMap<NaiveDate, (String, NaiveDate, Vec<pb::FigureValue>)> = BTreeMap::new();
     for (month, kinds) in &by_month {

@@ -19,7 +19,13 @@ use tokio::sync::broadcast;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::{consumer::Applied, error::Result, places::Places, query::Filter};
+use crate::{
+    consumer::Applied,
+    cube::Cube,
+    error::Result,
+    places::Places,
+    query::{self, Filter, GroupBy, Grouped},
+};
 
 /// Most provinces or zones one request may name.
 const MAX_PLACES: usize = 63;
@@ -33,6 +39,22 @@ pub struct State {
     pub places: Places,
     /// Batches of events as they are folded into the rollups (for Watch).
     pub applied: broadcast::Sender<Vec<Applied>>,
+    /// The monthly rollups in memory.
+    pub cube: Arc<Cube>,
+}
+
+impl State {
+    /// Sums of the rollups and the cursor they reflect: from the cube when it
+    /// can answer, from SQL otherwise.
+    async fn sums(&self, group: GroupBy, span: Span, filter: &Filter) -> Result<(Grouped, i64)> {
+        if let Some(answer) = self.cube.sums(group, span, filter) {
+            return Ok(answer);
+        }
+        let (as_of,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((query::sums(&self.pool, group, span, filter).await?, as_of))
+    }
 }
 
 /// The gRPC face of the analytics service.

@@ -16,7 +16,7 @@ use rust_decimal::{Decimal, prelude::ToPrimitive};
 use super::{State, reporting_currency, scope_filter, span};
 use crate::{
     error::Result,
-    query::{Filter, GroupBy, figure_value, sums},
+    query::{Filter, GroupBy, figure_value},
 };
 
 /// A statistic a document reported.
@@ -118,16 +118,16 @@ pub(super) async fn target_progress(
             ..Filter::default()
         }
     };
-    let grouped = sums(
-        &state.pool,
-        GroupBy::Nothing,
-        Span {
-            start: year_start,
-            end: as_of,
-        },
-        &filter,
-    )
-    .await?;
+    let (grouped, _) = state
+        .sums(
+            GroupBy::Nothing,
+            Span {
+                start: year_start,
+                end: as_of,
+            },
+            &filter,
+        )
+        .await?;
     let empty = Default::default();
     let achieved = figure_value(figure, grouped.get("").unwrap_or(&empty), &currency);
 
@@ -212,7 +212,7 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
             ..Filter::default()
         }
     };
-    let grouped = sums(&state.pool, GroupBy::Nothing, span, &filter).await?;
+    let (grouped, _) = state.sums(GroupBy::Nothing, span, &filter).await?;
     let empty = Default::default();
     let kinds = grouped.get("").unwrap_or(&empty);
 

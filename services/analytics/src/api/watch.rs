@@ -14,7 +14,7 @@ use super::{AlertStream, State};
 use crate::{
     consumer::Applied,
     error::Result,
-    query::{Filter, GroupBy, figure_value, sums},
+    query::{Filter, GroupBy, figure_value},
 };
 
 /// Checks the request and starts the stream.
@@ -142,7 +142,11 @@ async fn target_crossings(state: &State, events: &[&Applied], crossed: &mut Hash
                 },
                 ..Filter::default()
             };
-            let Ok(grouped) = sums(&state.pool, GroupBy::Nothing, span, &filter).await else {
+            let Ok(grouped) = state
+                .sums(GroupBy::Nothing, span, &filter)
+                .await
+                .map(|(grouped, _)| grouped)
+            else {
                 continue;
             };
             let empty = Default::default();
