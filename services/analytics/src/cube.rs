@@ -14,7 +14,10 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    sync::RwLock,
+    sync::{
+        RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use chrono::{Datelike, NaiveDate};
@@ -23,6 +26,15 @@ use sqlx::PgPool;
 use tokio_stream::StreamExt;
 
 use crate::query::{Filter, GroupBy, Grouped, KindSums, Windows};
+
+/// Cubes loaded by this process (for operators and the benchmark).
+static LOADS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times a cube was loaded in this process.
+#[must_use]
+pub fn loads() -> u64 {
+    LOADS.load(Ordering::Relaxed)
+}
 
 /// An interned string.
 type Sym = u32;
@@ -347,6 +359,7 @@ impl Cube {
         if let Ok(mut slot) = self.loaded.write() {
             *slot = Some(loaded);
         }
+        LOADS.fetch_add(1, Ordering::Relaxed);
         Ok(sequence)
     }
 
