@@ -9,6 +9,7 @@ mod system;
 mod up;
 
 use clap::{Parser, Subcommand};
+use fdi_cli::report;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,6 +36,8 @@ enum Command {
     RebuildRollups(RebuildArgs),
     /// Benchmarks that print their figures beside a baseline measured in the same run.
     Bench(bench::BenchArgs),
+    /// One province over a period: its figures and rank as tables, its time series and ranking as SVG charts.
+    Report(report::ReportArgs),
 }
 
 #[tokio::main]
@@ -46,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args).await,
         Command::Extract(args) => extract::run(&args),
         Command::RebuildRollups(args) => rebuild_rollups(args).await,
+        Command::Report(args) => report::run(args).await,
     }
 }
 

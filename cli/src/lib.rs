@@ -1,0 +1,3 @@
+//! The parts of the `fdi` command line that tests call directly.
+
+pub mod report;
