@@ -49,16 +49,19 @@ pub(crate) struct IngestBench {
 /// # Errors
 /// When PostgreSQL or a service cannot be started, or a load fails.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    fdi_kit::telemetry::init(
+    let telemetry = fdi_kit::telemetry::init(
         &LogConfig {
             format: LogFormat::Text,
         },
         "warn,sqlx=error",
+        "fdi-bench",
     );
-    match args.which {
+    let outcome = match args.which {
         Which::Ingest(bench) => ingest(bench).await,
         Which::Analytics(bench) => crate::bench_analytics::run(bench).await,
-    }
+    };
+    telemetry.shutdown().await;
+    outcome
 }
 
 /// The resident set of this process now and at its peak, in MiB (Linux).

@@ -38,6 +38,39 @@ enum Command {
     Bench(bench::BenchArgs),
     /// One province over a period: its figures and rank as tables, its time series and ranking as SVG charts.
     Report(report::ReportArgs),
+    /// Run one service in the foreground, exactly as its own binary (`fdi-catalogue`, ...) does.
+    #[command(subcommand)]
+    Serve(Service),
+}
+
+/// A service run by `fdi serve`.
+#[derive(Subcommand, Debug)]
+enum Service {
+    /// The catalogue (as `fdi-catalogue`).
+    Catalogue(fdi_catalogue::Config),
+    /// Ingest (as `fdi-ingest`).
+    Ingest(fdi_ingest::Config),
+    /// Analytics (as `fdi-analytics`).
+    Analytics(fdi_analytics::Config),
+}
+
+/// Runs one service as its binary does.
+async fn serve(service: Service) -> anyhow::Result<()> {
+    use fdi_kit::server::run_process;
+    match service {
+        Service::Catalogue(config) => {
+            let (listen, log) = (config.listen, config.log.clone());
+            run_process("fdi-catalogue", listen, &log, |l, s| fdi_catalogue::serve(config, l, s)).await
+        }
+        Service::Ingest(config) => {
+            let (listen, log) = (config.listen, config.log.clone());
+            run_process("fdi-ingest", listen, &log, |l, s| fdi_ingest::serve(config, l, s)).await
+        }
+        Service::Analytics(config) => {
+            let (listen, log) = (config.listen, config.log.clone());
+            run_process("fdi-analytics", listen, &log, |l, s| fdi_analytics::serve(config, l, s)).await
+        }
+    }
 }
 
 #[tokio::main]
@@ -50,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Extract(args) => extract::run(&args),
         Command::RebuildRollups(args) => rebuild_rollups(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Serve(service) => serve(service).await,
     }
 }
 

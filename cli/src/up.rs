@@ -72,7 +72,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let log = LogConfig {
         format: args.log_format,
     };
-    fdi_kit::telemetry::init(&log, "info,sqlx=warn");
+    // One process runs all three services: one resource, `fdi` (spans still name their service).
+    let telemetry = fdi_kit::telemetry::init(&log, "info,sqlx=warn", "fdi");
     let shutdown = fdi_kit::shutdown::on_signal();
 
     let (database_url, cluster) = match args.database_url.filter(|u| !u.trim().is_empty()) {
@@ -120,6 +121,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
 
     let outcome = system.join().await;
+    telemetry.shutdown().await;
     if let Some(cluster) = cluster {
         println!("Stopping the private PostgreSQL ...");
         tokio::task::spawn_blocking(move || cluster.stop())

@@ -3,7 +3,10 @@
 //! its cursor, so every event is applied exactly once, across restarts.
 //! Woken by ingest's NOTIFY, with short polling as a fallback.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -11,6 +14,8 @@ use sqlx::{PgPool, postgres::PgListener};
 use tokio::sync::broadcast;
 
 use fdi_kit::shutdown::CancellationToken;
+use opentelemetry::metrics::Histogram;
+use tracing::Instrument;
 
 use crate::cube::{BatchRow, Cube, RepeatRow};
 
@@ -128,6 +133,19 @@ pub struct Applied {
     pub amount_vnd: Option<Decimal>,
 }
 
+/// The `fdi.analytics.freshness_lag` metric: seconds from ingest's commit of
+/// an event to its rollups' commit (the newest event of each batch).
+fn freshness_lag() -> &'static Histogram<f64> {
+    static LAG: OnceLock<Histogram<f64>> = OnceLock::new();
+    LAG.get_or_init(|| {
+        opentelemetry::global::meter("fdi-atlas")
+            .f64_histogram("fdi.analytics.freshness_lag")
+            .with_unit("s")
+            .with_description("From an event recorded by ingest to its figures in the rollups")
+            .build()
+    })
+}
+
 /// Who follows the batches the consumer applies: Watch subscribers and the in-memory cube.
 #[derive(Debug, Clone)]
 pub struct Followers {
@@ -182,51 +200,68 @@ pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> R
     let Some(upper) = upper else {
         return Ok(0);
     };
-    sqlx::query(
-        "CREATE TEMP TABLE batch ON COMMIT DROP AS
+    let span = tracing::info_span!(
+        "analytics.apply",
+        from = last,
+        to = upper,
+        events = tracing::field::Empty
+    );
+    async move {
+        sqlx::query(
+            "CREATE TEMP TABLE batch ON COMMIT DROP AS
          SELECT sequence, kind, scope, event_date, project_ref, province_code AS province,
                 current_province_code AS current_province, coalesce(zone_id, '') AS zone,
                 investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
                 coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
-                coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd
+                coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd, create_time
          FROM ingest.events WHERE sequence > $1 AND sequence <= $2",
-    )
-    .bind(last)
-    .bind(upper)
-    .execute(&mut *tx)
-    .await?;
-    for projection in PROJECTIONS {
-        sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
-    }
-    let repeats = track_repeated_projects(&mut tx).await?;
-    let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
-    let cube = cube.filter(|cube| cube.is_loaded());
-    let rows: Vec<BatchRow> = if watched || cube.is_some() {
-        sqlx::query_as(
-            "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector, currency,
-                    amount, amount_usd, amount_vnd
-             FROM batch ORDER BY sequence",
         )
-        .fetch_all(&mut *tx)
-        .await?
-    } else {
-        Vec::new()
-    };
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM batch").fetch_one(&mut *tx).await?;
-    sqlx::query("UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1")
+        .bind(last)
         .bind(upper)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    if let Some(cube) = cube {
-        cube.apply(last, upper, &rows, repeats);
+        for projection in PROJECTIONS {
+            sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
+        }
+        let repeats = track_repeated_projects(&mut tx).await?;
+        let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
+        let cube = cube.filter(|cube| cube.is_loaded());
+        let rows: Vec<BatchRow> = if watched || cube.is_some() {
+            sqlx::query_as(
+                "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector, currency,
+                    amount, amount_usd, amount_vnd
+             FROM batch ORDER BY sequence",
+            )
+            .fetch_all(&mut *tx)
+            .await?
+        } else {
+            Vec::new()
+        };
+        // How long the newest of these events waited since ingest recorded it (the database's clock).
+        let (count, lag): (i64, f64) = sqlx::query_as(
+            "SELECT count(*), extract(epoch FROM clock_timestamp() - max(create_time))::float8 FROM batch",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1")
+            .bind(upper)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        freshness_lag().record(lag.max(0.0), &[]);
+        tracing::Span::current().record("events", count);
+        if let Some(cube) = cube {
+            cube.apply(last, upper, &rows, repeats);
+        }
+        if let Some(followers) = followers
+            && watched
+        {
+            let _ = followers.applied.send(rows.iter().map(Applied::from).collect());
+        }
+        Ok(u64::try_from(count).unwrap_or_default())
     }
-    if let Some(followers) = followers
-        && watched
-    {
-        let _ = followers.applied.send(rows.iter().map(Applied::from).collect());
-    }
-    Ok(u64::try_from(count).unwrap_or_default())
+    .instrument(span)
+    .await
 }
 
 /// Records every event of projects seen with more than one `new` (or

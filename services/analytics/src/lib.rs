@@ -81,6 +81,7 @@ pub async fn connect(database: &DatabaseConfig) -> anyhow::Result<PgPool> {
 /// When the database or catalogue URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(&config.database, SCHEMA, "fdi-analytics")?;
+    db::observe_pool(&pool, SCHEMA);
     let catalogue = Endpoint::from_shared(config.catalogue_url.clone())?
         .connect_timeout(config.catalogue_timeout)
         .tcp_nodelay(true)

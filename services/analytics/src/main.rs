@@ -1,14 +1,16 @@
-//! `fdi-analytics`: configuration, logging, listener, serve until SIGTERM/SIGINT.
+//! `fdi-analytics`: configuration, then [`fdi_kit::server::run_process`]:
+//! telemetry, listener, serve until SIGTERM/SIGINT (calls in flight get a
+//! grace period), flush telemetry, exit 0.
 
 use clap::Parser;
 use fdi_analytics::{Config, serve};
-use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    fdi_kit::telemetry::init(&config.log, "info");
-    let listener = TcpListener::bind(config.listen).await?;
-    tracing::info!(addr = %config.listen, "fdi-analytics listening");
-    serve(config, listener, fdi_kit::shutdown::on_signal()).await
+    let (listen, log) = (config.listen, config.log.clone());
+    fdi_kit::server::run_process("fdi-analytics", listen, &log, |listener, shutdown| {
+        serve(config, listener, shutdown)
+    })
+    .await
 }

@@ -3,6 +3,7 @@
 
 use std::{collections::HashMap, sync::RwLock, time::Duration};
 
+use fdi_kit::rpc::{TracedChannel, retry_idempotent, traced};
 use fdi_proto::catalogue::{
     EntityKind, ListProvincesRequest, ResolveRequest, catalogue_service_client::CatalogueServiceClient,
 };
@@ -22,7 +23,7 @@ pub struct ProvinceRef {
 /// The catalogue client and the province names.
 #[derive(Debug)]
 pub struct Places {
-    client: CatalogueServiceClient<Channel>,
+    client: CatalogueServiceClient<TracedChannel>,
     timeout: Duration,
     names: RwLock<HashMap<String, String>>,
     /// Resolved names, so repeated questions cost no catalogue call (provinces change once a decade).
@@ -41,7 +42,7 @@ impl Places {
     #[must_use]
     pub fn new(channel: Channel, timeout: Duration) -> Self {
         Self {
-            client: CatalogueServiceClient::new(channel),
+            client: CatalogueServiceClient::new(traced(channel)),
             timeout,
             names: RwLock::new(HashMap::new()),
             resolved: RwLock::new(HashMap::new()),
@@ -67,19 +68,20 @@ impl Places {
             "provinces/"
         };
         let query = text.trim().strip_prefix(collection).unwrap_or(text.trim());
-        let mut call = tonic::Request::new(ResolveRequest {
+        let request = ResolveRequest {
             query: query.to_owned(),
             kinds: vec![kind.into()],
             max_suggestions: 3,
-        });
-        call.set_timeout(self.timeout);
-        let response = self
-            .client
-            .clone()
-            .resolve(call)
-            .await
-            .map_err(Error::Catalogue)?
-            .into_inner();
+        };
+        let response = retry_idempotent(|| {
+            let mut call = tonic::Request::new(request.clone());
+            call.set_timeout(self.timeout);
+            let mut client = self.client.clone();
+            async move { client.resolve(call).await }
+        })
+        .await
+        .map_err(Error::Catalogue)?
+        .into_inner();
         let what = if kind == EntityKind::Zone { "zone" } else { "province" };
         let hit = response.r#match.ok_or_else(|| {
             let suggestions: Vec<String> = response.suggestions.into_iter().map(|s| s.resource).collect();
@@ -123,13 +125,19 @@ impl Places {
         {
             return name.clone();
         }
-        let mut request = tonic::Request::new(ListProvincesRequest {
+        let request = ListProvincesRequest {
             page_size: Some(100),
             include_merged: true,
             ..Default::default()
-        });
-        request.set_timeout(self.timeout);
-        if let Ok(response) = self.client.clone().list_provinces(request).await {
+        };
+        let listed = retry_idempotent(|| {
+            let mut call = tonic::Request::new(request.clone());
+            call.set_timeout(self.timeout);
+            let mut client = self.client.clone();
+            async move { client.list_provinces(call).await }
+        })
+        .await;
+        if let Ok(response) = listed {
             let mut names = self.names.write().unwrap_or_else(std::sync::PoisonError::into_inner);
             for province in response.into_inner().provinces {
                 names.insert(province.code, province.display_name);

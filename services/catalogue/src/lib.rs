@@ -65,6 +65,7 @@ pub struct Config {
 /// When the database URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = db::connect_lazy(&config.database, SCHEMA, "fdi-catalogue")?;
+    db::observe_pool(&pool, SCHEMA);
     let state = Arc::new(Catalogue::new(pool.clone()));
     let (readiness, health_service) = Readiness::new(&[SERVICE_NAME]).await;
 

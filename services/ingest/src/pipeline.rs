@@ -2,10 +2,14 @@
 //! re-processed held rows): validate, resolve names through the catalogue,
 //! convert amounts, then record the batch in one transaction.
 
+use std::sync::OnceLock;
+
 use chrono::NaiveDate;
 use fdi_kit::status::Violations;
 use fdi_proto::ingest::{EventInput, HoldReason};
+use opentelemetry::{KeyValue, metrics::Counter};
 use sqlx::PgPool;
+use tracing::{Instrument, field::Empty};
 
 use crate::{
     error::Result,
@@ -130,16 +134,34 @@ impl Pipeline {
     /// # Errors
     /// When the database cannot be reached, or another stream moved the load (ABORTED).
     pub async fn commit(&self, prepared: Prepared) -> Result<Vec<Outcome>> {
-        let written = store::write_batch(&self.pool, &prepared.events, &prepared.held, prepared.step.as_ref()).await?;
-        Ok(prepared
-            .slots
-            .into_iter()
-            .map(|slot| match slot {
-                Slot::Done(outcome) => outcome,
-                Slot::Event(i) => written.events[i].clone(),
-                Slot::Held(i) => written.held[i].clone(),
-            })
-            .collect())
+        let span = tracing::info_span!(
+            "ingest.commit",
+            rows = prepared.slots.len(),
+            accepted = Empty,
+            duplicates = Empty,
+            held = Empty,
+            rejected = Empty,
+        );
+        async move {
+            let write = fdi_kit::telemetry::db_span("INSERT", "events");
+            write.record("fdi.rows", prepared.events.len() + prepared.held.len());
+            let written = store::write_batch(&self.pool, &prepared.events, &prepared.held, prepared.step.as_ref())
+                .instrument(write)
+                .await?;
+            let outcomes: Vec<Outcome> = prepared
+                .slots
+                .into_iter()
+                .map(|slot| match slot {
+                    Slot::Done(outcome) => outcome,
+                    Slot::Event(i) => written.events[i].clone(),
+                    Slot::Held(i) => written.held[i].clone(),
+                })
+                .collect();
+            record_outcomes(&outcomes);
+            Ok(outcomes)
+        }
+        .instrument(span)
+        .await
     }
 
     /// Validates rows, resolves their names (creating unknown investors)
@@ -148,6 +170,7 @@ impl Pipeline {
     ///
     /// # Errors
     /// When the catalogue cannot be reached.
+    #[tracing::instrument(name = "ingest.prepare", skip_all, fields(rows = rows.len()))]
     pub async fn prepare(
         &self,
         rows: &[EventInput],
@@ -365,6 +388,31 @@ enum Slot {
     Done(Outcome),
     Event(usize),
     Held(usize),
+}
+
+/// Counts rows by outcome on the current span and in the `fdi.ingest.rows` metric.
+fn record_outcomes(outcomes: &[Outcome]) {
+    static ROWS: OnceLock<Counter<u64>> = OnceLock::new();
+    let rows = ROWS.get_or_init(|| {
+        opentelemetry::global::meter("fdi-atlas")
+            .u64_counter("fdi.ingest.rows")
+            .with_description("Rows received by ingest, by outcome")
+            .build()
+    });
+    let (accepted, duplicates, held, rejected) = tally(outcomes);
+    let span = tracing::Span::current();
+    for (outcome, count) in [
+        ("accepted", accepted),
+        ("duplicate", duplicates),
+        ("held", held),
+        ("rejected", rejected),
+    ] {
+        let count = u64::try_from(count).unwrap_or_default();
+        span.record(if outcome == "duplicate" { "duplicates" } else { outcome }, count);
+        if count > 0 {
+            rows.add(count, &[KeyValue::new("outcome", outcome)]);
+        }
+    }
 }
 
 /// Sums a batch's outcomes: (accepted, duplicates, held, rejected).

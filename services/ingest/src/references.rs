@@ -9,7 +9,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use fdi_kit::names::fold;
+use fdi_kit::{
+    names::fold,
+    rpc::{TracedChannel, retry_idempotent, traced},
+};
 use fdi_proto::catalogue::{
     BatchResolveRequest, EnsureInvestorsRequest, EntityKind, Investor, ResolveRequest,
     catalogue_service_client::CatalogueServiceClient,
@@ -63,7 +66,7 @@ type Cached = (PlaceLookup, Option<Instant>);
 /// The catalogue client and its cache.
 #[derive(Debug)]
 pub struct References {
-    client: CatalogueServiceClient<Channel>,
+    client: CatalogueServiceClient<TracedChannel>,
     timeout: Duration,
     /// By folded name: every spelling that folds alike shares one entry.
     places: Mutex<HashMap<(PlaceKind, String), Cached>>,
@@ -90,7 +93,7 @@ impl References {
     #[must_use]
     pub fn new(channel: Channel, timeout: Duration) -> Self {
         Self {
-            client: CatalogueServiceClient::new(channel),
+            client: CatalogueServiceClient::new(traced(channel)),
             timeout,
             places: Mutex::new(HashMap::new()),
             investors: Mutex::new(HashMap::new()),
@@ -143,16 +146,16 @@ impl References {
                     })
                     .collect(),
             };
-            let mut call = tonic::Request::new(request);
-            call.set_timeout(self.timeout);
-            let responses = self
-                .client
-                .clone()
-                .batch_resolve(call)
-                .await
-                .map_err(Error::Catalogue)?
-                .into_inner()
-                .responses;
+            let responses = retry_idempotent(|| {
+                let mut call = tonic::Request::new(request.clone());
+                call.set_timeout(self.timeout);
+                let mut client = self.client.clone();
+                async move { client.batch_resolve(call).await }
+            })
+            .await
+            .map_err(Error::Catalogue)?
+            .into_inner()
+            .responses;
             let mut cache = self.places.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             for ((folded, texts), response) in chunk.iter().zip(responses) {
                 let (lookup, expires) = match response.r#match {
@@ -232,16 +235,17 @@ impl References {
                     })
                     .collect(),
             };
-            let mut call = tonic::Request::new(request);
-            call.set_timeout(self.timeout);
-            let investors = self
-                .client
-                .clone()
-                .ensure_investors(call)
-                .await
-                .map_err(Error::Catalogue)?
-                .into_inner()
-                .investors;
+            // Idempotent by design: a name already known returns its investor.
+            let investors = retry_idempotent(|| {
+                let mut call = tonic::Request::new(request.clone());
+                call.set_timeout(self.timeout);
+                let mut client = self.client.clone();
+                async move { client.ensure_investors(call).await }
+            })
+            .await
+            .map_err(Error::Catalogue)?
+            .into_inner()
+            .investors;
             let mut cache = self.investors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if cache.len() > MAX_CACHED_INVESTORS {
                 cache.clear();
@@ -260,19 +264,20 @@ impl References {
     /// # Errors
     /// [`Error::Catalogue`] when the catalogue cannot be reached.
     pub async fn known_investor(&self, name: &str) -> Result<Option<i64>> {
-        let mut call = tonic::Request::new(ResolveRequest {
+        let request = ResolveRequest {
             query: name.trim().to_owned(),
             kinds: vec![EntityKind::Investor.into()],
             max_suggestions: 1,
-        });
-        call.set_timeout(self.timeout);
-        let response = self
-            .client
-            .clone()
-            .resolve(call)
-            .await
-            .map_err(Error::Catalogue)?
-            .into_inner();
+        };
+        let response = retry_idempotent(|| {
+            let mut call = tonic::Request::new(request.clone());
+            call.set_timeout(self.timeout);
+            let mut client = self.client.clone();
+            async move { client.resolve(call).await }
+        })
+        .await
+        .map_err(Error::Catalogue)?
+        .into_inner();
         Ok(response.r#match.and_then(|hit| id_of(&hit.resource).parse().ok()))
     }
 

@@ -88,3 +88,28 @@ pub fn failure_status(error: &sqlx::Error, database: &str) -> tonic::Status {
         crate::status::internal()
     }
 }
+
+/// Reports the pool's connections (idle and used) as the
+/// `db.client.connection.count` metric, read at each export.
+pub fn observe_pool(pool: &PgPool, name: &'static str) {
+    let pool = pool.clone();
+    let meter = opentelemetry::global::meter("fdi-atlas");
+    // Registered for the life of the meter provider; the handle is not needed.
+    let _gauge = meter
+        .i64_observable_up_down_counter("db.client.connection.count")
+        .with_description("Database connections in the pool, by state")
+        .with_callback(move |observer| {
+            let size = i64::from(pool.size());
+            let idle = i64::try_from(pool.num_idle()).unwrap_or(size);
+            for (state, count) in [("idle", idle), ("used", size - idle)] {
+                observer.observe(
+                    count,
+                    &[
+                        opentelemetry::KeyValue::new("db.client.connection.state", state),
+                        opentelemetry::KeyValue::new("db.client.connection.pool.name", name),
+                    ],
+                );
+            }
+        })
+        .build();
+}

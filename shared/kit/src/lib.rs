@@ -12,6 +12,7 @@ pub mod money;
 pub mod names;
 pub mod paging;
 pub mod period;
+pub mod rpc;
 pub mod server;
 pub mod shutdown;
 pub mod status;

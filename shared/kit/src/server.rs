@@ -12,7 +12,7 @@ use tonic_health::server::HealthReporter;
 use tower::layer::util::{Identity, Stack};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::{config::ServerConfig, shutdown::CancellationToken};
+use crate::{config::ServerConfig, rpc::ServerTelemetryLayer, shutdown::CancellationToken};
 
 /// The health check name that stands for the server as a whole.
 const WHOLE_SERVER: &str = "";
@@ -161,8 +161,9 @@ pub fn reflection(
 
 type PanicHandler = fn(Box<dyn std::any::Any + Send + 'static>) -> Response<tonic::body::Body>;
 
-/// The layer stack every service runs behind.
-pub type Layers = Stack<DecodeErrorLayer, Stack<CatchPanicLayer<PanicHandler>, Identity>>;
+/// The layer stack every service runs behind (outermost first: telemetry,
+/// panic isolation, decode-error mapping).
+pub type Layers = Stack<DecodeErrorLayer, Stack<CatchPanicLayer<PanicHandler>, Stack<ServerTelemetryLayer, Identity>>>;
 
 /// Turns "the request could not be decoded" (tonic says INTERNAL, e.g. a
 /// string field that is not UTF-8) into INVALID_ARGUMENT: the fault is the
@@ -234,7 +235,7 @@ fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<t
 }
 
 /// A server builder with the house defaults: a default deadline, keepalive,
-/// panic isolation and bounded concurrency per connection.
+/// a traced span per call, panic isolation and bounded concurrency per connection.
 #[must_use]
 pub fn builder(config: &ServerConfig) -> Server<Layers> {
     Server::builder()
@@ -242,6 +243,7 @@ pub fn builder(config: &ServerConfig) -> Server<Layers> {
         .concurrency_limit_per_connection(256)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .layer(ServerTelemetryLayer)
         .layer(CatchPanicLayer::custom(panic_to_status as PanicHandler))
         .layer(DecodeErrorLayer)
 }
@@ -268,4 +270,38 @@ where
             Ok(())
         }
     }
+}
+
+/// What a service binary does, in order: telemetry (logs, and OTLP export
+/// when configured), bind the listener, serve until SIGTERM or SIGINT (with
+/// the grace period for calls in flight), flush telemetry. Its result is
+/// the process's exit status: a clean shutdown is success.
+///
+/// # Errors
+/// When the address cannot be bound, or `serve` fails.
+pub async fn run_process<F, Fut, E>(
+    name: &'static str,
+    listen: std::net::SocketAddr,
+    log: &crate::telemetry::LogConfig,
+    serve: F,
+) -> Result<(), E>
+where
+    F: FnOnce(tokio::net::TcpListener, CancellationToken) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: From<std::io::Error>,
+{
+    let telemetry = crate::telemetry::init(log, "info", name);
+    let served = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => {
+            tracing::info!(addr = %listen, exporting_telemetry = telemetry.exporting(), "{name} listening");
+            serve(listener, crate::shutdown::on_signal()).await
+        }
+        Err(error) => {
+            tracing::error!(addr = %listen, %error, "cannot listen");
+            Err(E::from(error))
+        }
+    };
+    // Spans and metrics still buffered go out before the process exits.
+    telemetry.shutdown().await;
+    served
 }

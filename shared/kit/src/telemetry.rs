@@ -1,7 +1,32 @@
-//! Structured logging with `tracing`: JSON lines by default (what log
-//! pipelines ingest), readable text on request; the level from `RUST_LOG`.
+//! Logs, traces and metrics.
+//!
+//! Logs are JSON lines by default (what log pipelines ingest), readable text
+//! on request, the level from `RUST_LOG`; a line written inside a traced span
+//! carries its `trace_id` and `span_id`.
+//!
+//! Traces and metrics go out over OTLP/gRPC when the standard
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the SDK reads the other standard
+//! variables: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+//! `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
+//! `OTEL_METRIC_EXPORT_INTERVAL`, ...). Unset, no exporter, provider or
+//! OpenTelemetry layer exists: spans stay plain `tracing` spans and
+//! instruments are no-ops. [`Telemetry::shutdown`] flushes what is buffered.
 
-use tracing_subscriber::{EnvFilter, fmt, layer::SubscriberExt, util::SubscriberInitExt};
+use std::fmt;
+
+use opentelemetry::{KeyValue, trace::TraceContextExt, trace::TracerProvider as _};
+use opentelemetry_sdk::{
+    Resource, metrics::SdkMeterProvider, propagation::TraceContextPropagator, trace::SdkTracerProvider,
+};
+use serde_json::{Map, Value};
+use tracing::{Event, Subscriber, field::Field};
+use tracing_subscriber::{
+    EnvFilter, Layer,
+    fmt::{FmtContext, FormatEvent, FormatFields, format::Writer},
+    layer::SubscriberExt,
+    registry::LookupSpan,
+    util::SubscriberInitExt,
+};
 
 /// How log lines are written.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,24 +46,209 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
-/// Installs the global subscriber. Calling it twice (tests, the all-in-one
-/// `fdi up`) keeps the first one rather than failing.
-pub fn init(config: &LogConfig, default_directive: &str) {
+/// The exporters installed by [`init`]; flush them with [`Telemetry::shutdown`].
+#[derive(Debug, Default)]
+#[must_use = "call shutdown() before exiting, or buffered spans and metrics are lost"]
+pub struct Telemetry {
+    tracer_provider: Option<SdkTracerProvider>,
+    meter_provider: Option<SdkMeterProvider>,
+}
+
+impl Telemetry {
+    /// Whether traces and metrics are exported.
+    #[must_use]
+    pub fn exporting(&self) -> bool {
+        self.tracer_provider.is_some()
+    }
+
+    /// Flushes and stops the exporters (spans and metrics still buffered go
+    /// out), off the async workers: the SDK blocks while the exports run on them.
+    pub async fn shutdown(self) {
+        if self.tracer_provider.is_none() && self.meter_provider.is_none() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || self.shutdown_blocking()).await;
+    }
+
+    fn shutdown_blocking(self) {
+        if let Some(provider) = self.tracer_provider
+            && let Err(error) = provider.shutdown()
+        {
+            tracing::warn!(%error, "flushing traces failed");
+        }
+        if let Some(provider) = self.meter_provider
+            && let Err(error) = provider.shutdown()
+        {
+            tracing::warn!(%error, "flushing metrics failed");
+        }
+    }
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| !value.trim().is_empty())
+}
+
+/// Whether the standard variables ask for OTLP export.
+#[must_use]
+pub fn otlp_configured() -> bool {
+    let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    !disabled
+        && (env_set("OTEL_EXPORTER_OTLP_ENDPOINT")
+            || env_set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+            || env_set("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+}
+
+/// The resource: `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` when given,
+/// else `service_name`, and the version.
+fn resource(service_name: &str) -> Resource {
+    let named_by_env = env_set("OTEL_SERVICE_NAME")
+        || std::env::var("OTEL_RESOURCE_ATTRIBUTES").is_ok_and(|attributes| attributes.contains("service.name="));
+    let mut builder = Resource::builder();
+    if !named_by_env {
+        builder = builder.with_service_name(service_name.to_owned());
+    }
+    builder
+        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Installs the global subscriber, and the OTLP exporters when configured.
+/// Calling it twice (tests, the all-in-one `fdi up`) keeps the first
+/// subscriber rather than failing.
+///
+/// Must run inside a Tokio runtime (the gRPC exporters live on it).
+pub fn init(config: &LogConfig, default_directive: &str, service_name: &str) -> Telemetry {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_directive));
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = match config.format {
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false),
-            )
-            .try_init(),
-        LogFormat::Text => registry.with(fmt::layer().compact()).try_init(),
+    let mut telemetry = Telemetry::default();
+    let otel_layer = if otlp_configured() {
+        match exporters(service_name) {
+            Ok((tracer_provider, meter_provider)) => {
+                let tracer = tracer_provider.tracer("fdi-atlas");
+                opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+                opentelemetry::global::set_tracer_provider(tracer_provider.clone());
+                opentelemetry::global::set_meter_provider(meter_provider.clone());
+                telemetry.tracer_provider = Some(tracer_provider);
+                telemetry.meter_provider = Some(meter_provider);
+                Some(tracing_opentelemetry::layer().with_tracer(tracer))
+            }
+            Err(error) => {
+                eprintln!("OpenTelemetry export is configured but could not start: {error}");
+                None
+            }
+        }
+    } else {
+        None
     };
+    let format_layer = match config.format {
+        LogFormat::Json => tracing_subscriber::fmt::layer().event_format(JsonLines).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().compact().boxed(),
+    };
+    let result = tracing_subscriber::registry()
+        .with(filter)
+        .with(otel_layer)
+        .with(format_layer)
+        .try_init();
     if result.is_err() {
         tracing::debug!("a global tracing subscriber was already installed");
+        // The first subscriber stays; exporters nobody feeds would only hold buffers.
+        drop(telemetry);
+        return Telemetry::default();
     }
+    telemetry
+}
+
+fn exporters(service_name: &str) -> Result<(SdkTracerProvider, SdkMeterProvider), Box<dyn std::error::Error>> {
+    let resource = resource(service_name);
+    let spans = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_resource(resource.clone())
+        .with_batch_exporter(spans)
+        .build();
+    let metrics = opentelemetry_otlp::MetricExporter::builder().with_tonic().build()?;
+    let meter_provider = SdkMeterProvider::builder()
+        .with_resource(resource)
+        .with_periodic_exporter(metrics)
+        .build();
+    Ok((tracer_provider, meter_provider))
+}
+
+/// JSON lines: time, level, target, the event's fields, the span it was
+/// emitted in, and that span's trace and span ids when it is traced.
+struct JsonLines;
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        let metadata = event.metadata();
+        let mut line = Map::new();
+        line.insert(
+            "timestamp".into(),
+            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        );
+        line.insert("level".into(), Value::String(metadata.level().to_string()));
+        line.insert("target".into(), Value::String(metadata.target().to_owned()));
+        event.record(&mut JsonFields(&mut line));
+        if let Some(span) = ctx.lookup_current() {
+            line.insert("span".into(), Value::String(span.name().to_owned()));
+            let context = tracing::dispatcher::get_default(|dispatch| {
+                tracing_opentelemetry::get_otel_context(&span.id(), dispatch)
+            });
+            if let Some(context) = context {
+                let span_context = context.span().span_context().clone();
+                if span_context.is_valid() {
+                    line.insert("trace_id".into(), Value::String(span_context.trace_id().to_string()));
+                    line.insert("span_id".into(), Value::String(span_context.span_id().to_string()));
+                }
+            }
+        }
+        writeln!(writer, "{}", Value::Object(line))
+    }
+}
+
+/// Collects an event's fields into a JSON object.
+struct JsonFields<'a>(&'a mut Map<String, Value>);
+
+impl tracing::field::Visit for JsonFields<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().into(), Value::from(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0.insert(field.name().into(), Value::from(value.to_string()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name().into(), Value::from(format!("{value:?}")));
+    }
+}
+
+/// A span for one database statement or batch, after the OpenTelemetry
+/// database conventions: the operation and table, never literal values.
+/// Record `db.response.returned_rows` or `fdi.rows` on it when known.
+#[must_use]
+pub fn db_span(operation: &'static str, table: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "db",
+        otel.name = %format_args!("{operation} {table}"),
+        otel.kind = "client",
+        db.system = "postgresql",
+        db.system.name = "postgresql",
+        db.operation.name = operation,
+        db.collection.name = table,
+        db.response.returned_rows = tracing::field::Empty,
+        fdi.rows = tracing::field::Empty,
+    )
 }

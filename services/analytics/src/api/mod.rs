@@ -9,6 +9,7 @@ use std::{pin::Pin, sync::Arc};
 use fdi_kit::{
     period::{self, Span},
     status::invalid_argument,
+    telemetry::db_span,
 };
 use fdi_proto::{
     analytics::{self as pb, analytics_service_server::AnalyticsService},
@@ -18,6 +19,7 @@ use sqlx::PgPool;
 use tokio::sync::broadcast;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use crate::{
     consumer::Applied,
@@ -47,13 +49,19 @@ impl State {
     /// Sums of the rollups and the cursor they reflect: from the cube when it
     /// can answer, from SQL otherwise.
     async fn sums(&self, group: GroupBy, span: Span, filter: &Filter) -> Result<(Grouped, i64)> {
-        if let Some(answer) = self.cube.sums(group, span, filter) {
+        if let Some(answer) =
+            tracing::info_span!("analytics.cube", group = ?group).in_scope(|| self.cube.sums(group, span, filter))
+        {
             return Ok(answer);
         }
         let (as_of,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1")
             .fetch_one(&self.pool)
+            .instrument(db_span("SELECT", "consumer"))
             .await?;
-        Ok((query::sums(&self.pool, group, span, filter).await?, as_of))
+        let grouped = query::sums(&self.pool, group, span, filter)
+            .instrument(db_span("SELECT", "rollup"))
+            .await?;
+        Ok((grouped, as_of))
     }
 }
 

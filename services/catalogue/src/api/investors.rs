@@ -1,5 +1,6 @@
 //! Investors: legal names, aliases, home countries.
 
+use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     country::is_country_code,
     names::fold,
@@ -8,6 +9,7 @@ use fdi_kit::{
 };
 use fdi_proto::catalogue as pb;
 use sqlx::PgPool;
+use tracing::Instrument;
 
 use super::{MAX_NAME_CHARS, resource_id};
 use crate::{
@@ -30,6 +32,7 @@ pub async fn find_investor_by_key(pool: &PgPool, key: &str) -> Result<Option<Inv
     ))
     .bind(key)
     .fetch_optional(pool)
+    .instrument(db_span("SELECT", "investor_keys"))
     .await?)
 }
 
@@ -52,6 +55,7 @@ pub async fn investor_suggestions(pool: &PgPool, key: &str, limit: usize) -> Res
     ))
     .bind(key)
     .fetch_all(pool)
+    .instrument(db_span("SELECT", "investor_keys"))
     .await?;
     let mut scored: Vec<(InvestorRecord, f64)> = rows.into_iter().map(|r| (r.investor, f64::from(r.score))).collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -277,6 +281,7 @@ pub(super) async fn ensure(
     .bind(&keys)
     .bind(&countries)
     .fetch_all(&mut *tx)
+    .instrument(db_span("INSERT", "investors"))
     .await?;
     let (ids, created_keys): (Vec<i64>, Vec<String>) = created.into_iter().unzip();
     sqlx::query(
@@ -286,6 +291,7 @@ pub(super) async fn ensure(
     .bind(&created_keys)
     .bind(&ids)
     .execute(&mut *tx)
+    .instrument(db_span("INSERT", "investor_keys"))
     .await?;
     #[derive(sqlx::FromRow)]
     struct Keyed {
@@ -299,8 +305,9 @@ pub(super) async fn ensure(
     ))
     .bind(&keys)
     .fetch_all(&mut *tx)
+    .instrument(db_span("SELECT", "investor_keys"))
     .await?;
-    tx.commit().await?;
+    tx.commit().instrument(db_span("COMMIT", "investors")).await?;
     let by_key: std::collections::HashMap<&str, &InvestorRecord> =
         known.iter().map(|k| (k.match_key.as_str(), &k.investor)).collect();
     let investors = keys

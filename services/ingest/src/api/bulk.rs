@@ -9,6 +9,7 @@ use fdi_proto::{common::FieldViolation, ingest as pb};
 use tokio::sync::mpsc;
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tonic::{Status, Streaming};
+use tracing::{Instrument, Span};
 
 use super::Limits;
 use crate::{
@@ -24,21 +25,27 @@ type Acks = Pin<Box<dyn Stream<Item = Result<pb::BulkLoadResponse, Status>> + Se
 /// Starts serving one bulk-load stream.
 pub(super) fn start(pipeline: Arc<Pipeline>, limits: Limits, inbound: Streaming<pb::BulkLoadRequest>) -> Acks {
     let (sender, receiver) = mpsc::channel(4);
-    tokio::spawn(async move {
-        // Two stages overlap: while batch N is written, batch N+1 is checked and resolved.
-        let (to_writer, jobs) = mpsc::channel::<WriteJob>(1);
-        let writer = tokio::spawn(write_stage(Arc::clone(&pipeline), jobs, sender.clone()));
-        let read_result = read_stage(&pipeline, &limits, inbound, &to_writer).await;
-        drop(to_writer);
-        let write_result = writer.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "bulk-load writer stopped");
-            Err(Error::Rejected(fdi_kit::status::internal()))
-        });
-        // The writer's failure comes first: it stopped the load at its batch.
-        if let Err(error) = write_result.and(read_result) {
-            let _ = sender.send(Err(Status::from(error))).await;
+    // The stages run in tasks of their own, inside the call's span (one trace per stream).
+    let call_span = Span::current();
+    tokio::spawn(
+        async move {
+            // Two stages overlap: while batch N is written, batch N+1 is checked and resolved.
+            let (to_writer, jobs) = mpsc::channel::<WriteJob>(1);
+            let writer =
+                tokio::spawn(write_stage(Arc::clone(&pipeline), jobs, sender.clone()).instrument(Span::current()));
+            let read_result = read_stage(&pipeline, &limits, inbound, &to_writer).await;
+            drop(to_writer);
+            let write_result = writer.await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "bulk-load writer stopped");
+                Err(Error::Rejected(fdi_kit::status::internal()))
+            });
+            // The writer's failure comes first: it stopped the load at its batch.
+            if let Err(error) = write_result.and(read_result) {
+                let _ = sender.send(Err(Status::from(error))).await;
+            }
         }
-    });
+        .instrument(call_span),
+    );
     Box::pin(ReceiverStream::new(receiver))
 }
 
@@ -135,7 +142,10 @@ async fn read_stage(
                 tracing::debug!(%status, "bulk load stream broke");
                 return Ok(());
             }
-            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(None)) => {
+                tracing::info!(load_id = %load_id, offset, rows = rows_in_call, "bulk-load stream finished by the client");
+                return Ok(());
+            }
             Ok(Ok(Some(message))) => message,
         };
         if message.rows.len() > limits.max_batch_rows {
