@@ -496,6 +496,54 @@ mod tests {
         assert!(!untraced("/fdi.catalogue.v1.CatalogueService/Resolve"));
     }
 
+    /// What the client layer sends for a request that asks `own` (a `grpc-timeout` value, if any).
+    async fn sent_timeout(own: Option<&'static str>) -> Option<String> {
+        use tower::{Layer, Service, ServiceExt};
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let inner = tower::service_fn({
+            let seen = std::sync::Arc::clone(&seen);
+            move |request: http::Request<Body>| {
+                *seen.lock().unwrap() = request
+                    .headers()
+                    .get("grpc-timeout")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                async { Ok::<_, std::convert::Infallible>(Status::ok("").into_http::<Body>()) }
+            }
+        });
+        let mut client = ClientTelemetryLayer.layer(inner);
+        let mut request = http::Request::builder()
+            .uri("http://catalogue/fdi.catalogue.v1.CatalogueService/Resolve")
+            .body(Body::empty())
+            .unwrap();
+        if let Some(own) = own {
+            request
+                .headers_mut()
+                .insert("grpc-timeout", HeaderValue::from_static(own));
+        }
+        client.ready().await.unwrap().call(request).await.unwrap();
+        seen.lock().unwrap().clone()
+    }
+
+    #[tokio::test]
+    async fn outgoing_deadlines_are_no_later_than_the_incoming_one() {
+        // Outside an incoming call, the caller's own deadline goes out untouched.
+        assert_eq!(sent_timeout(Some("5S")).await.as_deref(), Some("5S"));
+        assert_eq!(sent_timeout(None).await, None);
+        // Inside one with 200 ms left, both become at most 200 ms.
+        let within = Some(Instant::now() + Duration::from_millis(200));
+        for own in [Some("5S"), None] {
+            let sent = INCOMING_DEADLINE
+                .scope(within, sent_timeout(own))
+                .await
+                .expect("a deadline is sent");
+            let millis: u64 = sent.trim_end_matches('m').parse().unwrap();
+            assert!(millis <= 200, "sent {sent}");
+        }
+        // A tighter deadline of the caller's own stays.
+        let sent = INCOMING_DEADLINE.scope(within, sent_timeout(Some("50m"))).await;
+        assert_eq!(sent.as_deref(), Some("50m"));
+    }
+
     #[tokio::test]
     async fn idempotent_calls_retry_only_when_unavailable() {
         let mut calls = 0;

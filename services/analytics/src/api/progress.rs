@@ -1,6 +1,7 @@
 //! GetTargetProgress and Reconcile.
 
 use chrono::NaiveDate;
+use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     figures,
     money::{from_money, to_money},
@@ -12,6 +13,7 @@ use fdi_proto::{
     common::{Figure, Scope},
 };
 use rust_decimal::{Decimal, prelude::ToPrimitive};
+use tracing::Instrument;
 
 use super::{State, reporting_currency, scope_filter, span};
 use crate::{
@@ -77,6 +79,7 @@ pub(super) async fn target_progress(
     .bind(figures::name(figure))
     .bind(figures::scope_name(scope))
     .fetch_optional(&state.pool)
+    .instrument(db_span("SELECT", "targets"))
     .await?;
     let Some(target) = target else {
         return Err(fdi_kit::status::not_found(
@@ -228,6 +231,7 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
     .bind(span.end)
     .bind(scope_name)
     .fetch_all(&state.pool)
+    .instrument(db_span("SELECT", "reported_statistics"))
     .await?;
     let lines: Vec<pb::ReconciliationLine> = figures::ALL
         .iter()

@@ -1,5 +1,6 @@
 //! Zones: industrial parks, clusters and economic zones.
 
+use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     names::is_valid_id,
     paging::{PageToken, fingerprint, page_size},
@@ -7,6 +8,7 @@ use fdi_kit::{
 };
 use fdi_proto::catalogue as pb;
 use tonic::Code;
+use tracing::Instrument;
 
 use super::{MAX_NAME_CHARS, provinces::lookup_any, resource_id};
 use crate::{
@@ -39,6 +41,7 @@ async fn fetch(state: &Catalogue, id: &str) -> Result<Option<ZoneRecord>> {
         sqlx::query_as(&format!("SELECT {ZONE_COLUMNS} FROM zones WHERE id = $1"))
             .bind(id)
             .fetch_optional(&state.pool)
+            .instrument(db_span("SELECT", "zones"))
             .await?,
     )
 }
@@ -96,6 +99,7 @@ pub(super) async fn list(state: &Catalogue, request: &pb::ListZonesRequest) -> R
     .bind(&after)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&state.pool)
+    .instrument(db_span("SELECT", "zones"))
     .await?;
     let (total,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM zones WHERE {filter}"))
         .bind(&current)
@@ -215,6 +219,7 @@ pub(super) async fn create(state: &Catalogue, request: pb::CreateZoneRequest) ->
     .bind(&zone.notes)
     .bind(&zone.source_url)
     .fetch_one(&state.pool)
+    .instrument(db_span("INSERT", "zones"))
     .await;
     let record = match inserted {
         Ok(record) => record,
@@ -257,6 +262,7 @@ pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) ->
         sqlx::query_as(&format!("SELECT {ZONE_COLUMNS} FROM zones WHERE id = $1 FOR UPDATE"))
             .bind(&id)
             .fetch_optional(&mut *tx)
+            .instrument(db_span("SELECT", "zones"))
             .await?;
     let Some(mut record) = current else {
         return Err(not_found(&snapshot, changes.name.trim(), &id));
@@ -317,6 +323,7 @@ pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) ->
     .bind(&merged.notes)
     .bind(&merged.source_url)
     .fetch_one(&mut *tx)
+    .instrument(db_span("UPDATE", "zones"))
     .await?;
     tx.commit().await?;
     state.reload().await?;

@@ -2,6 +2,7 @@
 //! with the offset reached so a client that lost its connection resumes
 //! exactly there; GetBulkLoad tells where a load stands.
 
+use fdi_kit::telemetry::db_span;
 use std::{pin::Pin, sync::Arc};
 
 use fdi_kit::status::invalid_argument;
@@ -111,10 +112,12 @@ async fn open_load(pipeline: &Pipeline, load_id: &str) -> Result<i64> {
     sqlx::query("INSERT INTO bulk_loads (load_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(load_id)
         .execute(&pipeline.pool)
+        .instrument(db_span("INSERT", "bulk_loads"))
         .await?;
     let (offset,): (i64,) = sqlx::query_as("SELECT offset_reached FROM bulk_loads WHERE load_id = $1")
         .bind(load_id)
         .fetch_one(&pipeline.pool)
+        .instrument(db_span("SELECT", "bulk_loads"))
         .await?;
     Ok(offset)
 }
@@ -287,6 +290,7 @@ pub(super) async fn get(pipeline: &Pipeline, request: &pb::GetBulkLoadRequest) -
     )
     .bind(load_id)
     .fetch_optional(&pipeline.pool)
+    .instrument(db_span("SELECT", "bulk_loads"))
     .await?;
     let Some(load) = row else {
         return Err(fdi_kit::status::not_found("bulk load", &format!("bulkLoads/{load_id}"), &[]).into());

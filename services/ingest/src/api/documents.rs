@@ -2,7 +2,9 @@
 //! library as `fdi extract`) and kept with their evidence; reported
 //! statistics listed for reconciliation; named projects promoted to events.
 
+use fdi_kit::telemetry::db_span;
 use std::collections::HashMap;
+use tracing::Instrument;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fdi_extract::{Extraction, Input, Language, MAX_DOCUMENT_BYTES, extract};
@@ -162,18 +164,21 @@ async fn load(pipeline: &Pipeline, id: i64, already_stored: bool) -> Result<pb::
     )
     .bind(id)
     .fetch_one(&pipeline.pool)
+    .instrument(db_span("SELECT", "documents"))
     .await?;
     let statistics: Vec<StatisticRow> = sqlx::query_as(&format!(
         "SELECT {STATISTIC_COLUMNS} FROM reported_statistics WHERE document_id = $1 ORDER BY ordinal"
     ))
     .bind(id)
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "reported_statistics"))
     .await?;
     let projects: Vec<ProjectRow> = sqlx::query_as(&format!(
         "SELECT {PROJECT_COLUMNS} FROM reported_projects WHERE document_id = $1 ORDER BY ordinal"
     ))
     .bind(id)
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "reported_projects"))
     .await?;
     let extraction: Extraction = serde_json::from_value(document.extraction).unwrap_or(Extraction {
         language: Language::En,
@@ -344,6 +349,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
     .bind(&request.text)
     .bind(serde_json::to_value(&extraction).unwrap_or_default())
     .fetch_optional(&mut *tx)
+    .instrument(db_span("INSERT", "documents"))
     .await?;
     let Some((id,)) = inserted else {
         // Stored meanwhile by another call.
@@ -378,6 +384,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
         .bind(end)
         .bind(&statistic.sentence)
         .execute(&mut *tx)
+        .instrument(db_span("INSERT", "reported_statistics"))
         .await?;
     }
     for (ordinal, project) in extraction.projects.iter().enumerate() {
@@ -403,6 +410,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
         .bind(end)
         .bind(&project.sentence)
         .execute(&mut *tx)
+        .instrument(db_span("INSERT", "reported_projects"))
         .await?;
     }
     tx.commit().await?;
@@ -461,6 +469,7 @@ pub(super) async fn list_statistics(
     .bind(after_ordinal)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "reported_statistics"))
     .await?;
     let next_page_token = if rows.len() > size {
         rows.truncate(size);
@@ -545,6 +554,7 @@ pub(super) async fn promote(
             .bind(ordinal)
             .bind(sequence)
             .execute(&pipeline.pool)
+            .instrument(db_span("UPDATE", "reported_projects"))
             .await?;
     }
     respond(pipeline, &event, outcome).await

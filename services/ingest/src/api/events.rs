@@ -1,5 +1,6 @@
 //! GetEvent and ListEvents.
 
+use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     paging::{PageToken, fingerprint, page_size},
     period,
@@ -9,6 +10,7 @@ use fdi_proto::{
     common::{EventKind, Scope},
     ingest as pb,
 };
+use tracing::Instrument;
 
 use super::province_filter;
 use crate::{
@@ -25,6 +27,7 @@ pub(super) async fn fetch_event(pipeline: &Pipeline, sequence: i64) -> Result<Op
         sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE sequence = $1"))
             .bind(sequence)
             .fetch_optional(&pipeline.pool)
+            .instrument(db_span("SELECT", "events"))
             .await?,
     )
 }
@@ -137,6 +140,7 @@ pub(super) async fn list(pipeline: &Pipeline, request: &pb::ListEventsRequest) -
     .bind(scope)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "events"))
     .await?;
     let next_page_token = if events.len() > size {
         events.truncate(size);

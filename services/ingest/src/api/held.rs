@@ -2,11 +2,13 @@
 //! reference data exists.
 
 use chrono::{DateTime, Utc};
+use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     paging::{PageToken, fingerprint, page_size},
     status::invalid_argument,
 };
 use fdi_proto::ingest::{self as pb, HoldReason};
+use tracing::Instrument;
 
 use crate::{
     error::Result,
@@ -56,6 +58,7 @@ pub(super) async fn fetch_held(pipeline: &Pipeline, id: i64) -> Result<Option<pb
     let record: Option<HeldRecord> = sqlx::query_as(&format!("SELECT {HELD_COLUMNS} FROM held_rows WHERE id = $1"))
         .bind(id)
         .fetch_optional(&pipeline.pool)
+        .instrument(db_span("SELECT", "held_rows"))
         .await?;
     Ok(record.map(|r| r.to_proto()))
 }
@@ -86,6 +89,7 @@ pub(super) async fn list(pipeline: &Pipeline, request: &pb::ListHeldRowsRequest)
     .bind(reason)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "held_rows"))
     .await?;
     let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM held_rows WHERE ($1::text IS NULL OR reason = $1)")
         .bind(reason)
@@ -134,6 +138,7 @@ pub(super) async fn reprocess(
         .bind(&ids)
         .bind(limit)
         .fetch_all(&pipeline.pool)
+        .instrument(db_span("SELECT", "held_rows"))
         .await?;
         let Some(&(last, _)) = chunk.last() else { break };
         after = last;

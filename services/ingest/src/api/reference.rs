@@ -1,5 +1,6 @@
 //! Exchange rates and province targets.
 
+use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     figures,
     money::{from_money, is_currency_code, to_money},
@@ -11,6 +12,7 @@ use fdi_proto::{
     ingest as pb,
 };
 use rust_decimal::Decimal;
+use tracing::Instrument;
 
 use super::province_filter;
 use crate::{error::Result, pipeline::Pipeline, rates::is_valid_period, validate::parse_amount};
@@ -69,6 +71,7 @@ pub(super) async fn create_rates(
     .bind(&values)
     .bind(&sources)
     .execute(&pipeline.pool)
+    .instrument(db_span("INSERT", "exchange_rates"))
     .await?
     .rows_affected();
     pipeline.rates.reload(&pipeline.pool).await?;
@@ -101,6 +104,7 @@ pub(super) async fn list_rates(
     .bind(after_period)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "exchange_rates"))
     .await?;
     let next_page_token = if rows.len() > size {
         rows.truncate(size);
@@ -220,6 +224,7 @@ pub(super) async fn set_target(pipeline: &Pipeline, request: pb::SetTargetReques
     .bind(if money_figure { None } else { Some(target.count) })
     .bind(target.source.trim())
     .fetch_one(&pipeline.pool)
+    .instrument(db_span("INSERT", "targets"))
     .await?;
     Ok(record.to_proto())
 }
@@ -253,6 +258,7 @@ pub(super) async fn list_targets(
     .bind(&after)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&pipeline.pool)
+    .instrument(db_span("SELECT", "targets"))
     .await?;
     let next_page_token = if rows.len() > size {
         rows.truncate(size);
