@@ -4,32 +4,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig},
-    telemetry::{LogConfig, LogFormat},
+use fdi_testkit::{
+    ServiceGuard, ServingStatus, health_status,
+    settings::{database, log, server},
+    spawn_service, wait_until_serving,
 };
-use fdi_testkit::{ServiceGuard, ServingStatus, health_status, spawn_service, wait_until_serving};
 use sqlx::{Connection, PgConnection};
-
-fn server() -> ServerConfig {
-    ServerConfig {
-        health_interval: Duration::from_millis(200),
-        ..ServerConfig::default()
-    }
-}
-
-fn database(url: &str) -> DatabaseConfig {
-    DatabaseConfig {
-        url: url.to_owned(),
-        max_connections: 4,
-    }
-}
-
-fn log() -> LogConfig {
-    LogConfig {
-        format: LogFormat::Text,
-    }
-}
 
 /// Waits until every service reports `wanted`; false when one does not within `timeout`.
 async fn all_report(services: &[(&ServiceGuard, &str)], wanted: ServingStatus, timeout: Duration) -> bool {

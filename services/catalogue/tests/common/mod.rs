@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use fdi_catalogue::{Config, SERVICE_NAME, serve};
-use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig},
-    telemetry::{LogConfig, LogFormat},
-};
 use fdi_proto::catalogue::catalogue_service_client::CatalogueServiceClient;
-use fdi_testkit::{ServiceGuard, spawn_service, wait_until_serving};
+use fdi_testkit::{
+    ServiceGuard,
+    settings::{database, log, server},
+    spawn_service, wait_until_serving,
+};
 use tonic::transport::Channel;
 
 pub type Client = CatalogueServiceClient<Channel>;
@@ -19,17 +19,9 @@ pub type Client = CatalogueServiceClient<Channel>;
 pub fn config(database_url: &str) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database: DatabaseConfig {
-            url: database_url.to_owned(),
-            max_connections: 5,
-        },
-        server: ServerConfig {
-            health_interval: Duration::from_millis(200),
-            ..ServerConfig::default()
-        },
-        log: LogConfig {
-            format: LogFormat::Text,
-        },
+        database: database(database_url),
+        server: server(),
+        log: log(),
     }
 }
 

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig},
-    telemetry::{LogConfig, LogFormat},
-};
 use fdi_proto::ingest::{EventInput, ingest_service_client::IngestServiceClient};
-use fdi_testkit::{ServiceGuard, spawn_service, wait_until_serving};
+use fdi_testkit::{
+    ServiceGuard,
+    settings::{database, log, server},
+    spawn_service, wait_until_serving,
+};
 use tonic::transport::Channel;
 
 pub type Client = IngestServiceClient<Channel>;
@@ -22,24 +22,12 @@ pub struct System {
     pub database_url: String,
 }
 
-pub fn server_config() -> ServerConfig {
-    ServerConfig {
-        health_interval: Duration::from_millis(200),
-        ..ServerConfig::default()
-    }
-}
-
 pub fn catalogue_config(database_url: &str) -> fdi_catalogue::Config {
     fdi_catalogue::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database: DatabaseConfig {
-            url: database_url.to_owned(),
-            max_connections: 4,
-        },
-        server: server_config(),
-        log: LogConfig {
-            format: LogFormat::Text,
-        },
+        database: database(database_url),
+        server: server(),
+        log: log(),
     }
 }
 
@@ -51,14 +39,9 @@ pub fn ingest_config(database_url: &str, catalogue_url: &str) -> fdi_ingest::Con
         max_batch_rows: 5000,
         max_stream_rows: 2_000_000,
         stream_idle_timeout: Duration::from_secs(60),
-        database: DatabaseConfig {
-            url: database_url.to_owned(),
-            max_connections: 4,
-        },
-        server: server_config(),
-        log: LogConfig {
-            format: LogFormat::Text,
-        },
+        database: database(database_url),
+        server: server(),
+        log: log(),
     }
 }
 
