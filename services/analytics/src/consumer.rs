@@ -15,7 +15,6 @@ use tokio::sync::broadcast;
 
 use fdi_kit::shutdown::CancellationToken;
 use opentelemetry::metrics::Histogram;
-use tracing::Instrument;
 
 use crate::cube::{BatchRow, Cube, RepeatRow};
 
@@ -185,10 +184,9 @@ pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> R
     let (last,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1 FOR UPDATE")
         .fetch_one(&mut *tx)
         .await?;
-    let cube = followers.map(|f| f.cube.as_ref());
-    if let Some(cube) = cube {
+    if let Some(followers) = followers {
         // Another process may have applied events (or rebuilt the rollups).
-        cube.check_cursor(last);
+        followers.cube.check_cursor(last);
     }
     let (upper,): (Option<i64>,) = sqlx::query_as(
         "SELECT max(sequence) FROM (SELECT sequence FROM ingest.events WHERE sequence > $1 ORDER BY sequence LIMIT $2) s",
@@ -200,68 +198,69 @@ pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> R
     let Some(upper) = upper else {
         return Ok(0);
     };
-    let span = tracing::info_span!(
-        "analytics.apply",
-        from = last,
-        to = upper,
-        events = tracing::field::Empty
-    );
-    async move {
-        sqlx::query(
-            "CREATE TEMP TABLE batch ON COMMIT DROP AS
+    fold_batch(tx, last, upper, followers).await
+}
+
+/// Folds the events after `last` up to `upper` into the rollups, moves the
+/// cursor and commits; then hands the batch to the followers.
+#[tracing::instrument(name = "analytics.apply", skip_all, fields(from = last, to = upper, events = tracing::field::Empty))]
+async fn fold_batch(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    last: i64,
+    upper: i64,
+    followers: Option<&Followers>,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE batch ON COMMIT DROP AS
          SELECT sequence, kind, scope, event_date, project_ref, province_code AS province,
                 current_province_code AS current_province, coalesce(zone_id, '') AS zone,
                 investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
                 coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
                 coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd, create_time
          FROM ingest.events WHERE sequence > $1 AND sequence <= $2",
+    )
+    .bind(last)
+    .bind(upper)
+    .execute(&mut *tx)
+    .await?;
+    for projection in PROJECTIONS {
+        sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
+    }
+    let repeats = track_repeated_projects(&mut tx).await?;
+    let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
+    let cube = followers.map(|f| f.cube.as_ref()).filter(|cube| cube.is_loaded());
+    let rows: Vec<BatchRow> = if watched || cube.is_some() {
+        sqlx::query_as(
+            "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector, currency,
+                    amount, amount_usd, amount_vnd
+             FROM batch ORDER BY sequence",
         )
-        .bind(last)
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        Vec::new()
+    };
+    // How long the newest of these events waited since ingest recorded it (the database's clock).
+    let (count, lag): (i64, f64) =
+        sqlx::query_as("SELECT count(*), extract(epoch FROM clock_timestamp() - max(create_time))::float8 FROM batch")
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1")
         .bind(upper)
         .execute(&mut *tx)
         .await?;
-        for projection in PROJECTIONS {
-            sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
-        }
-        let repeats = track_repeated_projects(&mut tx).await?;
-        let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
-        let cube = cube.filter(|cube| cube.is_loaded());
-        let rows: Vec<BatchRow> = if watched || cube.is_some() {
-            sqlx::query_as(
-                "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector, currency,
-                    amount, amount_usd, amount_vnd
-             FROM batch ORDER BY sequence",
-            )
-            .fetch_all(&mut *tx)
-            .await?
-        } else {
-            Vec::new()
-        };
-        // How long the newest of these events waited since ingest recorded it (the database's clock).
-        let (count, lag): (i64, f64) = sqlx::query_as(
-            "SELECT count(*), extract(epoch FROM clock_timestamp() - max(create_time))::float8 FROM batch",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1")
-            .bind(upper)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        freshness_lag().record(lag.max(0.0), &[]);
-        tracing::Span::current().record("events", count);
-        if let Some(cube) = cube {
-            cube.apply(last, upper, &rows, repeats);
-        }
-        if let Some(followers) = followers
-            && watched
-        {
-            let _ = followers.applied.send(rows.iter().map(Applied::from).collect());
-        }
-        Ok(u64::try_from(count).unwrap_or_default())
+    tx.commit().await?;
+    freshness_lag().record(lag.max(0.0), &[]);
+    tracing::Span::current().record("events", count);
+    if let Some(cube) = cube {
+        cube.apply(last, upper, &rows, repeats);
     }
-    .instrument(span)
-    .await
+    if let Some(followers) = followers
+        && watched
+    {
+        let _ = followers.applied.send(rows.iter().map(Applied::from).collect());
+    }
+    Ok(u64::try_from(count).unwrap_or_default())
 }
 
 /// Records every event of projects seen with more than one `new` (or
