@@ -427,14 +427,11 @@ impl Cube {
             by_currency: Vec<(Sym, Decimal)>,
         }
         let mut accumulated: HashMap<(GroupKey, Sym), Acc> = HashMap::new();
+        // The zone projection keeps zones in its own dimension; the others keep none ("").
+        let no_zone = loaded.symbols.get("").unwrap_or(Sym::MAX);
         for ((_, month), cells) in loaded.cells.range((projection, first)..=(projection, last)) {
             for (key, sums) in cells {
-                // The zone projection keeps zones in its own dimension; the others have none.
-                let zone = if projection == 1 {
-                    key.dimension
-                } else {
-                    loaded.symbols.get("").unwrap_or(Sym::MAX)
-                };
+                let zone = if projection == 1 { key.dimension } else { no_zone };
                 if !admit.admits(key.scope, key.current_province, key.province, zone) {
                     continue;
                 }
