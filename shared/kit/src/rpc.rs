@@ -160,8 +160,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(side: Side, span: Span, path: &str) -> Self {
-        let (service, method) = split_path(path);
+    fn new(side: Side, span: Span, service: String, method: String) -> Self {
         Self {
             side,
             span,
@@ -344,7 +343,7 @@ where
             .get("grpc-timeout")
             .and_then(parse_grpc_timeout)
             .map(|timeout| Instant::now() + timeout);
-        let call = Call::new(Side::Server, span.clone(), &path);
+        let call = Call::new(Side::Server, span.clone(), service, method);
         let future = INCOMING_DEADLINE.scope(deadline, self.inner.call(request).instrument(span));
         Box::pin(async move { Ok(observe(future.await?, call)) })
     }
@@ -418,7 +417,7 @@ where
                     .insert("grpc-timeout", grpc_timeout_value(remaining));
             }
         }
-        let mut call = Call::new(Side::Client, span.clone(), &path);
+        let mut call = Call::new(Side::Client, span.clone(), service, method);
         let future = self.inner.call(request).instrument(span);
         Box::pin(async move {
             match future.await {
