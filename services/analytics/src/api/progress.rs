@@ -1,12 +1,12 @@
 //! GetTargetProgress and Reconcile.
 
 use chrono::NaiveDate;
-use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     figures,
     money::{from_money, to_money},
     period::{Span, date_from_proto, date_to_proto},
     status::invalid_argument,
+    telemetry::db_span,
 };
 use fdi_proto::{
     analytics as pb,

@@ -4,11 +4,12 @@
 use std::{collections::HashSet, sync::Arc};
 
 use chrono::Datelike;
-use fdi_kit::{money::from_money, status::invalid_argument};
+use fdi_kit::{money::from_money, status::invalid_argument, telemetry::db_span};
 use fdi_proto::analytics::{self as pb, AlertKind};
 use rust_decimal::Decimal;
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
+use tracing::Instrument;
 
 use super::{AlertStream, State};
 use crate::{
@@ -127,6 +128,7 @@ async fn target_crossings(state: &State, events: &[&Applied], crossed: &mut Hash
         .bind(&province)
         .bind(year)
         .fetch_all(&state.pool)
+        .instrument(db_span("SELECT", "targets"))
         .await
         .unwrap_or_default();
         for (scope, target, currency) in targets {

@@ -1,11 +1,11 @@
 //! Investors: legal names, aliases, home countries.
 
-use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     country::is_country_code,
     names::fold,
     paging::{PageToken, fingerprint, page_size},
     status::{Violations, check_text},
+    telemetry::db_span,
 };
 use fdi_proto::catalogue as pb;
 use sqlx::PgPool;
@@ -75,6 +75,7 @@ pub(super) async fn get(state: &Catalogue, request: &pb::GetInvestorRequest) -> 
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM investors i WHERE i.id = $1"))
                 .bind(id)
                 .fetch_optional(&state.pool)
+                .instrument(db_span("SELECT", "investors"))
                 .await?
         }
         None => None,
@@ -132,6 +133,7 @@ pub(super) async fn list(state: &Catalogue, request: &pb::ListInvestorsRequest) 
     .bind(after)
     .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
     .fetch_all(&state.pool)
+    .instrument(db_span("SELECT", "investors"))
     .await?;
     let next_page_token = if investors.len() > size {
         investors.truncate(size);
@@ -204,6 +206,7 @@ pub(super) async fn create(state: &Catalogue, request: pb::CreateInvestorRequest
     .bind(&investor.aliases)
     .bind(&country)
     .fetch_one(&mut *tx)
+    .instrument(db_span("INSERT", "investors"))
     .await;
     let record = match inserted {
         Ok(record) => record,
@@ -225,6 +228,7 @@ pub(super) async fn create(state: &Catalogue, request: pb::CreateInvestorRequest
         .bind(&keys)
         .bind(record.id)
         .execute(&mut *tx)
+        .instrument(db_span("INSERT", "investor_keys"))
         .await?;
     tx.commit().await?;
     Ok(record.to_proto())

@@ -1,10 +1,10 @@
 //! Zones: industrial parks, clusters and economic zones.
 
-use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     names::is_valid_id,
     paging::{PageToken, fingerprint, page_size},
     status::{Violations, check_text},
+    telemetry::db_span,
 };
 use fdi_proto::catalogue as pb;
 use tonic::Code;
@@ -106,6 +106,7 @@ pub(super) async fn list(state: &Catalogue, request: &pb::ListZonesRequest) -> R
         .bind(&original)
         .bind(kind)
         .fetch_one(&state.pool)
+        .instrument(db_span("SELECT", "zones"))
         .await?;
     let next_page_token = if zones.len() > size {
         zones.truncate(size);

@@ -2,9 +2,7 @@
 //! library as `fdi extract`) and kept with their evidence; reported
 //! statistics listed for reconciliation; named projects promoted to events.
 
-use fdi_kit::telemetry::db_span;
 use std::collections::HashMap;
-use tracing::Instrument;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fdi_extract::{Extraction, Input, Language, MAX_DOCUMENT_BYTES, extract};
@@ -13,6 +11,7 @@ use fdi_kit::{
     paging::{PageToken, fingerprint, page_size},
     period::{self, date_from_proto, date_to_proto},
     status::{Violations, check_text, invalid_argument},
+    telemetry::db_span,
 };
 use fdi_proto::{
     common::{DateRange, Scope},
@@ -20,6 +19,7 @@ use fdi_proto::{
 };
 use rust_decimal::{Decimal, prelude::FromPrimitive};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::{province_filter, submit::respond};
 use crate::{
@@ -237,6 +237,7 @@ pub(super) async fn get(pipeline: &Pipeline, request: &pb::GetDocumentRequest) -
     let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM documents WHERE id = $1")
         .bind(id)
         .fetch_optional(&pipeline.pool)
+        .instrument(db_span("SELECT", "documents"))
         .await?;
     if exists.is_none() {
         return Err(fdi_kit::status::not_found("document", request.name.trim(), &[]).into());
@@ -287,6 +288,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
             .bind(&sha)
             .bind(&url)
             .fetch_optional(&pipeline.pool)
+            .instrument(db_span("SELECT", "documents"))
             .await?;
     if let Some((id,)) = existing {
         return load(pipeline, id, true).await;
@@ -358,6 +360,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
             .bind(&sha)
             .bind(&url)
             .fetch_one(&pipeline.pool)
+            .instrument(db_span("SELECT", "documents"))
             .await?;
         return load(pipeline, id, true).await;
     };
@@ -502,6 +505,7 @@ pub(super) async fn promote(
     .bind(document_id)
     .bind(ordinal)
     .fetch_optional(&pipeline.pool)
+    .instrument(db_span("SELECT", "reported_projects"))
     .await?;
     let Some(project) = project else {
         return Err(fdi_kit::status::not_found("project", name, &[]).into());
@@ -517,6 +521,7 @@ pub(super) async fn promote(
         sqlx::query_as("SELECT published, url FROM documents WHERE id = $1")
             .bind(document_id)
             .fetch_one(&pipeline.pool)
+            .instrument(db_span("SELECT", "documents"))
             .await?;
     let event = EventInput {
         idempotency_key: format!("doc-{document_id}-project-{ordinal}"),

@@ -1,10 +1,10 @@
 //! GetEvent and ListEvents.
 
-use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     paging::{PageToken, fingerprint, page_size},
     period,
     status::invalid_argument,
+    telemetry::db_span,
 };
 use fdi_proto::{
     common::{EventKind, Scope},

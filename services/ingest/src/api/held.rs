@@ -2,10 +2,10 @@
 //! reference data exists.
 
 use chrono::{DateTime, Utc};
-use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     paging::{PageToken, fingerprint, page_size},
     status::invalid_argument,
+    telemetry::db_span,
 };
 use fdi_proto::ingest::{self as pb, HoldReason};
 use tracing::Instrument;
@@ -94,6 +94,7 @@ pub(super) async fn list(pipeline: &Pipeline, request: &pb::ListHeldRowsRequest)
     let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM held_rows WHERE ($1::text IS NULL OR reason = $1)")
         .bind(reason)
         .fetch_one(&pipeline.pool)
+        .instrument(db_span("SELECT", "held_rows"))
         .await?;
     let next_page_token = if rows.len() > size {
         rows.truncate(size);
@@ -168,6 +169,7 @@ pub(super) async fn reprocess(
             sqlx::query("DELETE FROM held_rows WHERE id = ANY($1)")
                 .bind(&settled)
                 .execute(&pipeline.pool)
+                .instrument(db_span("DELETE", "held_rows"))
                 .await?;
         }
     }

@@ -1,11 +1,11 @@
 //! Exchange rates and province targets.
 
-use fdi_kit::telemetry::db_span;
 use fdi_kit::{
     figures,
     money::{from_money, is_currency_code, to_money},
     paging::{PageToken, fingerprint, page_size},
     status::{Violations, check_text, invalid_argument},
+    telemetry::db_span,
 };
 use fdi_proto::{
     common::{Figure, Scope},
