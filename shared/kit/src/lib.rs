@@ -4,9 +4,12 @@
 //! shutdown; plus the error, paging, period, money and name helpers the RPC
 //! handlers have in common.
 
+pub mod catalogue;
 pub mod config;
 pub mod country;
 pub mod db;
+pub mod domain;
+pub mod feed;
 pub mod figures;
 pub mod money;
 pub mod names;
@@ -14,6 +17,7 @@ pub mod paging;
 pub mod period;
 pub mod rpc;
 pub mod server;
+pub mod service;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;

@@ -87,6 +87,80 @@ impl PageToken {
     }
 }
 
+/// The default and largest page size of one list RPC.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    /// Page size when the request leaves it out.
+    pub default: usize,
+    /// Largest page size accepted.
+    pub max: usize,
+}
+
+/// A list request's paging, validated: the page size, the key the page
+/// starts after, and the query fingerprint its tokens carry.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Rows on the page.
+    pub size: usize,
+    /// The last key of the previous page; `None` on the first page.
+    pub after: Option<String>,
+    query: u64,
+}
+
+impl PageRequest {
+    /// Validates `page_size` and `page_token` of a request whose filters are `query`.
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT on `page_size` or `page_token`.
+    pub fn new(
+        page_size_field: Option<i32>,
+        page_token: &str,
+        limits: PageLimits,
+        query: &[&str],
+    ) -> Result<Self, Status> {
+        let size = page_size(page_size_field, limits.default, limits.max)?;
+        let query = fingerprint(query);
+        let after = PageToken::decode(page_token, query)?.map(|token| token.after);
+        Ok(Self { size, after, query })
+    }
+
+    /// The start key parsed as a number (sequence or id paging); `None` on the first page.
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT on `page_token` when the key is not a number.
+    pub fn after_number(&self) -> Result<Option<i64>, Status> {
+        self.after
+            .as_deref()
+            .map(|after| {
+                after
+                    .parse::<i64>()
+                    .map_err(|_| invalid_argument("page_token", "is corrupt"))
+            })
+            .transpose()
+    }
+
+    /// How many rows to fetch: one more than the page, to know whether another follows.
+    #[must_use]
+    pub fn fetch_limit(&self) -> i64 {
+        i64::try_from(self.size + 1).unwrap_or(i64::MAX)
+    }
+
+    /// Cuts the fetched rows to the page and issues the next page's token
+    /// (empty on the last page) from the key of the page's last row.
+    #[must_use]
+    pub fn finish<T>(&self, mut rows: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
+        if rows.len() <= self.size {
+            return (rows, String::new());
+        }
+        rows.truncate(self.size);
+        let token = rows
+            .last()
+            .map(|last| PageToken::encode(&key(last), self.query))
+            .unwrap_or_default();
+        (rows, token)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +185,28 @@ mod tests {
         assert!(PageToken::decode(&token, fingerprint(&["other"])).is_err());
         assert!(PageToken::decode("not a token!", query).is_err());
         assert!(PageToken::decode(&URL_SAFE_NO_PAD.encode("p1|zz|x"), query).is_err());
+    }
+
+    #[test]
+    fn page_requests_cut_pages_and_chain_tokens() {
+        let limits = PageLimits { default: 2, max: 10 };
+        let first = PageRequest::new(None, "", limits, &["items"]).unwrap();
+        assert_eq!((first.size, first.after.clone(), first.fetch_limit()), (2, None, 3));
+        let (page, token) = first.finish(vec![1, 2, 3], ToString::to_string);
+        assert_eq!(page, vec![1, 2]);
+        let second = PageRequest::new(None, &token, limits, &["items"]).unwrap();
+        assert_eq!(second.after_number().unwrap(), Some(2));
+        let (page, token) = second.finish(vec![3], ToString::to_string);
+        assert_eq!((page, token), (vec![3], String::new()));
+        assert!(
+            PageRequest::new(
+                None,
+                &first.finish(vec![1, 2, 3], ToString::to_string).1,
+                limits,
+                &["other"]
+            )
+            .is_err()
+        );
+        assert!(PageRequest::new(Some(11), "", limits, &["items"]).is_err());
     }
 }
