@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use fdi_ingest::{
-    client::{LoadOptions, LoadSummary, load},
+use fdi_client::{
     demo::{DemoConfig, generate},
+    loader::{LoadOptions, LoadSummary, load},
 };
 use fdi_kit::{
     config::DatabaseConfig,

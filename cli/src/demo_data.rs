@@ -6,10 +6,10 @@ use std::{fs::File, io::BufWriter, path::PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use fdi_ingest::{
-    client::{LoadOptions, LoadSummary, load},
+use fdi_client::{
     demo::{DemoConfig, generate},
     interchange::{Format, RowWriter},
+    loader::{LoadOptions, LoadSummary, load},
 };
 use fdi_proto::ingest::{GetBulkLoadRequest, ingest_service_client::IngestServiceClient};
 

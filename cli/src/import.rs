@@ -12,9 +12,9 @@ use std::{
 
 use anyhow::Context;
 use clap::Args;
-use fdi_ingest::{
-    client::{LoadOptions, LoadSummary, load},
+use fdi_client::{
     interchange::{Format, ReadError, RowError, RowReader},
+    loader::{LoadOptions, LoadSummary, load},
 };
 use fdi_proto::ingest::{EventInput, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -164,7 +164,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     .await;
     bar.finish_and_clear();
     let summary = summary?;
-    let totals = fdi_ingest::client::server_progress(&options).await.ok().flatten();
+    let totals = fdi_client::loader::server_progress(&options).await.ok().flatten();
     let problems = problems.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     print_summary(&args, &load_id, &summary, &problems);
     if let Some(load) = totals {

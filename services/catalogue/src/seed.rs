@@ -1,7 +1,7 @@
-//! Reference data shipped with the service (`data/*.csv`, copied from the
-//! project's sourced facts): the 63 pre-2025 provinces with the 2025 merger
-//! lineage, well-known aliases, and the seed zones. Applied at every start:
-//! province facts are refreshed, zones only added (user edits are kept).
+//! Reference data shipped with the service (the repository's `data/*.csv`,
+//! the project's sourced facts): the 63 pre-2025 provinces with the 2025
+//! merger lineage, well-known aliases, and the seed zones. Applied at every
+//! start: province facts are refreshed, zones only added (user edits are kept).
 
 use std::collections::HashMap;
 
@@ -11,9 +11,9 @@ use sqlx::PgPool;
 
 use crate::resolver::{zone_extra_names, zone_id_for};
 
-const PROVINCES_CSV: &str = include_str!("../data/provinces.csv");
-const PROVINCE_ALIASES_CSV: &str = include_str!("../data/province_aliases.csv");
-const ZONES_CSV: &str = include_str!("../data/zones.csv");
+const PROVINCES_CSV: &str = include_str!("../../../data/provinces.csv");
+const PROVINCE_ALIASES_CSV: &str = include_str!("../../../data/province_aliases.csv");
+const ZONES_CSV: &str = include_str!("../../../data/zones.csv");
 
 #[derive(Debug, Deserialize)]
 struct ProvinceRow {

@@ -5,16 +5,12 @@
 //! load progress.
 //!
 //! [`serve`] runs the whole service on a listener until a shutdown token
-//! fires; `main.rs`, `fdi up` and the tests use it. [`client`] is the bulk
-//! loader that resumes after lost connections (used by `fdi import`);
-//! [`interchange`] reads and writes registers (CSV, JSON Lines); [`demo`]
-//! generates a synthetic register for demos and benchmarks.
+//! fires; `main.rs`, `fdi up` and the tests use it. The client side (the
+//! resuming bulk loader, the CSV/JSONL register reader and writer, the demo
+//! register generator) is the `fdi-client` crate.
 
 pub mod api;
-pub mod client;
-pub mod demo;
 pub mod error;
-pub mod interchange;
 pub mod model;
 pub mod pipeline;
 pub mod rates;

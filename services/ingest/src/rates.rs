@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-const SHIPPED_USD_VND: &str = include_str!("../data/fx_usd_vnd.csv");
+const SHIPPED_USD_VND: &str = include_str!("../../../data/fx_usd_vnd.csv");
 
 /// Decimal places kept in converted amounts.
 const CONVERTED_SCALE: u32 = 6;

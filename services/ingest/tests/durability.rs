@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use fdi_ingest::client::{LoadOptions, LoadSummary, OpenRows, load};
+use fdi_client::loader::{LoadOptions, LoadSummary, OpenRows, load};
 use fdi_proto::ingest::EventInput;
 use fdi_testkit::{ServingStatus, health_status};
 use rust_decimal::Decimal;

@@ -683,14 +683,14 @@ async fn the_bulk_loader_reopens_full_streams_and_totals_match() {
     let rows = common::register("loader", 3000);
     let expected_sum: i64 = rows.iter().map(|r| r.amount.parse::<i64>().unwrap()).sum();
     let source = rows.clone();
-    let open: fdi_ingest::client::OpenRows = Box::new(move |offset| {
+    let open: fdi_client::loader::OpenRows = Box::new(move |offset| {
         let rows = source.clone();
         Ok(Box::new(rows.into_iter().skip(usize::try_from(offset).unwrap())))
     });
-    let mut options = fdi_ingest::client::LoadOptions::new(system.ingest.endpoint(), "loader-file");
+    let mut options = fdi_client::loader::LoadOptions::new(system.ingest.endpoint(), "loader-file");
     options.batch_rows = 250;
     let mut acks = 0;
-    let summary = fdi_ingest::client::load(&options, open, &mut |_| acks += 1)
+    let summary = fdi_client::loader::load(&options, open, &mut |_| acks += 1)
         .await
         .unwrap();
     assert_eq!(

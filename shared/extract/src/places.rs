@@ -7,7 +7,7 @@ use crate::text::{Folded, fold, tokens};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-const PROVINCES_CSV: &str = include_str!("../data/provinces.csv");
+const PROVINCES_CSV: &str = include_str!("../../../data/provinces.csv");
 
 /// Names that are not in the table but are common in news text.
 const EXTRA_ALIASES: &[(&str, &str)] = &[

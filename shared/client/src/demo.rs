@@ -4,12 +4,19 @@
 //! idempotency keys `syn-{seed}-{events}-{row}`, and every investor name contains "Synthetic" or "Demo".
 //!
 //! The same [`DemoConfig`] always yields the same rows: the generator draws from ChaCha8 (a PRNG with a fixed,
-//! portable output) and uses no hashing, clock or global state, except that `end_date` is capped at today.
+//! portable output) and uses no hashing, clock or mutable global state, except that `end_date` is capped at
+//! today.
+//!
+//! Provinces (names, 2025 merger lineage), province aliases and seed zones are read from the reference data of
+//! the repository's `data/` (embedded at build time, parsed once), the files the catalogue seeds itself from;
+//! only the demo's own shapes (province weights, zone opening years, countries, sectors, names) are tables here.
 //!
 //! Memory is constant by construction, whatever the number of events: rows are produced one at a time by an
 //! iterator; investor names are computed from an (country, index) pair instead of being kept in a pool; and
 //! follow-up events (adjustments, disbursements, terminations) pick their project from a fixed-capacity
 //! reservoir of [`PROJECT_RESERVOIR_CAPACITY`] earlier projects.
+
+use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
 use fdi_proto::ingest::EventInput;
@@ -34,6 +41,7 @@ pub const DEFAULT_END_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 10, 
 
 /// The day the provinces merged in 2025 ceased to exist: events after it are mostly recorded under the
 /// province that absorbed them.
+// TODO(domain): use fdi_kit::domain::MERGER_DATE
 const MERGER_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
     Some(date) => date,
     None => panic!("2025-07-01 is a date"),
@@ -90,6 +98,7 @@ impl DemoConfig {
 }
 
 /// Today's date (UTC) from the system clock, without chrono's `clock` feature.
+// TODO(domain): use fdi_kit::domain::today_in_vietnam (the date the server checks against)
 fn today() -> Option<NaiveDate> {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -113,6 +122,7 @@ static KINDS: [(Kind, u32); 5] = [
     (Kind::Termination, 30),
 ];
 
+// TODO(domain): use fdi_kit::domain::EventKind (and its `as_str` for `name`)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     New,
@@ -134,244 +144,204 @@ impl Kind {
     }
 }
 
-/// A province as it was before the 2025 merger (all 63), with its weight in FDI project counts.
+/// The reference data of the repository's `data/` (see `data/README.md`), the files the catalogue seeds
+/// itself from, so that every name the generator writes is one the catalogue resolves.
+const PROVINCES_CSV: &str = include_str!("../../../data/provinces.csv");
+const PROVINCE_ALIASES_CSV: &str = include_str!("../../../data/province_aliases.csv");
+const ZONES_CSV: &str = include_str!("../../../data/zones.csv");
+
+/// Rough shares of FDI projects by (pre-2025) province code: the industrial provinces of the Red River delta
+/// and the south-east dominate, with a long tail. Provinces not listed get [`DEFAULT_PROVINCE_WEIGHT`].
+static PROVINCE_WEIGHTS: [(&str, u32); 54] = [
+    ("ha-noi", 90),
+    ("bac-kan", 1),
+    ("tuyen-quang", 3),
+    ("lao-cai", 4),
+    ("dien-bien", 1),
+    ("lai-chau", 1),
+    ("hoa-binh", 4),
+    ("thai-nguyen", 25),
+    ("lang-son", 3),
+    ("quang-ninh", 35),
+    ("bac-giang", 45),
+    ("phu-tho", 10),
+    ("vinh-phuc", 25),
+    ("bac-ninh", 85),
+    ("hai-duong", 30),
+    ("hai-phong", 65),
+    ("hung-yen", 25),
+    ("thai-binh", 10),
+    ("ha-nam", 15),
+    ("nam-dinh", 10),
+    ("ninh-binh", 12),
+    ("thanh-hoa", 20),
+    ("nghe-an", 20),
+    ("ha-tinh", 8),
+    ("quang-binh", 3),
+    ("quang-tri", 3),
+    ("hue", 5),
+    ("da-nang", 15),
+    ("quang-nam", 10),
+    ("quang-ngai", 6),
+    ("binh-dinh", 6),
+    ("phu-yen", 3),
+    ("khanh-hoa", 6),
+    ("ninh-thuan", 3),
+    ("binh-thuan", 5),
+    ("kon-tum", 1),
+    ("dak-nong", 1),
+    ("lam-dong", 3),
+    ("binh-phuoc", 15),
+    ("tay-ninh", 20),
+    ("binh-duong", 95),
+    ("dong-nai", 70),
+    ("ba-ria-vung-tau", 35),
+    ("ho-chi-minh", 130),
+    ("long-an", 40),
+    ("tien-giang", 8),
+    ("ben-tre", 4),
+    ("tra-vinh", 4),
+    ("vinh-long", 3),
+    ("dong-thap", 3),
+    ("an-giang", 3),
+    ("kien-giang", 4),
+    ("can-tho", 6),
+    ("hau-giang", 4),
+];
+
+/// The weight of a province missing from [`PROVINCE_WEIGHTS`]: the small share of the long tail.
+const DEFAULT_PROVINCE_WEIGHT: u32 = 2;
+
+/// First year projects can plausibly be licensed in a seed zone, by the zone's English name. Zones not listed
+/// (still planned, or added to `data/zones.csv` later) are never used.
+static ZONE_OPEN_FROM: [(&str, i32); 20] = [
+    ("Khanh Phu IP", 2004),
+    ("Khanh Cu IP", 2010),
+    ("Phuc Son IP", 2010),
+    ("Gian Khau IP", 2005),
+    ("Tam Diep I IP", 2014),
+    ("Hai Long IP", 2027),
+    ("Trung Thanh IP", 2025),
+    ("Rang Dong Textile IP", 2018),
+    ("Ninh Co Economic Zone", 2025),
+    ("Yen Phong II-C IP", 2020),
+    ("VSIP Bac Ninh IP", 2008),
+    ("Quang Chau IP", 2005),
+    ("Dai Dong - Hoan Son IP", 2010),
+    ("Song Khe - Noi Hoang IP", 2005),
+    ("Van Trung IP", 2010),
+    ("Yen Lu IP", 2024),
+    ("Tang Tien industrial cluster", 2015),
+    ("Trung Son - Ninh Son industrial cluster", 2021),
+    ("Tien Son - Ninh Son IP", 2024),
+    ("Song Khoai IP", 2019),
+];
+
+/// A province as it was before the 2025 merger (all rows of `data/provinces.csv`), with its weight in FDI
+/// project counts and the other spellings in use (`data/province_aliases.csv`).
 struct Province {
-    code: &'static str,
-    name_vi: &'static str,
-    name_ascii: &'static str,
-    name_en: &'static str,
-    /// The code of the province that absorbed it on 2025-07-01, if it was merged.
-    merged_into: Option<&'static str>,
+    code: String,
+    name_vi: String,
+    name_ascii: String,
+    name_en: String,
+    /// The index of the province that absorbed it on 2025-07-01, if it was merged.
+    successor: Option<usize>,
+    aliases: Vec<String>,
     weight: u32,
 }
 
-const fn province(
-    code: &'static str,
-    name_vi: &'static str,
-    name_ascii: &'static str,
-    name_en: &'static str,
-    merged_into: Option<&'static str>,
-    weight: u32,
-) -> Province {
-    Province {
-        code,
-        name_vi,
-        name_ascii,
-        name_en,
-        merged_into,
-        weight,
-    }
-}
-
-/// From `services/catalogue/data/provinces.csv`; weights are rough shares of FDI projects: the industrial
-/// provinces of the Red River delta and the south-east dominate, with a long tail.
-/// Number of provinces before the 2025 merger.
-const PROVINCE_COUNT: usize = 63;
-
-/// Tables are statics, not consts: indexing a const array at run time would copy it first.
-static PROVINCES: [Province; PROVINCE_COUNT] = [
-    province("ha-noi", "Hà Nội", "Ha Noi", "Hanoi", None, 90),
-    province("ha-giang", "Hà Giang", "Ha Giang", "Ha Giang", Some("tuyen-quang"), 2),
-    province("cao-bang", "Cao Bằng", "Cao Bang", "Cao Bang", None, 2),
-    province("bac-kan", "Bắc Kạn", "Bac Kan", "Bac Kan", Some("thai-nguyen"), 1),
-    province("tuyen-quang", "Tuyên Quang", "Tuyen Quang", "Tuyen Quang", None, 3),
-    province("lao-cai", "Lào Cai", "Lao Cai", "Lao Cai", None, 4),
-    province("dien-bien", "Điện Biên", "Dien Bien", "Dien Bien", None, 1),
-    province("lai-chau", "Lai Châu", "Lai Chau", "Lai Chau", None, 1),
-    province("son-la", "Sơn La", "Son La", "Son La", None, 2),
-    province("yen-bai", "Yên Bái", "Yen Bai", "Yen Bai", Some("lao-cai"), 2),
-    province("hoa-binh", "Hòa Bình", "Hoa Binh", "Hoa Binh", Some("phu-tho"), 4),
-    province("thai-nguyen", "Thái Nguyên", "Thai Nguyen", "Thai Nguyen", None, 25),
-    province("lang-son", "Lạng Sơn", "Lang Son", "Lang Son", None, 3),
-    province("quang-ninh", "Quảng Ninh", "Quang Ninh", "Quang Ninh", None, 35),
-    province("bac-giang", "Bắc Giang", "Bac Giang", "Bac Giang", Some("bac-ninh"), 45),
-    province("phu-tho", "Phú Thọ", "Phu Tho", "Phu Tho", None, 10),
-    province("vinh-phuc", "Vĩnh Phúc", "Vinh Phuc", "Vinh Phuc", Some("phu-tho"), 25),
-    province("bac-ninh", "Bắc Ninh", "Bac Ninh", "Bac Ninh", None, 85),
-    province(
-        "hai-duong",
-        "Hải Dương",
-        "Hai Duong",
-        "Hai Duong",
-        Some("hai-phong"),
-        30,
-    ),
-    province("hai-phong", "Hải Phòng", "Hai Phong", "Hai Phong", None, 65),
-    province("hung-yen", "Hưng Yên", "Hung Yen", "Hung Yen", None, 25),
-    province("thai-binh", "Thái Bình", "Thai Binh", "Thai Binh", Some("hung-yen"), 10),
-    province("ha-nam", "Hà Nam", "Ha Nam", "Ha Nam", Some("ninh-binh"), 15),
-    province("nam-dinh", "Nam Định", "Nam Dinh", "Nam Dinh", Some("ninh-binh"), 10),
-    province("ninh-binh", "Ninh Bình", "Ninh Binh", "Ninh Binh", None, 12),
-    province("thanh-hoa", "Thanh Hóa", "Thanh Hoa", "Thanh Hoa", None, 20),
-    province("nghe-an", "Nghệ An", "Nghe An", "Nghe An", None, 20),
-    province("ha-tinh", "Hà Tĩnh", "Ha Tinh", "Ha Tinh", None, 8),
-    province(
-        "quang-binh",
-        "Quảng Bình",
-        "Quang Binh",
-        "Quang Binh",
-        Some("quang-tri"),
-        3,
-    ),
-    province("quang-tri", "Quảng Trị", "Quang Tri", "Quang Tri", None, 3),
-    province("hue", "Huế", "Hue", "Hue", None, 5),
-    province("da-nang", "Đà Nẵng", "Da Nang", "Da Nang", None, 15),
-    province("quang-nam", "Quảng Nam", "Quang Nam", "Quang Nam", Some("da-nang"), 10),
-    province("quang-ngai", "Quảng Ngãi", "Quang Ngai", "Quang Ngai", None, 6),
-    province("binh-dinh", "Bình Định", "Binh Dinh", "Binh Dinh", Some("gia-lai"), 6),
-    province("phu-yen", "Phú Yên", "Phu Yen", "Phu Yen", Some("dak-lak"), 3),
-    province("khanh-hoa", "Khánh Hòa", "Khanh Hoa", "Khanh Hoa", None, 6),
-    province(
-        "ninh-thuan",
-        "Ninh Thuận",
-        "Ninh Thuan",
-        "Ninh Thuan",
-        Some("khanh-hoa"),
-        3,
-    ),
-    province(
-        "binh-thuan",
-        "Bình Thuận",
-        "Binh Thuan",
-        "Binh Thuan",
-        Some("lam-dong"),
-        5,
-    ),
-    province("kon-tum", "Kon Tum", "Kon Tum", "Kon Tum", Some("quang-ngai"), 1),
-    province("gia-lai", "Gia Lai", "Gia Lai", "Gia Lai", None, 2),
-    province("dak-lak", "Đắk Lắk", "Dak Lak", "Dak Lak", None, 2),
-    province("dak-nong", "Đắk Nông", "Dak Nong", "Dak Nong", Some("lam-dong"), 1),
-    province("lam-dong", "Lâm Đồng", "Lam Dong", "Lam Dong", None, 3),
-    province(
-        "binh-phuoc",
-        "Bình Phước",
-        "Binh Phuoc",
-        "Binh Phuoc",
-        Some("dong-nai"),
-        15,
-    ),
-    province("tay-ninh", "Tây Ninh", "Tay Ninh", "Tay Ninh", None, 20),
-    province(
-        "binh-duong",
-        "Bình Dương",
-        "Binh Duong",
-        "Binh Duong",
-        Some("ho-chi-minh"),
-        95,
-    ),
-    province("dong-nai", "Đồng Nai", "Dong Nai", "Dong Nai", None, 70),
-    province(
-        "ba-ria-vung-tau",
-        "Bà Rịa – Vũng Tàu",
-        "Ba Ria - Vung Tau",
-        "Ba Ria - Vung Tau",
-        Some("ho-chi-minh"),
-        35,
-    ),
-    province(
-        "ho-chi-minh",
-        "Hồ Chí Minh",
-        "Ho Chi Minh",
-        "Ho Chi Minh City",
-        None,
-        130,
-    ),
-    province("long-an", "Long An", "Long An", "Long An", Some("tay-ninh"), 40),
-    province(
-        "tien-giang",
-        "Tiền Giang",
-        "Tien Giang",
-        "Tien Giang",
-        Some("dong-thap"),
-        8,
-    ),
-    province("ben-tre", "Bến Tre", "Ben Tre", "Ben Tre", Some("vinh-long"), 4),
-    province("tra-vinh", "Trà Vinh", "Tra Vinh", "Tra Vinh", Some("vinh-long"), 4),
-    province("vinh-long", "Vĩnh Long", "Vinh Long", "Vinh Long", None, 3),
-    province("dong-thap", "Đồng Tháp", "Dong Thap", "Dong Thap", None, 3),
-    province("an-giang", "An Giang", "An Giang", "An Giang", None, 3),
-    province(
-        "kien-giang",
-        "Kiên Giang",
-        "Kien Giang",
-        "Kien Giang",
-        Some("an-giang"),
-        4,
-    ),
-    province("can-tho", "Cần Thơ", "Can Tho", "Can Tho", None, 6),
-    province("hau-giang", "Hậu Giang", "Hau Giang", "Hau Giang", Some("can-tho"), 4),
-    province("soc-trang", "Sóc Trăng", "Soc Trang", "Soc Trang", Some("can-tho"), 2),
-    province("bac-lieu", "Bạc Liêu", "Bac Lieu", "Bac Lieu", Some("ca-mau"), 2),
-    province("ca-mau", "Cà Mau", "Ca Mau", "Ca Mau", None, 2),
-];
-
-/// Other spellings in use, from `services/catalogue/data/province_aliases.csv`.
-static PROVINCE_ALIASES: [(&str, &str); 16] = [
-    ("ho-chi-minh", "Thành phố Hồ Chí Minh"),
-    ("ho-chi-minh", "TP.HCM"),
-    ("ho-chi-minh", "TPHCM"),
-    ("ho-chi-minh", "HCMC"),
-    ("ho-chi-minh", "Sài Gòn"),
-    ("ho-chi-minh", "Saigon"),
-    ("ha-noi", "Thủ đô Hà Nội"),
-    ("hue", "Thừa Thiên Huế"),
-    ("hue", "Thua Thien-Hue"),
-    ("ba-ria-vung-tau", "BR-VT"),
-    ("ba-ria-vung-tau", "Bà Rịa Vũng Tàu"),
-    ("dak-lak", "Daklak"),
-    ("dak-lak", "Đắc Lắc"),
-    ("dak-nong", "Daknong"),
-    ("dak-nong", "Đắc Nông"),
-    ("kon-tum", "Kontum"),
-];
-
-/// A seed zone of `services/catalogue/data/zones.csv`, by the two names the catalogue resolves.
+/// A seed zone of `data/zones.csv`, by the two names the catalogue resolves ("Quang Chau IP (KCN Quang
+/// Châu)": the name outside the parentheses and the one inside; the same name twice when there is one).
 struct Zone {
-    name_en: &'static str,
-    name_local: &'static str,
-    /// The (pre-2025) province it lies in.
-    province: &'static str,
-    /// First year projects can plausibly be licensed there (zones still planned are never used).
+    name_en: String,
+    name_local: String,
+    /// The index of the (pre-2025) province it lies in.
+    province: usize,
+    /// First year projects can plausibly be licensed there (see [`ZONE_OPEN_FROM`]).
     open_from: i32,
 }
 
-const fn zone(name_en: &'static str, name_local: &'static str, province: &'static str, open_from: i32) -> Zone {
-    Zone {
-        name_en,
-        name_local,
-        province,
-        open_from,
-    }
+/// The reference tables, parsed once from the embedded CSV files in file order (so the draws, and the
+/// register for a given seed, stay the same as long as the files do).
+struct Reference {
+    provinces: Vec<Province>,
+    zones: Vec<Zone>,
 }
 
-static ZONES: [Zone; 21] = [
-    zone("Khanh Phu IP", "KCN Khánh Phú", "ninh-binh", 2004),
-    zone("Khanh Cu IP", "KCN Khánh Cư", "ninh-binh", 2010),
-    zone("Phuc Son IP", "KCN Phúc Sơn", "ninh-binh", 2010),
-    zone("Gian Khau IP", "KCN Gián Khẩu", "ninh-binh", 2005),
-    zone("Tam Diep I IP", "KCN Tam Điệp I", "ninh-binh", 2014),
-    zone("Tam Diep II IP", "KCN Tam Điệp II", "ninh-binh", 9999),
-    zone("Hai Long IP", "VSIP Nam Dinh", "nam-dinh", 2027),
-    zone("Trung Thanh IP", "KCN Trung Thành", "nam-dinh", 2025),
-    zone("Rang Dong Textile IP", "KCN Dệt may Rạng Đông", "nam-dinh", 2018),
-    zone("Ninh Co Economic Zone", "KKT Ninh Cơ", "nam-dinh", 2025),
-    zone("Yen Phong II-C IP", "KCN Yên Phong II-C", "bac-ninh", 2020),
-    zone("VSIP Bac Ninh IP", "VSIP Bac Ninh IP", "bac-ninh", 2008),
-    zone("Quang Chau IP", "KCN Quang Châu", "bac-giang", 2005),
-    zone("Dai Dong - Hoan Son IP", "KCN Đại Đồng – Hoàn Sơn", "bac-ninh", 2010),
-    zone("Song Khe - Noi Hoang IP", "KCN Song Khê – Nội Hoàng", "bac-giang", 2005),
-    zone("Van Trung IP", "KCN Vân Trung", "bac-giang", 2010),
-    zone("Yen Lu IP", "KCN Yên Lư", "bac-giang", 2024),
-    zone("Tang Tien industrial cluster", "CCN Tăng Tiến", "bac-giang", 2015),
-    zone(
-        "Trung Son - Ninh Son industrial cluster",
-        "CCN Trung Sơn – Ninh Sơn",
-        "bac-giang",
-        2021,
-    ),
-    zone("Tien Son - Ninh Son IP", "KCN Tiên Sơn – Ninh Sơn", "bac-giang", 2024),
-    zone("Song Khoai IP", "Amata City Ha Long", "quang-ninh", 2019),
-];
+#[derive(serde::Deserialize)]
+struct ProvinceRow {
+    code: String,
+    name_vi: String,
+    name_ascii: String,
+    name_en: String,
+    merged_into_code: String,
+}
+
+#[derive(serde::Deserialize)]
+struct AliasRow {
+    code: String,
+    alias: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ZoneRow {
+    name: String,
+    province_code_original: String,
+}
+
+fn csv_rows<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Vec<T> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|error| panic!("the embedded data/{file} is malformed: {error}"))
+}
+
+static REFERENCE: LazyLock<Reference> = LazyLock::new(|| {
+    let rows: Vec<ProvinceRow> = csv_rows("provinces.csv", PROVINCES_CSV);
+    let aliases: Vec<AliasRow> = csv_rows("province_aliases.csv", PROVINCE_ALIASES_CSV);
+    let zones: Vec<ZoneRow> = csv_rows("zones.csv", ZONES_CSV);
+    let index_of = |code: &str| rows.iter().position(|row| row.code == code);
+    let provinces = rows
+        .iter()
+        .map(|row| Province {
+            code: row.code.clone(),
+            name_vi: row.name_vi.clone(),
+            name_ascii: row.name_ascii.clone(),
+            name_en: row.name_en.clone(),
+            successor: Some(row.merged_into_code.as_str())
+                .filter(|code| !code.is_empty())
+                .and_then(index_of),
+            aliases: aliases
+                .iter()
+                .filter(|alias| alias.code == row.code)
+                .map(|alias| alias.alias.clone())
+                .collect(),
+            weight: PROVINCE_WEIGHTS
+                .iter()
+                .find(|(code, _)| *code == row.code)
+                .map_or(DEFAULT_PROVINCE_WEIGHT, |(_, weight)| *weight),
+        })
+        .collect();
+    let zones = zones
+        .iter()
+        .filter_map(|row| {
+            let (name_en, name_local) = match row.name.split_once('(') {
+                Some((outside, inside)) => (outside.trim(), inside.trim_end().trim_end_matches(')').trim()),
+                None => (row.name.trim(), row.name.trim()),
+            };
+            Some(Zone {
+                name_en: name_en.to_owned(),
+                name_local: name_local.to_owned(),
+                province: index_of(&row.province_code_original)?,
+                open_from: ZONE_OPEN_FROM
+                    .iter()
+                    .find(|(name, _)| *name == name_en)
+                    .map_or(i32::MAX, |(_, year)| *year),
+            })
+        })
+        .collect();
+    Reference { provinces, zones }
+});
 
 /// Home countries of foreign investors, in per mille of foreign projects, with how their names read.
 struct Country {
@@ -541,6 +511,7 @@ static SECTORS: [Sector; 15] = [
 ];
 
 /// Whose money, which decides the currency: USD for foreign, VND for domestic, so every row has a rate.
+// TODO(domain): use fdi_kit::domain::Scope (Fdi, Ddi) and its `as_str` for the row's scope
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scope {
     Foreign,
@@ -585,18 +556,14 @@ pub struct DemoEvents {
     /// Reservoir sample of earlier new projects, at most [`PROJECT_RESERVOIR_CAPACITY`].
     projects: Vec<Project>,
     projects_registered: u64,
-    /// For each province, the index of the province that absorbed it in 2025.
-    successors: [Option<usize>; PROVINCE_COUNT],
+    /// The provinces and zones of `data/`.
+    reference: &'static Reference,
 }
 
 impl DemoEvents {
     fn new(config: DemoConfig) -> Self {
         let (start, end) = config.date_range();
         let span_years = (end - start).num_days() as f64 / 365.25;
-        let successors = std::array::from_fn(|index| {
-            let merged_into = PROVINCES[index].merged_into?;
-            PROVINCES.iter().position(|province| province.code == merged_into)
-        });
         Self {
             seed: config.seed,
             total: config.events,
@@ -609,7 +576,7 @@ impl DemoEvents {
             next_project_number: 1,
             projects: Vec::with_capacity(PROJECT_RESERVOIR_CAPACITY.min(usize::try_from(config.events).unwrap_or(0))),
             projects_registered: 0,
-            successors,
+            reference: &REFERENCE,
         }
     }
 
@@ -694,14 +661,14 @@ impl DemoEvents {
     }
 
     fn pick_zone(&mut self, province: usize, date: NaiveDate) -> Option<usize> {
-        let code = PROVINCES[province].code;
-        let open = |zone: &Zone| zone.province == code && zone.open_from <= date.year();
-        let candidates = ZONES.iter().filter(|zone| open(zone)).count();
+        let zones = &self.reference.zones;
+        let open = |zone: &Zone| zone.province == province && zone.open_from <= date.year();
+        let candidates = zones.iter().filter(|zone| open(zone)).count();
         if candidates == 0 || !self.chance(ZONE_SHARE) {
             return None;
         }
         let chosen = self.index_below(candidates);
-        ZONES
+        zones
             .iter()
             .enumerate()
             .filter(|(_, zone)| open(zone))
@@ -718,7 +685,7 @@ impl DemoEvents {
 
     /// A fresh project (for `new`) or share-purchase target.
     fn new_project(&mut self, date: NaiveDate, scope: Scope) -> Project {
-        let province = self.weighted(PROVINCES.iter().map(|province| province.weight));
+        let province = self.weighted(self.reference.provinces.iter().map(|province| province.weight));
         let number = self.next_project_number;
         self.next_project_number += 1;
         Project {
@@ -749,42 +716,33 @@ impl DemoEvents {
     /// The province name as a register would write it: mostly Vietnamese, often ASCII or English, sometimes
     /// the catalogue code or a well-known alias; after the 2025 merger mostly the absorbing province.
     fn province_text(&mut self, province: usize, date: NaiveDate) -> String {
-        let successor = self.successors[province];
-        let recorded = match successor {
+        let provinces = &self.reference.provinces;
+        let recorded = match provinces[province].successor {
             Some(successor) if date >= MERGER_DATE && self.chance(0.8) => successor,
             _ => province,
         };
-        let entry = &PROVINCES[recorded];
+        let entry = &provinces[recorded];
         let spelling = self.below(100);
         let text = match spelling {
-            0..50 => entry.name_vi,
-            50..72 => entry.name_ascii,
-            72..82 => entry.name_en,
-            82..90 => entry.code,
-            _ => {
-                let aliases = PROVINCE_ALIASES.iter().filter(|(code, _)| *code == entry.code);
-                let count = aliases.clone().count();
-                if count == 0 {
-                    entry.name_vi
-                } else {
-                    let chosen = self.index_below(count);
-                    aliases.map(|(_, alias)| *alias).nth(chosen).unwrap_or(entry.name_vi)
-                }
-            }
+            0..50 => &entry.name_vi,
+            50..72 => &entry.name_ascii,
+            72..82 => &entry.name_en,
+            82..90 => &entry.code,
+            _ if entry.aliases.is_empty() => &entry.name_vi,
+            _ => &entry.aliases[self.index_below(entry.aliases.len())],
         };
-        text.to_owned()
+        text.clone()
     }
 
     fn zone_text(&mut self, zone: Option<usize>) -> String {
-        let Some(zone) = zone.and_then(|index| ZONES.get(index)) else {
+        let Some(zone) = zone.and_then(|index| self.reference.zones.get(index)) else {
             return String::new();
         };
         if self.chance(0.6) {
-            zone.name_en
+            zone.name_en.clone()
         } else {
-            zone.name_local
+            zone.name_local.clone()
         }
-        .to_owned()
     }
 
     /// An amount as exact decimal text: USD whole thousands, whole dollars or cents; VND whole millions or
@@ -1160,6 +1118,43 @@ mod tests {
                 .collect();
             assert_eq!(read, rows, "{format}");
         }
+    }
+
+    #[test]
+    fn reference_tables_come_whole_from_the_data_files() {
+        let reference = &*REFERENCE;
+        assert_eq!(reference.provinces.len(), 63);
+        let merged = reference.provinces.iter().filter(|p| p.successor.is_some()).count();
+        assert_eq!(merged, 63 - 34, "every merged province finds the one that absorbed it");
+        let code_of = |index: usize| reference.provinces[index].code.as_str();
+        for (code, _) in &PROVINCE_WEIGHTS {
+            assert!(
+                reference.provinces.iter().any(|p| p.code == *code),
+                "weight for unknown {code}"
+            );
+        }
+        let binh_duong = reference.provinces.iter().find(|p| p.code == "binh-duong").unwrap();
+        assert_eq!(binh_duong.successor.map(code_of), Some("ho-chi-minh"));
+        let hcm = reference.provinces.iter().find(|p| p.code == "ho-chi-minh").unwrap();
+        assert!(hcm.aliases.iter().any(|alias| alias == "TP.HCM"));
+        assert_eq!(reference.zones.len(), 21, "every zone's province is known");
+        for (name, _) in &ZONE_OPEN_FROM {
+            assert!(
+                reference.zones.iter().any(|z| z.name_en == *name),
+                "opening year for unknown {name}"
+            );
+        }
+        let quang_chau = reference.zones.iter().find(|z| z.name_en == "Quang Chau IP").unwrap();
+        assert_eq!(
+            (quang_chau.name_local.as_str(), code_of(quang_chau.province)),
+            ("KCN Quang Châu", "bac-giang")
+        );
+        let vsip = reference
+            .zones
+            .iter()
+            .find(|z| z.name_en == "VSIP Bac Ninh IP")
+            .unwrap();
+        assert_eq!(vsip.name_local, "VSIP Bac Ninh IP");
     }
 
     #[test]
