@@ -1,6 +1,10 @@
 //! The catalogue's one error type and its one mapping to gRPC status.
 
+use std::collections::HashMap;
+
 use tonic::{Code, Status};
+
+use crate::store::{Resource, StoreError};
 
 /// Everything a catalogue handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -8,12 +12,16 @@ pub enum Error {
     /// The client's request is wrong; the status (built with the kit's helpers) says how.
     #[error("rejected: {0}")]
     Rejected(Status),
+    /// What the call read changed before it could act on it (a stale etag,
+    /// a concurrent writer): ABORTED with this message, and the client retries.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// The service is still starting (reference data not loaded).
     #[error("reference data not loaded yet")]
     NotReady,
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    /// The storage failed, or refused a write.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl From<Status> for Error {
@@ -26,8 +34,16 @@ impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
             Error::Rejected(status) => status,
+            Error::Conflict(message) => Status::aborted(message),
             Error::NotReady => Status::unavailable("the catalogue is starting; retry shortly"),
-            Error::Database(error) => fdi_kit::db::failure_status(&error, "the catalogue database"),
+            Error::Store(StoreError::UniqueViolation { resource, existing }) => already_exists(resource, existing),
+            Error::Store(StoreError::Database(error) | StoreError::Seed { source: error, .. }) => {
+                fdi_kit::db::failure_status(&error, "the catalogue database")
+            }
+            Error::Store(error @ StoreError::Migration(_)) => {
+                tracing::error!(%error, "database error");
+                fdi_kit::status::internal()
+            }
         }
     }
 }
@@ -35,13 +51,21 @@ impl From<Error> for Status {
 /// Shorthand for handler results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// ALREADY_EXISTS naming the existing resource (ErrorInfo `RESOURCE_EXISTS`, metadata `existing`).
-#[must_use]
-pub fn already_exists(what: &str, existing: &str) -> Error {
-    Error::Rejected(fdi_kit::status::with_reason(
+/// ALREADY_EXISTS naming the existing resource (ErrorInfo `RESOURCE_EXISTS`,
+/// metadata `existing`), e.g. "a zone with this id already exists as zones/hoa-phu".
+fn already_exists(resource: Resource, existing: Option<String>) -> Status {
+    let (what, collection) = match resource {
+        Resource::Zone => ("a zone with this id", "zones"),
+        Resource::Investor => ("an investor with this name", "investors"),
+    };
+    let existing = existing.map_or_else(
+        || format!("another {}", resource.noun()),
+        |id| format!("{collection}/{id}"),
+    );
+    fdi_kit::status::with_reason(
         Code::AlreadyExists,
         format!("{what} already exists as {existing}"),
         "RESOURCE_EXISTS",
-        std::collections::HashMap::from([("existing".to_owned(), existing.to_owned())]),
-    ))
+        HashMap::from([("existing".to_owned(), existing)]),
+    )
 }

@@ -1,8 +1,11 @@
-//! The catalogue's records as stored, and their protobuf forms.
+//! The catalogue's domain types: records as stored, what a write stores, and
+//! their protobuf forms.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fdi_kit::period::date_to_proto;
 use fdi_proto::catalogue as pb;
+
+use crate::resolver::investor_key;
 
 /// The kinds of resource a name can resolve to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +28,23 @@ impl EntityKind {
             Self::Investor => pb::EntityKind::Investor,
         }
     }
+
+    /// The kind a protobuf enum value names; `None` for unspecified.
+    #[must_use]
+    pub fn from_proto(kind: pb::EntityKind) -> Option<Self> {
+        match kind {
+            pb::EntityKind::Province => Some(Self::Province),
+            pb::EntityKind::Zone => Some(Self::Zone),
+            pb::EntityKind::Investor => Some(Self::Investor),
+            pb::EntityKind::Unspecified => None,
+        }
+    }
+}
+
+/// The resource name of a province, `provinces/{code}`.
+#[must_use]
+pub fn province_name(code: &str) -> String {
+    format!("provinces/{code}")
 }
 
 /// A province row.
@@ -63,7 +83,7 @@ impl ProvinceRecord {
     #[must_use]
     pub fn to_proto(&self, absorbed: &[&str]) -> pb::Province {
         pb::Province {
-            name: format!("provinces/{}", self.code),
+            name: province_name(&self.code),
             code: self.code.clone(),
             display_name: self.name_vi.clone(),
             ascii_name: self.name_ascii.clone(),
@@ -75,14 +95,10 @@ impl ProvinceRecord {
                 pb::ProvinceStatus::Current
             }
             .into(),
-            merged_into: self
-                .merged_into
-                .as_ref()
-                .map(|c| format!("provinces/{c}"))
-                .unwrap_or_default(),
+            merged_into: self.merged_into.as_deref().map(province_name).unwrap_or_default(),
             merge_effective_date: self.merge_effective.map(date_to_proto),
-            absorbed: absorbed.iter().map(|c| format!("provinces/{c}")).collect(),
-            current_province: format!("provinces/{}", self.current_code()),
+            absorbed: absorbed.iter().map(|code| province_name(code)).collect(),
+            current_province: province_name(self.current_code()),
             gso_code_pre2025: self.gso_code_pre2025.clone(),
             gso_code_2025: self.gso_code_2025.clone(),
             aliases: self.aliases.clone(),
@@ -90,11 +106,19 @@ impl ProvinceRecord {
     }
 }
 
-/// A zone row.
+/// A province as the shipped reference data states it.
+#[derive(Debug, Clone)]
+pub struct ProvinceFacts {
+    /// The province.
+    pub province: ProvinceRecord,
+    /// Sources and remarks, kept beside it.
+    pub notes: String,
+}
+
+/// What a zone says about itself: everything but its id and bookkeeping.
+/// CreateZone and the seed write it, UpdateZone rewrites it.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ZoneRecord {
-    /// Id part of the resource name.
-    pub id: String,
+pub struct ZoneFields {
     /// Display name.
     pub display_name: String,
     /// `industrial_park`, `industrial_cluster`, `economic_zone` or `high_tech_park`.
@@ -115,6 +139,25 @@ pub struct ZoneRecord {
     pub notes: String,
     /// Sources.
     pub source_url: String,
+}
+
+/// A zone to create.
+#[derive(Debug, Clone)]
+pub struct NewZone {
+    /// Id part of the resource name.
+    pub id: String,
+    /// Everything else.
+    pub fields: ZoneFields,
+}
+
+/// A zone row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ZoneRecord {
+    /// Id part of the resource name.
+    pub id: String,
+    /// What the zone says about itself.
+    #[sqlx(flatten)]
+    pub fields: ZoneFields,
     /// Incremented on every update; the etag.
     pub revision: i64,
     /// Creation time.
@@ -137,6 +180,15 @@ pub fn zone_kind_to_db(kind: pb::ZoneKind) -> Option<&'static str> {
     ZONE_KINDS.iter().find(|(_, k)| *k == kind).map(|(s, _)| *s)
 }
 
+/// The protobuf form of a stored zone kind; unspecified for anything else.
+#[must_use]
+pub fn zone_kind_from_db(kind: &str) -> pb::ZoneKind {
+    ZONE_KINDS
+        .iter()
+        .find(|(s, _)| *s == kind)
+        .map_or(pb::ZoneKind::Unspecified, |(_, k)| *k)
+}
+
 /// Converts a timestamp to protobuf.
 #[must_use]
 pub fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
@@ -156,22 +208,19 @@ impl ZoneRecord {
     /// The protobuf form.
     #[must_use]
     pub fn to_proto(&self) -> pb::Zone {
+        let fields = &self.fields;
         pb::Zone {
             name: format!("zones/{}", self.id),
-            display_name: self.display_name.clone(),
-            kind: ZONE_KINDS
-                .iter()
-                .find(|(s, _)| *s == self.kind)
-                .map_or(pb::ZoneKind::Unspecified, |(_, k)| *k)
-                .into(),
-            province: format!("provinces/{}", self.province_code),
-            original_province: format!("provinces/{}", self.original_province_code),
-            area_hectares: self.area_ha,
-            status: self.status.clone(),
-            developer: self.developer.clone(),
-            aliases: self.aliases.clone(),
-            notes: self.notes.clone(),
-            source_url: self.source_url.clone(),
+            display_name: fields.display_name.clone(),
+            kind: zone_kind_from_db(&fields.kind).into(),
+            province: province_name(&fields.province_code),
+            original_province: province_name(&fields.original_province_code),
+            area_hectares: fields.area_ha,
+            status: fields.status.clone(),
+            developer: fields.developer.clone(),
+            aliases: fields.aliases.clone(),
+            notes: fields.notes.clone(),
+            source_url: fields.source_url.clone(),
             create_time: Some(timestamp(self.create_time)),
             update_time: Some(timestamp(self.update_time)),
             etag: self.etag(),
@@ -205,5 +254,40 @@ impl InvestorRecord {
             country_code: self.country_code.clone(),
             create_time: Some(timestamp(self.create_time)),
         }
+    }
+}
+
+/// An investor to create (or to find, when its legal name is known).
+#[derive(Debug, Clone)]
+pub struct NewInvestor {
+    /// Legal name, trimmed.
+    pub display_name: String,
+    /// The legal name's identity ([`investor_key`]); empty when it has no letters or digits.
+    pub match_key: String,
+    /// Other names.
+    pub aliases: Vec<String>,
+    /// ISO-2 home country (upper case) or empty.
+    pub country_code: String,
+}
+
+impl NewInvestor {
+    /// An investor named `display_name`, with its match key.
+    #[must_use]
+    pub fn new(display_name: &str, aliases: Vec<String>, country_code: String) -> Self {
+        Self {
+            display_name: display_name.trim().to_owned(),
+            match_key: investor_key(display_name),
+            aliases,
+            country_code,
+        }
+    }
+
+    /// Every key the investor is known by: its legal name's, then its aliases'.
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        std::iter::once(self.match_key.clone())
+            .chain(self.aliases.iter().map(|alias| investor_key(alias)))
+            .filter(|key| !key.is_empty())
+            .collect()
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use fdi_kit::names::fold;
 
-use crate::model::{EntityKind, ProvinceRecord, ZoneRecord};
+use crate::model::{EntityKind, InvestorRecord, ProvinceRecord, ZoneRecord, province_name};
 
 /// Similarity below which a name is not even suggested.
 const SUGGESTION_FLOOR: f64 = 0.45;
@@ -165,9 +165,9 @@ struct Entry {
 /// A resource that may be what a query means.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// Province or zone.
+    /// Province, zone or investor.
     pub kind: EntityKind,
-    /// `provinces/{code}` or `zones/{id}`.
+    /// `provinces/{code}`, `zones/{id}` or `investors/{id}`.
     pub resource: String,
     /// The resource's display name.
     pub display_name: String,
@@ -179,6 +179,22 @@ pub struct Candidate {
     pub current_province: String,
     /// The province the resource was recorded under (a zone's original province).
     pub recorded_province: String,
+}
+
+impl Candidate {
+    /// An investor that may be what a query means.
+    #[must_use]
+    pub fn investor(investor: &InvestorRecord, score: f64) -> Self {
+        Self {
+            kind: EntityKind::Investor,
+            resource: format!("investors/{}", investor.id),
+            display_name: investor.display_name.clone(),
+            score,
+            matched_name: investor.display_name.clone(),
+            current_province: String::new(),
+            recorded_province: String::new(),
+        }
+    }
 }
 
 /// What a query resolved to.
@@ -250,8 +266,7 @@ impl Index {
     pub fn build(provinces: &[ProvinceRecord], zones: &[ZoneRecord]) -> Self {
         let mut index = Self::default();
         for province in provinces {
-            let resource = format!("provinces/{}", province.code);
-            let current = format!("provinces/{}", province.current_code());
+            let resource = province_name(&province.code);
             let names = [
                 province.name_vi.clone(),
                 province.name_ascii.clone(),
@@ -260,35 +275,47 @@ impl Index {
             ]
             .into_iter()
             .chain(province.aliases.iter().cloned());
-            for name in names {
-                index.add(
-                    EntityKind::Province,
-                    &resource,
-                    &province.name_vi,
-                    [&current, &resource],
-                    name,
-                );
-            }
+            let current = province_name(province.current_code());
+            index.add_names(
+                EntityKind::Province,
+                &resource,
+                &province.name_vi,
+                [&current, &resource],
+                names,
+            );
         }
         for zone in zones {
-            let resource = format!("zones/{}", zone.id);
-            let current = format!("provinces/{}", zone.province_code);
-            let original = format!("provinces/{}", zone.original_province_code);
-            let names = zone_names(&zone.display_name)
+            let fields = &zone.fields;
+            let names = zone_names(&fields.display_name)
                 .into_iter()
                 .chain(std::iter::once(zone.id.replace('-', " ")))
-                .chain(zone.aliases.iter().flat_map(|alias| zone_names(alias)));
-            for name in names {
-                index.add(
-                    EntityKind::Zone,
-                    &resource,
-                    &zone.display_name,
-                    [&current, &original],
-                    name,
-                );
-            }
+                .chain(fields.aliases.iter().flat_map(|alias| zone_names(alias)));
+            let resource = format!("zones/{}", zone.id);
+            let current = province_name(&fields.province_code);
+            let original = province_name(&fields.original_province_code);
+            index.add_names(
+                EntityKind::Zone,
+                &resource,
+                &fields.display_name,
+                [&current, &original],
+                names,
+            );
         }
         index
+    }
+
+    /// Adds the names of a resource; `provinces` is (today's, as recorded).
+    fn add_names(
+        &mut self,
+        kind: EntityKind,
+        resource: &str,
+        display_name: &str,
+        provinces: [&str; 2],
+        names: impl Iterator<Item = String>,
+    ) {
+        for name in names {
+            self.add(kind, resource, display_name, provinces, name);
+        }
     }
 
     /// Adds one name of a resource; `provinces` is (today's, as recorded).
@@ -329,12 +356,11 @@ impl Index {
         }
     }
 
-    /// Resolves `text` among the allowed kinds, returning at most
-    /// `max_suggestions` suggestions.
+    /// Resolves `text` among the allowed kinds (all when `kinds` is empty),
+    /// returning at most `max_suggestions` suggestions.
     #[must_use]
     pub fn resolve(&self, text: &str, kinds: &HashSet<EntityKind>, max_suggestions: usize) -> Resolution {
         let query = analyse(text);
-        let allowed = |kind: EntityKind| kinds.is_empty() || kinds.contains(&kind);
         let mut resolution = Resolution {
             key: query.key.clone(),
             ..Resolution::default()
@@ -343,25 +369,7 @@ impl Index {
             return resolution;
         }
 
-        // Exact matches, narrowed by what the query said it is.
-        let mut exact: Vec<&Entry> = self
-            .by_key
-            .get(&query.key)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.entries[i])
-            .filter(|e| allowed(e.kind))
-            .collect();
-        if exact.len() > 1 && (query.zone_marker != query.province_marker) {
-            let wanted = if query.zone_marker {
-                EntityKind::Zone
-            } else {
-                EntityKind::Province
-            };
-            if exact.iter().any(|e| e.kind == wanted) {
-                exact.retain(|e| e.kind == wanted);
-            }
-        }
+        let exact = self.exact(&query, kinds);
         let distinct: HashSet<&str> = exact.iter().map(|e| e.resource.as_str()).collect();
         if distinct.len() == 1 {
             resolution.best = Some(Self::candidate(exact[0], 1.0));
@@ -373,37 +381,9 @@ impl Index {
             return resolution;
         }
 
-        // Near names: per resource, the fewest edits and the best similarity.
-        let mut scored: HashMap<&str, (usize, f64, &Entry)> = HashMap::new();
-        for entry in self.entries.iter().filter(|e| allowed(e.kind)) {
-            let edits = edit_distance(&query.key, &entry.key);
-            let score = similarity(&query.key, &entry.key);
-            let slot = scored.entry(entry.resource.as_str()).or_insert((edits, score, entry));
-            if edits < slot.0 {
-                slot.0 = edits;
-            }
-            if score > slot.1 {
-                slot.1 = score;
-                slot.2 = entry;
-            }
-        }
+        let scored = self.near(&query.key, kinds);
         if resolution.best.is_none() {
-            // A typo (one edit, two in long names) resolves, but only when no
-            // other resource is as close: "Ha Nom" is as near Ha Nam as Ha Noi.
-            let mut by_edits: Vec<&(usize, f64, &Entry)> = scored.values().collect();
-            by_edits.sort_by_key(|(edits, _, _)| *edits);
-            if let [closest, rest @ ..] = by_edits.as_slice() {
-                let length = query.key.chars().count();
-                let tolerable = match closest.0 {
-                    1 => length >= 6,
-                    2 => length >= 12,
-                    _ => false,
-                };
-                let unique = rest.first().is_none_or(|next| next.0 > closest.0);
-                if tolerable && unique {
-                    resolution.best = Some(Self::candidate(closest.2, closest.1));
-                }
-            }
+            resolution.best = typo_match(&scored, query.key.chars().count());
         }
         let mut ranked: Vec<(f64, &Entry)> = scored
             .into_values()
@@ -420,6 +400,75 @@ impl Index {
             .collect();
         resolution
     }
+
+    /// The entries named exactly like the query, narrowed by what the query
+    /// said it is (a zone or a province) when that leaves any.
+    fn exact(&self, query: &Analysed, kinds: &HashSet<EntityKind>) -> Vec<&Entry> {
+        let mut exact: Vec<&Entry> = self
+            .by_key
+            .get(&query.key)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.entries[i])
+            .filter(|e| allowed(kinds, e.kind))
+            .collect();
+        if exact.len() > 1 && (query.zone_marker != query.province_marker) {
+            let wanted = if query.zone_marker {
+                EntityKind::Zone
+            } else {
+                EntityKind::Province
+            };
+            if exact.iter().any(|e| e.kind == wanted) {
+                exact.retain(|e| e.kind == wanted);
+            }
+        }
+        exact
+    }
+
+    /// Near names: per resource, the fewest edits from `key`, the best
+    /// similarity, and the entry with that similarity.
+    fn near(&self, key: &str, kinds: &HashSet<EntityKind>) -> HashMap<&str, Scored<'_>> {
+        let mut scored: HashMap<&str, Scored<'_>> = HashMap::new();
+        for entry in self.entries.iter().filter(|e| allowed(kinds, e.kind)) {
+            let edits = edit_distance(key, &entry.key);
+            let score = similarity(key, &entry.key);
+            let slot = scored.entry(entry.resource.as_str()).or_insert((edits, score, entry));
+            if edits < slot.0 {
+                slot.0 = edits;
+            }
+            if score > slot.1 {
+                slot.1 = score;
+                slot.2 = entry;
+            }
+        }
+        scored
+    }
+}
+
+/// A resource's fewest edits, best similarity, and best-scoring entry.
+type Scored<'a> = (usize, f64, &'a Entry);
+
+/// Whether `kind` is among `kinds` (all are when `kinds` is empty).
+fn allowed(kinds: &HashSet<EntityKind>, kind: EntityKind) -> bool {
+    kinds.is_empty() || kinds.contains(&kind)
+}
+
+/// A typo (one edit, two in long names) resolves, but only when no other
+/// resource is as close: "Ha Nom" is as near Ha Nam as Ha Noi. `length` is
+/// the query's, in characters.
+fn typo_match(scored: &HashMap<&str, Scored<'_>>, length: usize) -> Option<Candidate> {
+    let mut by_edits: Vec<&Scored<'_>> = scored.values().collect();
+    by_edits.sort_by_key(|(edits, _, _)| *edits);
+    let [closest, rest @ ..] = by_edits.as_slice() else {
+        return None;
+    };
+    let tolerable = match closest.0 {
+        1 => length >= 6,
+        2 => length >= 12,
+        _ => false,
+    };
+    let unique = rest.first().is_none_or(|next| next.0 > closest.0);
+    (tolerable && unique).then(|| Index::candidate(closest.2, closest.1))
 }
 
 fn dedupe_by_resource(candidates: &mut Vec<Candidate>) {

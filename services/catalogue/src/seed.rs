@@ -7,9 +7,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use sqlx::PgPool;
 
-use crate::resolver::{zone_extra_names, zone_id_for};
+use crate::{
+    model::{NewZone, ProvinceFacts, ProvinceRecord, ZoneFields},
+    resolver::{zone_extra_names, zone_id_for},
+    store::Store,
+};
 
 const PROVINCES_CSV: &str = include_str!("../../../data/provinces.csv");
 const PROVINCE_ALIASES_CSV: &str = include_str!("../../../data/province_aliases.csv");
@@ -55,76 +58,76 @@ fn rows<T: for<'de> Deserialize<'de>>(csv_text: &str) -> Result<Vec<T>, csv::Err
 ///
 /// # Errors
 /// When the database rejects it (or the shipped files are malformed, which tests catch).
-pub async fn apply(pool: &PgPool) -> Result<(), String> {
-    let mut provinces: Vec<ProvinceRow> = rows(PROVINCES_CSV).map_err(|e| format!("provinces.csv: {e}"))?;
-    let aliases: Vec<AliasRow> = rows(PROVINCE_ALIASES_CSV).map_err(|e| format!("province_aliases.csv: {e}"))?;
+pub async fn apply(store: &Store) -> Result<(), String> {
+    let provinces = provinces()?;
     let zones: Vec<ZoneRow> = rows(ZONES_CSV).map_err(|e| format!("zones.csv: {e}"))?;
-    let mut aliases_by_code: HashMap<&str, Vec<String>> = HashMap::new();
-    for alias in &aliases {
-        aliases_by_code
-            .entry(alias.code.as_str())
-            .or_default()
-            .push(alias.alias.clone());
-    }
-    // Absorbing units first: merged units reference them.
-    provinces.sort_by_key(|p| !p.merged_into_code.is_empty());
+    let zones: Vec<NewZone> = zones.into_iter().map(ZoneRow::into_zone).collect();
+    store.seed(&provinces, &zones).await.map_err(|e| e.to_string())
+}
 
-    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
-    for province in &provinces {
-        let merged_into = Some(province.merged_into_code.as_str()).filter(|c| !c.is_empty());
-        let effective = NaiveDate::parse_from_str(&province.effective_date, "%Y-%m-%d").ok();
-        sqlx::query(
-            "INSERT INTO provinces (code, name_vi, name_en, name_ascii, kind, merged_into, merge_effective,
-                                    gso_code_pre2025, gso_code_2025, aliases, notes)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (code) DO UPDATE SET
-                name_vi = EXCLUDED.name_vi, name_en = EXCLUDED.name_en, name_ascii = EXCLUDED.name_ascii,
-                kind = EXCLUDED.kind, merged_into = EXCLUDED.merged_into, merge_effective = EXCLUDED.merge_effective,
-                gso_code_pre2025 = EXCLUDED.gso_code_pre2025, gso_code_2025 = EXCLUDED.gso_code_2025,
-                aliases = EXCLUDED.aliases, notes = EXCLUDED.notes",
-        )
-        .bind(&province.code)
-        .bind(&province.name_vi)
-        .bind(&province.name_en)
-        .bind(&province.name_ascii)
-        .bind(&province.kind)
-        .bind(merged_into)
-        .bind(effective)
-        .bind(&province.gso_code_pre2025)
-        .bind(&province.gso_code_2025)
-        .bind(aliases_by_code.get(province.code.as_str()).cloned().unwrap_or_default())
-        .bind(&province.notes)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| format!("seeding province {}: {e}", province.code))?;
+/// The shipped provinces with their aliases, absorbing units first (merged units reference them).
+fn provinces() -> Result<Vec<ProvinceFacts>, String> {
+    let provinces: Vec<ProvinceRow> = rows(PROVINCES_CSV).map_err(|e| format!("provinces.csv: {e}"))?;
+    let aliases: Vec<AliasRow> = rows(PROVINCE_ALIASES_CSV).map_err(|e| format!("province_aliases.csv: {e}"))?;
+    let mut aliases_by_code: HashMap<String, Vec<String>> = HashMap::new();
+    for alias in aliases {
+        aliases_by_code.entry(alias.code).or_default().push(alias.alias);
     }
-    for zone in &zones {
-        let area: Option<f64> = zone.area_ha.trim().parse().ok();
-        sqlx::query(
-            "INSERT INTO zones (id, display_name, kind, province_code, original_province_code, area_ha, status,
-                                aliases, notes, source_url)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(zone_id_for(&zone.name))
-        .bind(&zone.name)
-        .bind(&zone.kind)
-        .bind(&zone.province_code_current)
-        .bind(&zone.province_code_original)
-        .bind(area)
-        .bind(&zone.status)
-        .bind(zone_extra_names(&zone.name))
-        .bind(&zone.notes)
-        .bind(&zone.source_url)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| format!("seeding zone {}: {e}", zone.name))?;
+    let mut provinces: Vec<ProvinceFacts> = provinces
+        .into_iter()
+        .map(|row| {
+            let aliases = aliases_by_code.remove(&row.code).unwrap_or_default();
+            row.into_facts(aliases)
+        })
+        .collect();
+    provinces.sort_by_key(|p| p.province.merged_into.is_some());
+    Ok(provinces)
+}
+
+impl ProvinceRow {
+    fn into_facts(self, aliases: Vec<String>) -> ProvinceFacts {
+        ProvinceFacts {
+            province: ProvinceRecord {
+                merged_into: Some(self.merged_into_code).filter(|c| !c.is_empty()),
+                merge_effective: NaiveDate::parse_from_str(&self.effective_date, "%Y-%m-%d").ok(),
+                code: self.code,
+                name_vi: self.name_vi,
+                name_en: self.name_en,
+                name_ascii: self.name_ascii,
+                kind: self.kind,
+                gso_code_pre2025: self.gso_code_pre2025,
+                gso_code_2025: self.gso_code_2025,
+                aliases,
+            },
+            notes: self.notes,
+        }
     }
-    tx.commit().await.map_err(|e| e.to_string())
+}
+
+impl ZoneRow {
+    fn into_zone(self) -> NewZone {
+        NewZone {
+            id: zone_id_for(&self.name),
+            fields: ZoneFields {
+                aliases: zone_extra_names(&self.name),
+                display_name: self.name,
+                kind: self.kind,
+                province_code: self.province_code_current,
+                original_province_code: self.province_code_original,
+                area_ha: self.area_ha.trim().parse().ok(),
+                status: self.status,
+                developer: String::new(),
+                notes: self.notes,
+                source_url: self.source_url,
+            },
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use fdi_kit::domain::MERGER_DATE;
+
     use super::*;
 
     #[test]
@@ -136,7 +139,7 @@ mod tests {
         let codes: Vec<&str> = provinces.iter().map(|p| p.code.as_str()).collect();
         for merged in provinces.iter().filter(|p| !p.merged_into_code.is_empty()) {
             assert!(codes.contains(&merged.merged_into_code.as_str()), "{}", merged.code);
-            assert_eq!(merged.effective_date, "2025-07-01");
+            assert_eq!(merged.effective_date, MERGER_DATE.to_string());
         }
         let aliases: Vec<AliasRow> = rows(PROVINCE_ALIASES_CSV).unwrap();
         assert!(aliases.iter().all(|a| codes.contains(&a.code.as_str())));

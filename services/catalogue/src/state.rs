@@ -1,18 +1,18 @@
-//! The catalogue's state: the database pool and an in-memory snapshot of
-//! provinces and zones (small, read on every resolution), refreshed after
-//! every zone write and periodically (other replicas may write too).
+//! The catalogue's state: the store and an in-memory snapshot of provinces
+//! and zones (small, read on every resolution), refreshed after every zone
+//! write and periodically (other replicas may write too).
 
 use std::{
     collections::HashMap,
     sync::{Arc, RwLock},
 };
 
-use sqlx::PgPool;
-
 use crate::{
     error::{Error, Result},
     model::{ProvinceRecord, ZoneRecord},
     resolver::Index,
+    seed,
+    store::Store,
 };
 
 /// Provinces and zones as loaded, with the resolution index over them.
@@ -71,16 +71,16 @@ impl Snapshot {
 #[derive(Debug)]
 pub struct Catalogue {
     /// The database.
-    pub pool: PgPool,
+    pub store: Store,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
 }
 
 impl Catalogue {
-    /// State over a pool; not ready until [`Catalogue::reload`] succeeds.
+    /// State over a store; not ready until [`Catalogue::prepare`] succeeds.
     #[must_use]
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(store: Store) -> Self {
         Self {
-            pool,
+            store,
             snapshot: RwLock::new(None),
         }
     }
@@ -97,27 +97,34 @@ impl Catalogue {
             .ok_or(Error::NotReady)
     }
 
+    /// Makes the service ready: migrates the schema, writes the shipped
+    /// reference data and loads the snapshot.
+    ///
+    /// # Errors
+    /// What failed, for the log (readiness retries).
+    pub async fn prepare(&self) -> Result<(), String> {
+        self.store.migrate().await.map_err(|e| e.to_string())?;
+        seed::apply(&self.store).await?;
+        self.reload().await.map_err(|e| format!("loading reference data: {e}"))
+    }
+
     /// Reloads provinces and zones from the database.
     ///
     /// # Errors
     /// When the database fails.
     pub async fn reload(&self) -> Result<()> {
-        let provinces: Vec<ProvinceRecord> = sqlx::query_as(
-            "SELECT code, name_vi, name_en, name_ascii, kind, merged_into, merge_effective,
-                    gso_code_pre2025, gso_code_2025, aliases
-             FROM provinces",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let zones: Vec<ZoneRecord> = sqlx::query_as(&format!("SELECT {ZONE_COLUMNS} FROM zones"))
-            .fetch_all(&self.pool)
-            .await?;
+        let provinces = self.store.provinces().await?;
+        let zones = self.store.zones().await?;
         let snapshot = Arc::new(Snapshot::new(provinces, &zones));
         *self.snapshot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(snapshot);
         Ok(())
     }
-}
 
-/// The columns of [`ZoneRecord`], in order.
-pub const ZONE_COLUMNS: &str = "id, display_name, kind, province_code, original_province_code, area_ha, status, \
-    developer, aliases, notes, source_url, revision, create_time, update_time";
+    /// Reloads to pick up other replicas' writes, keeping the previous
+    /// snapshot (and logging why) when that fails.
+    pub async fn refresh(&self) {
+        if let Err(error) = self.reload().await {
+            tracing::warn!(%error, "snapshot refresh failed; keeping the previous one");
+        }
+    }
+}

@@ -1,21 +1,30 @@
 //! The `fdi.catalogue.v1.CatalogueService` handlers, one module per resource.
+//! Each handler validates its request, asks the snapshot or the
+//! [`crate::store::Store`], and converts the answer to protobuf.
 
 mod investors;
 mod provinces;
 mod resolve;
 mod zones;
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
+use fdi_kit::{
+    domain::MAX_NAME_CHARS,
+    paging::PageLimits,
+    status::{Violations, check_text, invalid_argument},
+};
 use fdi_proto::catalogue::{self as pb, catalogue_service_server::CatalogueService};
 use tonic::{Request, Response, Status};
 
-use crate::{error::Error, state::Catalogue};
+use crate::{
+    error::{Error, Result},
+    model::EntityKind,
+    state::{Catalogue, Snapshot},
+};
 
-pub use investors::{find_investor_by_key, investor_suggestions};
-
-/// Longest name, alias or query accepted, in characters.
-pub const MAX_NAME_CHARS: usize = 500;
+/// Aliases per zone or investor.
+const MAX_ALIASES: usize = 50;
 
 /// The gRPC face of the catalogue.
 #[derive(Debug, Clone)]
@@ -31,15 +40,39 @@ impl CatalogueApi {
     }
 }
 
+/// Implements the gRPC trait from a table of RPC → handler: each handler
+/// takes the state and the request, and its error becomes the status.
+macro_rules! rpcs {
+    ($($method:ident($request:ident) -> $response:ident => $handler:path;)+) => {
+        #[tonic::async_trait]
+        impl CatalogueService for CatalogueApi {
+            $(
+                async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                    Ok(Response::new($handler(&self.state, request.into_inner()).await?))
+                }
+            )+
+        }
+    };
+}
+
+rpcs! {
+    get_province(GetProvinceRequest) -> Province => provinces::get;
+    list_provinces(ListProvincesRequest) -> ListProvincesResponse => provinces::list;
+    get_zone(GetZoneRequest) -> Zone => zones::get;
+    list_zones(ListZonesRequest) -> ListZonesResponse => zones::list;
+    create_zone(CreateZoneRequest) -> Zone => zones::create;
+    update_zone(UpdateZoneRequest) -> Zone => zones::update;
+    get_investor(GetInvestorRequest) -> Investor => investors::get;
+    list_investors(ListInvestorsRequest) -> ListInvestorsResponse => investors::list;
+    create_investor(CreateInvestorRequest) -> Investor => investors::create;
+    ensure_investors(EnsureInvestorsRequest) -> EnsureInvestorsResponse => investors::ensure;
+    resolve(ResolveRequest) -> ResolveResponse => resolve::resolve;
+    batch_resolve(BatchResolveRequest) -> BatchResolveResponse => resolve::batch;
+}
+
 /// NOT_FOUND for an unknown id of `kind`, suggesting the nearest names in the snapshot.
-pub(crate) fn not_found(
-    snapshot: &crate::state::Snapshot,
-    kind: crate::model::EntityKind,
-    what: &str,
-    shown: &str,
-    id: &str,
-) -> Error {
-    let kinds = std::collections::HashSet::from([kind]);
+fn not_found(snapshot: &Snapshot, kind: EntityKind, what: &str, shown: &str, id: &str) -> Error {
+    let kinds = HashSet::from([kind]);
     let resolution = snapshot.index.resolve(&id.replace('-', " "), &kinds, 3);
     let suggestions: Vec<String> = resolution
         .best
@@ -52,13 +85,13 @@ pub(crate) fn not_found(
 }
 
 /// Splits `collection/id` (or a bare id) and checks the id's shape.
-pub(crate) fn resource_id<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'a str, Error> {
+fn resource_id<'a>(name: &'a str, collection: &str, field: &str) -> Result<&'a str> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
-        return Err(fdi_kit::status::invalid_argument(field, format!("is required, e.g. `{collection}/...`")).into());
+        return Err(invalid_argument(field, format!("is required, e.g. `{collection}/...`")).into());
     }
     if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(fdi_kit::status::invalid_argument(
+        return Err(invalid_argument(
             field,
             format!(
                 "is {} characters long; at most {MAX_NAME_CHARS} are allowed",
@@ -72,86 +105,38 @@ pub(crate) fn resource_id<'a>(name: &'a str, collection: &str, field: &str) -> R
         .and_then(|rest| rest.strip_prefix('/'))
         .unwrap_or(trimmed);
     if id.contains('/') {
-        return Err(
-            fdi_kit::status::invalid_argument(field, format!("`{trimmed}` is not a `{collection}/...` name")).into(),
-        );
+        return Err(invalid_argument(field, format!("`{trimmed}` is not a `{collection}/...` name")).into());
     }
     Ok(id)
 }
 
-#[tonic::async_trait]
-impl CatalogueService for CatalogueApi {
-    async fn get_province(&self, request: Request<pb::GetProvinceRequest>) -> Result<Response<pb::Province>, Status> {
-        Ok(Response::new(provinces::get(&self.state, &request.into_inner())?))
-    }
+/// The message a request must carry in `field`.
+fn required<T>(message: Option<T>, field: &str) -> Result<T> {
+    message.ok_or_else(|| invalid_argument(field, "is required").into())
+}
 
-    async fn list_provinces(
-        &self,
-        request: Request<pb::ListProvincesRequest>,
-    ) -> Result<Response<pb::ListProvincesResponse>, Status> {
-        Ok(Response::new(provinces::list(&self.state, &request.into_inner())?))
+/// Refuses a batch of more than `max` entries in `field`.
+fn check_batch_size(field: &str, len: usize, max: usize) -> Result<()> {
+    if len > max {
+        return Err(invalid_argument(field, format!("has {len} entries; at most {max} per call")).into());
     }
+    Ok(())
+}
 
-    async fn get_zone(&self, request: Request<pb::GetZoneRequest>) -> Result<Response<pb::Zone>, Status> {
-        Ok(Response::new(zones::get(&self.state, &request.into_inner()).await?))
+/// Checks `page_size` alone, before the filters, so that a request wrong in
+/// both is told about its page size first; the page token is checked with
+/// the filters (its fingerprint depends on them).
+fn check_page_size(page_size: Option<i32>, limits: PageLimits) -> Result<()> {
+    fdi_kit::paging::page_size(page_size, limits.default, limits.max)?;
+    Ok(())
+}
+
+/// Checks a list of aliases in `field` (e.g. `zone.aliases`): how many, and each one's text.
+fn check_aliases(violations: &mut Violations, field: &str, aliases: &[String]) {
+    if aliases.len() > MAX_ALIASES {
+        violations.add(field, format!("has {} entries; at most {MAX_ALIASES}", aliases.len()));
     }
-
-    async fn list_zones(
-        &self,
-        request: Request<pb::ListZonesRequest>,
-    ) -> Result<Response<pb::ListZonesResponse>, Status> {
-        Ok(Response::new(zones::list(&self.state, &request.into_inner()).await?))
-    }
-
-    async fn create_zone(&self, request: Request<pb::CreateZoneRequest>) -> Result<Response<pb::Zone>, Status> {
-        Ok(Response::new(zones::create(&self.state, request.into_inner()).await?))
-    }
-
-    async fn update_zone(&self, request: Request<pb::UpdateZoneRequest>) -> Result<Response<pb::Zone>, Status> {
-        Ok(Response::new(zones::update(&self.state, request.into_inner()).await?))
-    }
-
-    async fn get_investor(&self, request: Request<pb::GetInvestorRequest>) -> Result<Response<pb::Investor>, Status> {
-        Ok(Response::new(investors::get(&self.state, &request.into_inner()).await?))
-    }
-
-    async fn list_investors(
-        &self,
-        request: Request<pb::ListInvestorsRequest>,
-    ) -> Result<Response<pb::ListInvestorsResponse>, Status> {
-        Ok(Response::new(
-            investors::list(&self.state, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn create_investor(
-        &self,
-        request: Request<pb::CreateInvestorRequest>,
-    ) -> Result<Response<pb::Investor>, Status> {
-        Ok(Response::new(
-            investors::create(&self.state, request.into_inner()).await?,
-        ))
-    }
-
-    async fn ensure_investors(
-        &self,
-        request: Request<pb::EnsureInvestorsRequest>,
-    ) -> Result<Response<pb::EnsureInvestorsResponse>, Status> {
-        Ok(Response::new(
-            investors::ensure(&self.state, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn resolve(&self, request: Request<pb::ResolveRequest>) -> Result<Response<pb::ResolveResponse>, Status> {
-        Ok(Response::new(
-            resolve::resolve(&self.state, &request.into_inner(), "").await?,
-        ))
-    }
-
-    async fn batch_resolve(
-        &self,
-        request: Request<pb::BatchResolveRequest>,
-    ) -> Result<Response<pb::BatchResolveResponse>, Status> {
-        Ok(Response::new(resolve::batch(&self.state, &request.into_inner()).await?))
+    for (i, alias) in aliases.iter().enumerate() {
+        check_text(violations, &format!("{field}[{i}]"), alias, MAX_NAME_CHARS, true);
     }
 }

@@ -2,18 +2,20 @@
 
 use std::collections::HashSet;
 
-use fdi_kit::paging::{PageToken, fingerprint, page_size};
+use fdi_kit::paging::{PageLimits, PageRequest};
 use fdi_proto::catalogue as pb;
 
-use super::resource_id;
+use super::{check_page_size, resource_id};
 use crate::{
     error::{Error, Result},
-    model::EntityKind,
+    model::{EntityKind, ProvinceRecord},
     state::{Catalogue, Snapshot},
 };
 
+const LIMITS: PageLimits = PageLimits { default: 50, max: 100 };
+
 /// Finds a province by resource name or code; NOT_FOUND with the nearest names otherwise.
-pub(crate) fn lookup<'a>(snapshot: &'a Snapshot, name: &str, field: &str) -> Result<&'a crate::model::ProvinceRecord> {
+fn lookup<'a>(snapshot: &'a Snapshot, name: &str, field: &str) -> Result<&'a ProvinceRecord> {
     let id = resource_id(name, "provinces", field)?;
     if let Some(province) = snapshot.province(id) {
         return Ok(province);
@@ -22,11 +24,7 @@ pub(crate) fn lookup<'a>(snapshot: &'a Snapshot, name: &str, field: &str) -> Res
 }
 
 /// Finds a province by resource name, code or any spelling of its name.
-pub(crate) fn lookup_any<'a>(
-    snapshot: &'a Snapshot,
-    text: &str,
-    field: &str,
-) -> Result<&'a crate::model::ProvinceRecord> {
+pub(super) fn lookup_any<'a>(snapshot: &'a Snapshot, text: &str, field: &str) -> Result<&'a ProvinceRecord> {
     let id = resource_id(text, "provinces", field)?;
     if let Some(province) = snapshot.province(id) {
         return Ok(province);
@@ -46,54 +44,46 @@ fn not_found(snapshot: &Snapshot, shown: &str, id: &str) -> Error {
     super::not_found(snapshot, EntityKind::Province, "province", shown, id)
 }
 
-pub(super) fn get(state: &Catalogue, request: &pb::GetProvinceRequest) -> Result<pb::Province> {
+pub(super) async fn get(state: &Catalogue, request: pb::GetProvinceRequest) -> Result<pb::Province> {
     let snapshot = state.snapshot()?;
     let province = lookup(&snapshot, &request.name, "name")?;
     Ok(snapshot.province_proto(province))
 }
 
-pub(super) fn list(state: &Catalogue, request: &pb::ListProvincesRequest) -> Result<pb::ListProvincesResponse> {
+pub(super) async fn list(state: &Catalogue, request: pb::ListProvincesRequest) -> Result<pb::ListProvincesResponse> {
     let snapshot = state.snapshot()?;
-    let size = page_size(request.page_size, 50, 100)?;
+    check_page_size(request.page_size, LIMITS)?;
     let current_filter = if request.current_province.trim().is_empty() {
         None
     } else {
-        Some(
-            lookup_any(&snapshot, &request.current_province, "current_province")?
-                .current_code()
-                .to_owned(),
-        )
+        Some(lookup_any(&snapshot, &request.current_province, "current_province")?.current_code())
     };
-    let query = fingerprint(&[
-        "provinces",
-        if request.include_merged { "merged" } else { "current" },
-        current_filter.as_deref().unwrap_or(""),
-    ]);
-    let after = PageToken::decode(&request.page_token, query)?.map(|t| t.after);
+    let page = PageRequest::new(
+        request.page_size,
+        &request.page_token,
+        LIMITS,
+        &[
+            "provinces",
+            if request.include_merged { "merged" } else { "current" },
+            current_filter.unwrap_or(""),
+        ],
+    )?;
 
-    let matching: Vec<_> = snapshot
+    let matching: Vec<&ProvinceRecord> = snapshot
         .provinces
         .iter()
         .filter(|p| request.include_merged || current_filter.is_some() || p.merged_into.is_none())
-        .filter(|p| current_filter.as_deref().is_none_or(|c| p.current_code() == c))
+        .filter(|p| current_filter.is_none_or(|c| p.current_code() == c))
         .collect();
     let total_size = i32::try_from(matching.len()).unwrap_or(i32::MAX);
-    let page: Vec<_> = matching
+    let rows: Vec<&ProvinceRecord> = matching
         .into_iter()
-        .filter(|p| after.as_deref().is_none_or(|a| p.code.as_str() > a))
-        .take(size + 1)
+        .filter(|p| page.after.as_deref().is_none_or(|a| p.code.as_str() > a))
+        .take(page.size + 1) // one more than the page, as `fetch_limit` says for queries
         .collect();
-    let next_page_token = if page.len() > size {
-        PageToken::encode(&page[size - 1].code, query)
-    } else {
-        String::new()
-    };
+    let (rows, next_page_token) = page.finish(rows, |p| p.code.clone());
     Ok(pb::ListProvincesResponse {
-        provinces: page
-            .into_iter()
-            .take(size)
-            .map(|p| snapshot.province_proto(p))
-            .collect(),
+        provinces: rows.into_iter().map(|p| snapshot.province_proto(p)).collect(),
         next_page_token,
         total_size,
     })

@@ -3,15 +3,19 @@
 
 use std::collections::HashSet;
 
-use fdi_kit::status::{Violations, check_text};
+use fdi_kit::{
+    domain::MAX_NAME_CHARS,
+    status::{Violations, check_text},
+};
 use fdi_proto::catalogue as pb;
 
-use super::{MAX_NAME_CHARS, find_investor_by_key, investor_suggestions};
+use super::check_batch_size;
 use crate::{
     error::Result,
     model::EntityKind,
-    resolver::{Candidate, investor_key},
+    resolver::{Candidate, Resolution, investor_key},
     state::Catalogue,
+    store::Store,
 };
 
 const MAX_BATCH: usize = 1000;
@@ -39,16 +43,7 @@ fn validate(request: &pb::ResolveRequest, prefix: &str, violations: &mut Violati
     let mut kinds = HashSet::new();
     for (i, &kind) in request.kinds.iter().enumerate() {
         match pb::EntityKind::try_from(kind) {
-            Ok(pb::EntityKind::Province) => {
-                kinds.insert(EntityKind::Province);
-            }
-            Ok(pb::EntityKind::Zone) => {
-                kinds.insert(EntityKind::Zone);
-            }
-            Ok(pb::EntityKind::Investor) => {
-                kinds.insert(EntityKind::Investor);
-            }
-            Ok(pb::EntityKind::Unspecified) => {}
+            Ok(kind) => kinds.extend(EntityKind::from_proto(kind)),
             Err(_) => violations.add(format!("{prefix}kinds[{i}]"), format!("{kind} is not an entity kind")),
         }
     }
@@ -66,13 +61,9 @@ fn validate(request: &pb::ResolveRequest, prefix: &str, violations: &mut Violati
     (kinds, max)
 }
 
-pub(super) async fn resolve(
-    state: &Catalogue,
-    request: &pb::ResolveRequest,
-    prefix: &str,
-) -> Result<pb::ResolveResponse> {
+pub(super) async fn resolve(state: &Catalogue, request: pb::ResolveRequest) -> Result<pb::ResolveResponse> {
     let mut violations = Violations::new();
-    let (kinds, max_suggestions) = validate(request, prefix, &mut violations);
+    let (kinds, max_suggestions) = validate(&request, "", &mut violations);
     violations.into_result()?;
     resolve_valid(state, &request.query, &kinds, max_suggestions).await
 }
@@ -84,64 +75,54 @@ async fn resolve_valid(
     max_suggestions: usize,
 ) -> Result<pb::ResolveResponse> {
     let snapshot = state.snapshot()?;
-    let places = snapshot.index.resolve(query, kinds, max_suggestions);
-    let mut best = places.best;
-    let mut suggestions = places.suggestions;
-    let mut normalized_query = places.key;
-
+    let mut resolution = snapshot.index.resolve(query, kinds, max_suggestions);
     if kinds.is_empty() || kinds.contains(&EntityKind::Investor) {
-        let key = investor_key(query);
-        if !key.is_empty() {
-            if normalized_query.is_empty() {
-                normalized_query.clone_from(&key);
-            }
-            let exact = find_investor_by_key(&state.pool, &key).await?;
-            let investor_candidate = |investor: &crate::model::InvestorRecord, score: f64| Candidate {
-                kind: EntityKind::Investor,
-                resource: format!("investors/{}", investor.id),
-                display_name: investor.display_name.clone(),
-                score,
-                matched_name: investor.display_name.clone(),
-                current_province: String::new(),
-                recorded_province: String::new(),
-            };
-            if let Some(investor) = &exact {
-                let candidate = investor_candidate(investor, 1.0);
-                // An exact place name wins over an investor of the same name; a near one does not.
-                if best.as_ref().is_some_and(|b| b.score >= 1.0) {
-                    suggestions.insert(0, candidate);
-                } else {
-                    if let Some(previous) = best.take() {
-                        suggestions.insert(0, previous);
-                    }
-                    best = Some(candidate);
-                }
-            }
-            let exact_id = exact.map(|e| e.id);
-            for (investor, score) in investor_suggestions(&state.pool, &key, max_suggestions).await? {
-                if Some(investor.id) != exact_id {
-                    suggestions.push(investor_candidate(&investor, score));
-                }
-            }
-            suggestions.sort_by(|a, b| b.score.total_cmp(&a.score));
-        }
+        add_investors(&state.store, query, max_suggestions, &mut resolution).await?;
     }
-    suggestions.truncate(max_suggestions);
+    resolution.suggestions.truncate(max_suggestions);
     Ok(pb::ResolveResponse {
-        r#match: best.map(to_proto),
-        suggestions: suggestions.into_iter().map(to_proto).collect(),
-        normalized_query,
+        r#match: resolution.best.map(to_proto),
+        suggestions: resolution.suggestions.into_iter().map(to_proto).collect(),
+        normalized_query: resolution.key,
     })
 }
 
-pub(super) async fn batch(state: &Catalogue, request: &pb::BatchResolveRequest) -> Result<pb::BatchResolveResponse> {
-    if request.requests.len() > MAX_BATCH {
-        return Err(fdi_kit::status::invalid_argument(
-            "requests",
-            format!("has {} entries; at most {MAX_BATCH} per call", request.requests.len()),
-        )
-        .into());
+/// Adds the investors `query` names to a resolution over places: the one
+/// known by exactly this name as the match (unless a place has exactly this
+/// name), near names as suggestions.
+async fn add_investors(store: &Store, query: &str, max_suggestions: usize, resolution: &mut Resolution) -> Result<()> {
+    let key = investor_key(query);
+    if key.is_empty() {
+        return Ok(());
     }
+    if resolution.key.is_empty() {
+        resolution.key.clone_from(&key);
+    }
+    let exact = store.investor_by_key(&key).await?;
+    if let Some(investor) = &exact {
+        let candidate = Candidate::investor(investor, 1.0);
+        // An exact place name wins over an investor of the same name; a near one does not.
+        if resolution.best.as_ref().is_some_and(|b| b.score >= 1.0) {
+            resolution.suggestions.insert(0, candidate);
+        } else {
+            if let Some(previous) = resolution.best.take() {
+                resolution.suggestions.insert(0, previous);
+            }
+            resolution.best = Some(candidate);
+        }
+    }
+    let exact_id = exact.map(|e| e.id);
+    for (investor, score) in store.investor_suggestions(&key, max_suggestions).await? {
+        if Some(investor.id) != exact_id {
+            resolution.suggestions.push(Candidate::investor(&investor, score));
+        }
+    }
+    resolution.suggestions.sort_by(|a, b| b.score.total_cmp(&a.score));
+    Ok(())
+}
+
+pub(super) async fn batch(state: &Catalogue, request: pb::BatchResolveRequest) -> Result<pb::BatchResolveResponse> {
+    check_batch_size("requests", request.requests.len(), MAX_BATCH)?;
     let mut violations = Violations::new();
     let validated: Vec<_> = request
         .requests

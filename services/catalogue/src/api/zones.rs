@@ -2,23 +2,21 @@
 
 use fdi_kit::{
     names::is_valid_id,
-    paging::{PageToken, fingerprint, page_size},
-    status::{Violations, check_text},
-    telemetry::db_span,
+    paging::{PageLimits, PageRequest},
+    status::{Violations, check_text, invalid_argument},
 };
 use fdi_proto::catalogue as pb;
-use tonic::Code;
-use tracing::Instrument;
 
-use super::{MAX_NAME_CHARS, provinces::lookup_any, resource_id};
+use super::{check_aliases, check_page_size, provinces::lookup_any, required, resource_id};
 use crate::{
-    error::{Error, Result, already_exists},
-    model::{EntityKind, ZoneRecord, zone_kind_to_db},
+    error::{Error, Result},
+    model::{EntityKind, NewZone, ZoneFields, ZoneRecord, zone_kind_to_db},
     resolver::zone_id_for,
-    state::{Catalogue, Snapshot, ZONE_COLUMNS},
+    state::{Catalogue, Snapshot},
+    store::ZoneFilter,
 };
 
-const MAX_ALIASES: usize = 50;
+const LIMITS: PageLimits = PageLimits { default: 50, max: 500 };
 const MAX_AREA_HECTARES: f64 = 10_000_000.0;
 const UPDATABLE: &[&str] = &[
     "display_name",
@@ -36,84 +34,73 @@ fn not_found(snapshot: &Snapshot, shown: &str, id: &str) -> Error {
     super::not_found(snapshot, EntityKind::Zone, "zone", shown, id)
 }
 
-async fn fetch(state: &Catalogue, id: &str) -> Result<Option<ZoneRecord>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {ZONE_COLUMNS} FROM zones WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&state.pool)
-            .instrument(db_span("SELECT", "zones"))
-            .await?,
-    )
-}
-
-pub(super) async fn get(state: &Catalogue, request: &pb::GetZoneRequest) -> Result<pb::Zone> {
+pub(super) async fn get(state: &Catalogue, request: pb::GetZoneRequest) -> Result<pb::Zone> {
     let snapshot = state.snapshot()?;
     let id = resource_id(&request.name, "zones", "name")?;
     if is_valid_id(id)
-        && let Some(zone) = fetch(state, id).await?
+        && let Some(zone) = state.store.zone(id).await?
     {
         return Ok(zone.to_proto());
     }
     Err(not_found(&snapshot, request.name.trim(), id))
 }
 
+/// The stored zone kind of a protobuf value; `None` for unspecified or unknown.
+fn zone_kind(kind: i32) -> Option<&'static str> {
+    pb::ZoneKind::try_from(kind).ok().and_then(zone_kind_to_db)
+}
+
 fn kind_filter(kind: i32, field: &str) -> Result<Option<&'static str>> {
     match pb::ZoneKind::try_from(kind) {
-        Ok(pb::ZoneKind::Unspecified) => Ok(None),
         Ok(kind) => Ok(zone_kind_to_db(kind)),
-        Err(_) => Err(fdi_kit::status::invalid_argument(field, format!("{kind} is not a zone kind")).into()),
+        Err(_) => Err(invalid_argument(field, format!("{kind} is not a zone kind")).into()),
     }
 }
 
-pub(super) async fn list(state: &Catalogue, request: &pb::ListZonesRequest) -> Result<pb::ListZonesResponse> {
-    let snapshot = state.snapshot()?;
-    let size = page_size(request.page_size, 50, 500)?;
-    let kind = kind_filter(request.kind, "kind")?;
-    // A current province lists its zones today; a merged unit lists the zones recorded under it.
-    let (current, original) = if request.province.trim().is_empty() {
-        (None, None)
-    } else {
-        let province = lookup_any(&snapshot, &request.province, "province")?;
-        if province.merged_into.is_some() {
-            (None, Some(province.code.clone()))
-        } else {
-            (Some(province.code.clone()), None)
+/// The zones a list asks for: a current province lists its zones today; a
+/// merged unit lists the zones recorded under it.
+fn province_filter(snapshot: &Snapshot, province: &str) -> Result<ZoneFilter> {
+    if province.trim().is_empty() {
+        return Ok(ZoneFilter::default());
+    }
+    let province = lookup_any(snapshot, province, "province")?;
+    Ok(if province.merged_into.is_some() {
+        ZoneFilter {
+            original_province: Some(province.code.clone()),
+            ..ZoneFilter::default()
         }
-    };
-    let query = fingerprint(&[
-        "zones",
-        current.as_deref().unwrap_or(""),
-        original.as_deref().unwrap_or(""),
-        kind.unwrap_or(""),
-    ]);
-    let after = PageToken::decode(&request.page_token, query)?.map(|t| t.after);
-
-    let filter = "($1::text IS NULL OR province_code = $1) AND ($2::text IS NULL OR original_province_code = $2)
-                  AND ($3::text IS NULL OR kind = $3)";
-    let mut zones: Vec<ZoneRecord> = sqlx::query_as(&format!(
-        "SELECT {ZONE_COLUMNS} FROM zones WHERE {filter} AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5"
-    ))
-    .bind(&current)
-    .bind(&original)
-    .bind(kind)
-    .bind(&after)
-    .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
-    .fetch_all(&state.pool)
-    .instrument(db_span("SELECT", "zones"))
-    .await?;
-    let (total,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM zones WHERE {filter}"))
-        .bind(&current)
-        .bind(&original)
-        .bind(kind)
-        .fetch_one(&state.pool)
-        .instrument(db_span("SELECT", "zones"))
-        .await?;
-    let next_page_token = if zones.len() > size {
-        zones.truncate(size);
-        PageToken::encode(&zones[size - 1].id, query)
     } else {
-        String::new()
+        ZoneFilter {
+            province: Some(province.code.clone()),
+            ..ZoneFilter::default()
+        }
+    })
+}
+
+pub(super) async fn list(state: &Catalogue, request: pb::ListZonesRequest) -> Result<pb::ListZonesResponse> {
+    let snapshot = state.snapshot()?;
+    check_page_size(request.page_size, LIMITS)?;
+    let kind = kind_filter(request.kind, "kind")?;
+    let filter = ZoneFilter {
+        kind,
+        ..province_filter(&snapshot, &request.province)?
     };
+    let page = PageRequest::new(
+        request.page_size,
+        &request.page_token,
+        LIMITS,
+        &[
+            "zones",
+            filter.province.as_deref().unwrap_or(""),
+            filter.original_province.as_deref().unwrap_or(""),
+            filter.kind.unwrap_or(""),
+        ],
+    )?;
+    let (zones, total) = state
+        .store
+        .list_zones(&filter, page.after.as_deref(), page.fetch_limit())
+        .await?;
+    let (zones, next_page_token) = page.finish(zones, |zone| zone.id.clone());
     Ok(pb::ListZonesResponse {
         zones: zones.iter().map(ZoneRecord::to_proto).collect(),
         next_page_token,
@@ -128,15 +115,7 @@ fn check_fields(violations: &mut Violations, zone: &pb::Zone) {
     check_text(violations, "zone.developer", &zone.developer, 300, false);
     check_text(violations, "zone.notes", &zone.notes, 10_000, false);
     check_text(violations, "zone.source_url", &zone.source_url, 2000, false);
-    if zone.aliases.len() > MAX_ALIASES {
-        violations.add(
-            "zone.aliases",
-            format!("has {} entries; at most {MAX_ALIASES}", zone.aliases.len()),
-        );
-    }
-    for (i, alias) in zone.aliases.iter().enumerate() {
-        check_text(violations, &format!("zone.aliases[{i}]"), alias, MAX_NAME_CHARS, true);
-    }
+    check_aliases(violations, "zone.aliases", &zone.aliases);
     if let Some(area) = zone.area_hectares
         && !(area.is_finite() && area > 0.0 && area <= MAX_AREA_HECTARES)
     {
@@ -157,7 +136,7 @@ fn zone_provinces(snapshot: &Snapshot, zone: &pb::Zone) -> Result<(String, Strin
         lookup_any(snapshot, &zone.original_province, "zone.original_province")?
     };
     if original.current_code() != recorded.current_code() {
-        return Err(fdi_kit::status::invalid_argument(
+        return Err(invalid_argument(
             "zone.original_province",
             format!(
                 "{} is part of provinces/{}, not provinces/{}",
@@ -171,76 +150,65 @@ fn zone_provinces(snapshot: &Snapshot, zone: &pb::Zone) -> Result<(String, Strin
     Ok((recorded.current_code().to_owned(), original.code.clone()))
 }
 
+/// Validates a whole zone: its fields, its kind (`missing_kind` says what
+/// a missing one violates), the caller's own checks (`more`), then its
+/// provinces; what is to be stored.
+fn validated(
+    snapshot: &Snapshot,
+    zone: &pb::Zone,
+    missing_kind: &str,
+    more: impl FnOnce(&mut Violations),
+) -> Result<ZoneFields> {
+    let mut violations = Violations::new();
+    check_fields(&mut violations, zone);
+    let kind = zone_kind(zone.kind);
+    if kind.is_none() {
+        violations.add("zone.kind", missing_kind);
+    }
+    more(&mut violations);
+    let (Some(kind), true) = (kind, violations.is_empty()) else {
+        return Err(violations.into_status().into());
+    };
+    let (province_code, original_province_code) = zone_provinces(snapshot, zone)?;
+    Ok(ZoneFields {
+        display_name: zone.display_name.trim().to_owned(),
+        kind: kind.to_owned(),
+        province_code,
+        original_province_code,
+        area_ha: zone.area_hectares,
+        status: zone.status.clone(),
+        developer: zone.developer.clone(),
+        aliases: zone.aliases.clone(),
+        notes: zone.notes.clone(),
+        source_url: zone.source_url.clone(),
+    })
+}
+
 pub(super) async fn create(state: &Catalogue, request: pb::CreateZoneRequest) -> Result<pb::Zone> {
     let snapshot = state.snapshot()?;
-    let Some(zone) = request.zone else {
-        return Err(fdi_kit::status::invalid_argument("zone", "is required").into());
-    };
-    let mut violations = Violations::new();
-    check_fields(&mut violations, &zone);
-    let kind = match pb::ZoneKind::try_from(zone.kind) {
-        Ok(pb::ZoneKind::Unspecified) | Err(_) => {
-            violations.add(
-                "zone.kind",
-                "is required: INDUSTRIAL_PARK, INDUSTRIAL_CLUSTER, ECONOMIC_ZONE or HIGH_TECH_PARK",
-            );
-            None
-        }
-        Ok(kind) => zone_kind_to_db(kind),
-    };
-    if zone.province.trim().is_empty() {
-        violations.add("zone.province", "is required");
-    }
+    let zone = required(request.zone, "zone")?;
     let id = if request.zone_id.is_empty() {
         zone_id_for(&zone.display_name)
     } else {
-        request.zone_id.clone()
+        request.zone_id
     };
-    if !is_valid_id(&id) && violations.is_empty() {
-        violations.add("zone_id", "must be 1-63 lowercase letters, digits and single hyphens");
-    }
-    violations.into_result()?;
-    let (province, original) = zone_provinces(&snapshot, &zone)?;
-
-    let inserted = sqlx::query_as::<_, ZoneRecord>(&format!(
-        "INSERT INTO zones (id, display_name, kind, province_code, original_province_code, area_ha, status, developer,
-                            aliases, notes, source_url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         RETURNING {ZONE_COLUMNS}"
-    ))
-    .bind(&id)
-    .bind(zone.display_name.trim())
-    .bind(kind)
-    .bind(&province)
-    .bind(&original)
-    .bind(zone.area_hectares)
-    .bind(&zone.status)
-    .bind(&zone.developer)
-    .bind(&zone.aliases)
-    .bind(&zone.notes)
-    .bind(&zone.source_url)
-    .fetch_one(&state.pool)
-    .instrument(db_span("INSERT", "zones"))
-    .await;
-    let record = match inserted {
-        Ok(record) => record,
-        Err(error) if fdi_kit::db::is_unique_violation(&error) => {
-            return Err(already_exists("a zone with this id", &format!("zones/{id}")));
+    let missing_kind = "is required: INDUSTRIAL_PARK, INDUSTRIAL_CLUSTER, ECONOMIC_ZONE or HIGH_TECH_PARK";
+    let fields = validated(&snapshot, &zone, missing_kind, |violations| {
+        if zone.province.trim().is_empty() {
+            violations.add("zone.province", "is required");
         }
-        Err(error) => return Err(error.into()),
-    };
+        if !is_valid_id(&id) && violations.is_empty() {
+            violations.add("zone_id", "must be 1-63 lowercase letters, digits and single hyphens");
+        }
+    })?;
+    let record = state.store.create_zone(&NewZone { id, fields }).await?;
     state.reload().await?;
-    tracing::info!(zone = %record.id, province = %record.province_code, "zone created");
+    tracing::info!(zone = %record.id, province = %record.fields.province_code, "zone created");
     Ok(record.to_proto())
 }
 
-pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) -> Result<pb::Zone> {
-    let snapshot = state.snapshot()?;
-    let Some(changes) = request.zone else {
-        return Err(fdi_kit::status::invalid_argument("zone", "is required").into());
-    };
-    let id = resource_id(&changes.name, "zones", "zone.name")?.to_owned();
-    let paths = request.update_mask.map(|m| m.paths).unwrap_or_default();
+/// Checks an update mask: present, and naming only fields that can change.
+fn check_mask(paths: &[String]) -> Result<()> {
     let mut violations = Violations::new();
     if paths.is_empty() {
         violations.add(
@@ -256,30 +224,13 @@ pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) ->
             );
         }
     }
-    violations.into_result()?;
+    Ok(violations.into_result()?)
+}
 
-    let mut tx = state.pool.begin().await?;
-    let current: Option<ZoneRecord> =
-        sqlx::query_as(&format!("SELECT {ZONE_COLUMNS} FROM zones WHERE id = $1 FOR UPDATE"))
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .instrument(db_span("SELECT", "zones"))
-            .await?;
-    let Some(mut record) = current else {
-        return Err(not_found(&snapshot, changes.name.trim(), &id));
-    };
-    if !changes.etag.is_empty() && changes.etag != record.etag() {
-        return Err(Error::Rejected(tonic::Status::new(
-            Code::Aborted,
-            format!(
-                "zones/{id} changed since etag {}; read it again and retry",
-                changes.etag
-            ),
-        )));
-    }
-    // Merge the masked fields into the stored zone, then validate the result as a whole.
-    let mut merged = record.to_proto();
-    for path in &paths {
+/// The stored zone with the masked fields of `changes` (a checked mask).
+fn merge(stored: &ZoneRecord, changes: &pb::Zone, paths: &[String]) -> pb::Zone {
+    let mut merged = stored.to_proto();
+    for path in paths {
         match path.as_str() {
             "display_name" => merged.display_name.clone_from(&changes.display_name),
             "kind" => merged.kind = changes.kind,
@@ -295,38 +246,36 @@ pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) ->
             _ => merged.source_url.clone_from(&changes.source_url),
         }
     }
-    let mut violations = Violations::new();
-    check_fields(&mut violations, &merged);
-    let kind = match pb::ZoneKind::try_from(merged.kind) {
-        Ok(pb::ZoneKind::Unspecified) | Err(_) => {
-            violations.add("zone.kind", "must be a zone kind");
-            None
-        }
-        Ok(kind) => zone_kind_to_db(kind),
+    merged
+}
+
+pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) -> Result<pb::Zone> {
+    let snapshot = state.snapshot()?;
+    let changes = required(request.zone, "zone")?;
+    let id = resource_id(&changes.name, "zones", "zone.name")?;
+    let paths = request.update_mask.map(|m| m.paths).unwrap_or_default();
+    check_mask(&paths)?;
+    let updated = state
+        .store
+        .update_zone(id, |stored| {
+            if !changes.etag.is_empty() && changes.etag != stored.etag() {
+                return Err(Error::Conflict(format!(
+                    "zones/{id} changed since etag {}; read it again and retry",
+                    changes.etag
+                )));
+            }
+            // Merge the masked fields into the stored zone, then validate the result as a whole.
+            validated(
+                &snapshot,
+                &merge(&stored, &changes, &paths),
+                "must be a zone kind",
+                |_| {},
+            )
+        })
+        .await?;
+    let Some(record) = updated else {
+        return Err(not_found(&snapshot, changes.name.trim(), id));
     };
-    violations.into_result()?;
-    let (province, original) = zone_provinces(&snapshot, &merged)?;
-    record = sqlx::query_as(&format!(
-        "UPDATE zones SET display_name = $2, kind = $3, province_code = $4, original_province_code = $5, area_ha = $6,
-                status = $7, developer = $8, aliases = $9, notes = $10, source_url = $11,
-                revision = revision + 1, update_time = now()
-         WHERE id = $1 RETURNING {ZONE_COLUMNS}"
-    ))
-    .bind(&id)
-    .bind(merged.display_name.trim())
-    .bind(kind)
-    .bind(&province)
-    .bind(&original)
-    .bind(merged.area_hectares)
-    .bind(&merged.status)
-    .bind(&merged.developer)
-    .bind(&merged.aliases)
-    .bind(&merged.notes)
-    .bind(&merged.source_url)
-    .fetch_one(&mut *tx)
-    .instrument(db_span("UPDATE", "zones"))
-    .await?;
-    tx.commit().await?;
     state.reload().await?;
     Ok(record.to_proto())
 }

@@ -18,10 +18,9 @@ pub type Client = CatalogueServiceClient<Channel>;
 
 pub fn config(database_url: &str) -> Config {
     Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: database(database_url),
         server: server(),
         log: log(),
+        ..Config::new("127.0.0.1:0".parse().unwrap(), database(database_url))
     }
 }
 

@@ -1,0 +1,89 @@
+//! All of the catalogue's SQL, one file per resource: reads and writes that
+//! take and return the domain types of [`crate::model`] and fail with a
+//! [`StoreError`]. What a client is told about a failure is decided above,
+//! in [`crate::error`].
+
+mod investors;
+mod provinces;
+mod seed;
+mod zones;
+
+use sqlx::{PgPool, migrate::Migrator};
+
+pub use investors::{Ensured, InvestorFilter};
+pub use zones::ZoneFilter;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// What a storage call fails with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or could not be reached.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A write would have given a second resource a key that must be unique.
+    #[error("a {} with this key already exists ({})", resource.noun(), existing.as_deref().unwrap_or("unknown"))]
+    UniqueViolation {
+        /// The kind of resource written.
+        resource: Resource,
+        /// The id of the resource that holds the key, when it could be found.
+        existing: Option<String>,
+    },
+    /// The schema could not be created or migrated.
+    #[error("migrations: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A row of the shipped reference data was refused.
+    #[error("seeding {row}: {source}")]
+    Seed {
+        /// Which row, e.g. `province bac-ninh`.
+        row: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+}
+
+/// The resources whose keys are unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A zone: its id.
+    Zone,
+    /// An investor: its legal name's match key.
+    Investor,
+}
+
+impl Resource {
+    /// The resource's name in prose.
+    #[must_use]
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Zone => "zone",
+            Self::Investor => "investor",
+        }
+    }
+}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The catalogue's tables, through the service's pool (its search path is
+/// the catalogue schema).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// A store over `pool`.
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Creates the schema when missing and applies the migrations.
+    ///
+    /// # Errors
+    /// When the database is unreachable or a migration fails.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        Ok(fdi_kit::db::migrate(&self.pool, crate::SCHEMA, &MIGRATOR).await?)
+    }
+}
