@@ -1,6 +1,8 @@
-//! The ingest service's one error type and its one mapping to gRPC status.
+//! What an ingest call can fail with, and the one mapping to gRPC status.
 
 use tonic::Status;
+
+use crate::store::StoreError;
 
 /// Everything an ingest handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -11,9 +13,13 @@ pub enum Error {
     /// The catalogue could not be reached or failed.
     #[error("catalogue: {0}")]
     Catalogue(Status),
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Something that cannot happen did (a task panicked, a result went
+    /// missing); the client sees INTERNAL, the details are logged.
+    #[error("internal: {0}")]
+    Internal(&'static str),
 }
 
 impl From<Status> for Error {
@@ -30,7 +36,14 @@ impl From<Error> for Status {
                 tracing::warn!(code = ?status.code(), message = status.message(), "catalogue call failed");
                 fdi_kit::status::unavailable("the catalogue")
             }
-            Error::Database(error) => fdi_kit::db::failure_status(&error, "the ingest database"),
+            Error::Store(StoreError::Database(error)) => fdi_kit::db::failure_status(&error, "the ingest database"),
+            Error::Store(StoreError::LoadAdvanced { load_id }) => Status::aborted(format!(
+                "bulk load `{load_id}` was advanced by another stream; call GetBulkLoad and resume from its offset"
+            )),
+            Error::Internal(what) => {
+                tracing::error!(what, "internal error");
+                fdi_kit::status::internal()
+            }
         }
     }
 }

@@ -4,6 +4,11 @@
 //! batch recorded in one transaction with its sequence numbers, held rows and
 //! load progress.
 //!
+//! Layers: `api` (the gRPC handlers: validate, call, convert) over
+//! `pipeline` (the write path: `validate`, `references`, `rates`) over
+//! `store` (all of the SQL), with `model` the types they share and `error`
+//! the one mapping of failures to gRPC status.
+//!
 //! [`serve`] runs the whole service on a listener until a shutdown token
 //! fires; `main.rs`, `fdi up` and the tests use it. The client side (the
 //! resuming bulk loader, the CSV/JSONL register reader and writer, the demo
@@ -21,56 +26,68 @@ pub mod validate;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use fdi_kit::{
+    catalogue::Catalogue,
     config::{DatabaseConfig, ServerConfig, parse_duration, parse_listen_addr},
-    db,
-    server::{self, Readiness, spawn_readiness},
+    service::{Identity, Skeleton},
     shutdown::CancellationToken,
-    telemetry::LogConfig,
+    telemetry::{LogConfig, LogFormat},
 };
 use fdi_proto::ingest::ingest_service_server::IngestServiceServer;
-use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::transport::Endpoint;
+use tonic::service::Routes;
 
 use crate::{
     api::{IngestApi, Limits},
     pipeline::Pipeline,
     rates::Rates,
     references::References,
+    store::{SCHEMA, Store},
 };
 
 /// The gRPC service name.
 pub const SERVICE_NAME: &str = "fdi.ingest.v1.IngestService";
-/// The database schema this service owns.
-pub const SCHEMA: &str = "ingest";
 /// Largest message accepted, in bytes (a full batch of rows fits several times).
 const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 /// How often exchange rates are reloaded to pick up other replicas' writes.
 const RATES_REFRESH: Duration = Duration::from_secs(30);
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// Who the service is.
+const IDENTITY: Identity = Identity {
+    process: "fdi-ingest",
+    grpc_service: SERVICE_NAME,
+    schema: SCHEMA,
+};
+
+/// Default address to listen on.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:50052";
+/// Default catalogue URL.
+pub const DEFAULT_CATALOGUE_URL: &str = "http://localhost:50051";
+const DEFAULT_CATALOGUE_TIMEOUT: &str = "5s";
+const DEFAULT_MAX_BATCH_ROWS: usize = 5000;
+const DEFAULT_MAX_STREAM_ROWS: u64 = 2_000_000;
+const DEFAULT_STREAM_IDLE_TIMEOUT: &str = "60s";
 
 /// Configuration of the ingest service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
 #[command(name = "fdi-ingest", version, about = "FDI Atlas ingest service (gRPC)")]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "FDI_INGEST_ADDR", default_value = "0.0.0.0:50052", value_parser = parse_listen_addr)]
+    #[arg(long, env = "FDI_INGEST_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
     /// Where the catalogue service is.
-    #[arg(long, env = "FDI_CATALOGUE_URL", default_value = "http://localhost:50051")]
+    #[arg(long, env = "FDI_CATALOGUE_URL", default_value = DEFAULT_CATALOGUE_URL)]
     pub catalogue_url: String,
     /// Deadline of each call to the catalogue.
-    #[arg(long, env = "FDI_CATALOGUE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "FDI_CATALOGUE_TIMEOUT", default_value = DEFAULT_CATALOGUE_TIMEOUT, value_parser = parse_duration)]
     pub catalogue_timeout: Duration,
     /// Rows per bulk-load message.
-    #[arg(long, env = "FDI_INGEST_MAX_BATCH_ROWS", default_value_t = 5000)]
+    #[arg(long, env = "FDI_INGEST_MAX_BATCH_ROWS", default_value_t = DEFAULT_MAX_BATCH_ROWS)]
     pub max_batch_rows: usize,
     /// Rows per bulk-load call (the client then opens a new call and resumes).
-    #[arg(long, env = "FDI_INGEST_MAX_STREAM_ROWS", default_value_t = 2_000_000)]
+    #[arg(long, env = "FDI_INGEST_MAX_STREAM_ROWS", default_value_t = DEFAULT_MAX_STREAM_ROWS)]
     pub max_stream_rows: u64,
     /// How long a bulk-load stream may stay silent before it is closed.
-    #[arg(long, env = "FDI_INGEST_STREAM_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "FDI_INGEST_STREAM_IDLE_TIMEOUT", default_value = DEFAULT_STREAM_IDLE_TIMEOUT, value_parser = parse_duration)]
     pub stream_idle_timeout: Duration,
     /// Database settings.
     #[command(flatten)]
@@ -83,6 +100,34 @@ pub struct Config {
     pub log: LogConfig,
 }
 
+impl Config {
+    /// The configuration of a service listening on `listen`, on `database`,
+    /// calling the catalogue at `catalogue_url`; everything else as the
+    /// flags default it.
+    #[must_use]
+    pub fn new(listen: SocketAddr, database: DatabaseConfig, catalogue_url: impl Into<String>) -> Self {
+        Self {
+            listen,
+            catalogue_url: catalogue_url.into(),
+            catalogue_timeout: default_duration(DEFAULT_CATALOGUE_TIMEOUT),
+            max_batch_rows: DEFAULT_MAX_BATCH_ROWS,
+            max_stream_rows: DEFAULT_MAX_STREAM_ROWS,
+            stream_idle_timeout: default_duration(DEFAULT_STREAM_IDLE_TIMEOUT),
+            database,
+            server: ServerConfig::default(),
+            log: LogConfig {
+                format: LogFormat::default(),
+            },
+        }
+    }
+}
+
+/// A default duration, written once for the flag and for [`Config::new`].
+fn default_duration(text: &str) -> Duration {
+    // The defaults are constants of this file, checked by a unit test.
+    parse_duration(text).unwrap_or_else(|error| panic!("default duration: {error}"))
+}
+
 /// Runs the ingest service on `listener` until `shutdown` is cancelled.
 ///
 /// Health says NOT_SERVING until the database is migrated and the rates are
@@ -91,93 +136,71 @@ pub struct Config {
 /// # Errors
 /// When the database or catalogue URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let pool = db::connect_lazy(&config.database, SCHEMA, "fdi-ingest")?;
-    db::observe_pool(&pool, SCHEMA);
-    let catalogue = Endpoint::from_shared(config.catalogue_url.clone())?
-        .connect_timeout(config.catalogue_timeout)
-        .tcp_nodelay(true)
-        .connect_lazy();
+    let skeleton = Skeleton::new(IDENTITY, &config.database, &config.server, shutdown)?;
+    let catalogue = Catalogue::connect_lazy(&config.catalogue_url, config.catalogue_timeout)?;
     let pipeline = Arc::new(Pipeline {
-        pool: pool.clone(),
-        references: References::new(catalogue, config.catalogue_timeout),
+        store: Store::new(skeleton.pool().clone()),
+        references: References::new(catalogue),
         rates: Rates::default(),
     });
-    let (readiness, health_service) = Readiness::new(&[SERVICE_NAME]).await;
-
-    let prepare = {
-        let pipeline = Arc::clone(&pipeline);
-        move || {
-            let pipeline = Arc::clone(&pipeline);
-            async move {
-                db::migrate(&pipeline.pool, SCHEMA, &MIGRATOR)
-                    .await
-                    .map_err(|e| format!("migrations: {e}"))?;
-                Rates::seed(&pipeline.pool).await?;
-                pipeline
-                    .rates
-                    .reload(&pipeline.pool)
-                    .await
-                    .map_err(|e| format!("loading exchange rates: {e}"))
-            }
-        }
-    };
-    let probe = {
-        let pool = pool.clone();
-        let catalogue_url = config.catalogue_url.clone();
-        move || {
-            let pool = pool.clone();
-            let catalogue_url = catalogue_url.clone();
-            async move {
-                db::is_reachable(&pool, Duration::from_secs(2)).await
-                    && server::health_status(&catalogue_url, "fdi.catalogue.v1.CatalogueService").await
-                        == Some(server::ServingStatus::Serving)
-            }
-        }
-    };
-    let readiness_task = spawn_readiness(
-        readiness,
-        config.server.health_interval,
-        shutdown.clone(),
-        prepare,
-        probe,
-    );
-    let rates_task = tokio::spawn({
-        let pipeline = Arc::clone(&pipeline);
-        let shutdown = shutdown.clone();
-        async move {
-            loop {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(RATES_REFRESH) => {}
-                }
-                if let Err(error) = pipeline.rates.reload(&pipeline.pool).await {
-                    tracing::debug!(%error, "exchange rates not refreshed");
-                }
-            }
-        }
-    });
-
     let limits = Limits {
         max_batch_rows: config.max_batch_rows,
         max_stream_rows: config.max_stream_rows,
         stream_idle_timeout: config.stream_idle_timeout,
     };
-    let (reflection_v1, reflection_v1alpha) = server::reflection(&[SERVICE_NAME]);
-    let ingest = IngestServiceServer::new(IngestApi::new(pipeline, limits))
+    let ingest = IngestServiceServer::new(IngestApi::new(Arc::clone(&pipeline), limits))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let serving = server::builder(&config.server)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(ingest)
-        .serve_with_incoming_shutdown(server::incoming(listener), shutdown.clone().cancelled_owned());
-    let result = server::serve_with_grace(serving, shutdown, config.server.shutdown_grace).await;
-
-    readiness_task.abort();
-    rates_task.abort();
-    pool.close().await;
-    result?;
-    tracing::info!("ingest stopped");
+    let ready = Arc::clone(&pipeline);
+    skeleton
+        .prepare(move || {
+            let pipeline = Arc::clone(&ready);
+            async move { get_ready(&pipeline).await }
+        })
+        .depends_on(&config.catalogue_url, fdi_kit::catalogue::SERVICE_NAME)
+        .every(RATES_REFRESH, move || {
+            let pipeline = Arc::clone(&pipeline);
+            async move {
+                if let Err(error) = pipeline.reload_rates().await {
+                    tracing::debug!(%error, "exchange rates not refreshed");
+                }
+            }
+        })
+        .serve(listener, Routes::new(ingest))
+        .await?;
     Ok(())
+}
+
+/// Makes the service ready: the schema migrated, the shipped rates seeded,
+/// the rate table loaded.
+async fn get_ready(pipeline: &Pipeline) -> Result<(), String> {
+    pipeline.store.migrate().await.map_err(|e| format!("migrations: {e}"))?;
+    let shipped = rates::shipped()?;
+    pipeline
+        .store
+        .seed_rates(&shipped)
+        .await
+        .map_err(|e| format!("seeding exchange rates: {e}"))?;
+    pipeline
+        .reload_rates()
+        .await
+        .map_err(|e| format!("loading exchange rates: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_constructor_and_the_flags_default_alike() {
+        let database = DatabaseConfig {
+            url: "postgres://localhost/fdi".into(),
+            max_connections: 10,
+        };
+        let parsed = Config::parse_from(["fdi-ingest", "--database-url", "postgres://localhost/fdi"]);
+        let built = Config::new(DEFAULT_LISTEN.parse().unwrap(), database, DEFAULT_CATALOGUE_URL);
+        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
+    }
 }

@@ -1,90 +1,205 @@
-//! Recorded events as read back, and their protobuf form.
+//! The write path's domain: what an event records, an event ready to be
+//! recorded or already recorded, a row to hold, a bulk load's advance, and
+//! what became of each row. The pipeline builds them, the store writes and
+//! reads them, the API turns them into protobuf messages.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use fdi_kit::{money::to_money, period::date_to_proto};
-use fdi_proto::{common::Scope, ingest as pb};
+use fdi_kit::domain::{EventKind, EventStatus, Scope};
+use fdi_proto::ingest::{EventInput, HoldReason};
 use rust_decimal::Decimal;
 
-use crate::validate::Kind;
-
-/// The columns of [`EventRecord`], in order.
-pub const EVENT_COLUMNS: &str = "sequence, idempotency_key, kind, event_date, project_ref, project_name, investor_id, \
-    investor_text, investor_country, zone_id, province_code, current_province_code, sector, amount, currency, \
-    amount_usd, amount_vnd, scope, status, source, create_time";
-
-/// An event row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-#[allow(
-    missing_docs,
-    reason = "the columns of the events table, documented in the migration"
-)]
-pub struct EventRecord {
-    pub sequence: i64,
+/// What an event records: the row as sent (trimmed and typed), its names
+/// resolved through the catalogue and its amount converted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFacts {
+    /// The sender's key: the same key is recorded at most once.
     pub idempotency_key: String,
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// When.
     pub event_date: NaiveDate,
+    /// The project (certificate number or the sender's stable id).
     pub project_ref: String,
+    /// The project's name, or empty.
     pub project_name: String,
+    /// The catalogue's investor id, when the row names an investor.
     pub investor_id: Option<i64>,
+    /// The investor as written, or empty.
     pub investor_text: String,
+    /// The investor's home country (ISO 3166-1 alpha-2), or empty.
     pub investor_country: String,
+    /// The catalogue's zone id, when the row names a zone.
     pub zone_id: Option<String>,
+    /// The province as recorded (a pre-merger province where the row names one).
     pub province_code: String,
+    /// The province `province_code` belongs to today.
     pub current_province_code: String,
+    /// VSIC/ISIC code or section letter, or empty.
     pub sector: String,
+    /// The amount as sent, when given.
     pub amount: Option<Decimal>,
+    /// Its ISO 4217 currency (exactly when `amount` is given).
     pub currency: Option<String>,
+    /// The amount in US dollars.
     pub amount_usd: Option<Decimal>,
+    /// The amount in dong.
     pub amount_vnd: Option<Decimal>,
-    pub scope: String,
-    pub status: String,
+    /// Foreign or domestic.
+    pub scope: Scope,
+    /// Registered or estimated.
+    pub status: EventStatus,
+    /// Where the row comes from, or empty.
     pub source: String,
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Its place in commit order.
+    pub sequence: i64,
+    /// What it records.
+    pub facts: EventFacts,
+    /// When it was recorded.
     pub create_time: DateTime<Utc>,
 }
 
-/// A timestamp in protobuf form.
-#[must_use]
-pub fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or_default(),
+/// Where a row sits in a bulk load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOffset {
+    /// The load.
+    pub load_id: String,
+    /// The row's offset in it.
+    pub offset: i64,
+}
+
+/// An event ready to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// What it records.
+    pub facts: EventFacts,
+    /// Digest of the row as sent: same key and digest is a duplicate, else a conflict.
+    pub digest: Vec<u8>,
+    /// The bulk load it came from, if any.
+    pub load: Option<LoadOffset>,
+}
+
+/// A row to hold until the reference data it needs exists.
+#[derive(Debug, Clone)]
+pub struct HeldCandidate {
+    /// The row as sent (trimmed).
+    pub input: EventInput,
+    /// Digest of the row as sent.
+    pub digest: Vec<u8>,
+    /// Why it is held.
+    pub reason: HoldReason,
+    /// Details for people.
+    pub detail: String,
+    /// The bulk load it came from, if any.
+    pub load: Option<LoadOffset>,
+}
+
+impl HeldCandidate {
+    /// The row's idempotency key.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        &self.input.idempotency_key
     }
 }
 
-impl EventRecord {
-    /// The protobuf form.
+/// The stored (and page-token) name of a hold reason.
+#[must_use]
+pub fn reason_name(reason: HoldReason) -> &'static str {
+    match reason {
+        HoldReason::UnknownProvince => "unknown_province",
+        HoldReason::UnknownZone => "unknown_zone",
+        HoldReason::NoExchangeRate | HoldReason::Unspecified => "no_exchange_rate",
+    }
+}
+
+/// The hold reason of a stored name.
+#[must_use]
+pub fn reason_from_name(name: &str) -> HoldReason {
+    match name {
+        "unknown_province" => HoldReason::UnknownProvince,
+        "unknown_zone" => HoldReason::UnknownZone,
+        "no_exchange_rate" => HoldReason::NoExchangeRate,
+        _ => HoldReason::Unspecified,
+    }
+}
+
+/// A bulk load's advance with one batch.
+#[derive(Debug, Clone)]
+pub struct LoadStep {
+    /// The load.
+    pub load_id: String,
+    /// Where it must stand before the batch.
+    pub expected_offset: i64,
+    /// Where it stands after.
+    pub new_offset: i64,
+    /// Rows of the batch rejected before reaching the database.
+    pub rejected: i64,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Recorded as event `sequence`.
+    Accepted {
+        /// Its sequence number.
+        sequence: i64,
+    },
+    /// Already recorded with the same content as event `sequence`.
+    Duplicate {
+        /// The recorded event.
+        sequence: i64,
+    },
+    /// Kept in the held rows.
+    Held {
+        /// Why.
+        reason: HoldReason,
+        /// Details for people.
+        detail: String,
+        /// The held row's id.
+        held_id: i64,
+    },
+    /// Same idempotency key as event `sequence`, different content.
+    Conflict {
+        /// The recorded event.
+        sequence: i64,
+    },
+    /// Invalid.
+    Rejected {
+        /// (field, description) pairs.
+        violations: Vec<(String, String)>,
+    },
+}
+
+/// A batch's outcomes counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Recorded now.
+    pub accepted: i64,
+    /// Recorded before with the same content.
+    pub duplicates: i64,
+    /// Held.
+    pub held: i64,
+    /// Rejected or conflicting.
+    pub rejected: i64,
+}
+
+impl Tally {
+    /// Counts `outcomes`.
     #[must_use]
-    pub fn to_proto(&self) -> pb::Event {
-        pb::Event {
-            name: format!("events/{}", self.sequence),
-            sequence: self.sequence,
-            idempotency_key: self.idempotency_key.clone(),
-            kind: Kind::parse(&self.kind)
-                .map_or(fdi_proto::common::EventKind::Unspecified, Kind::to_proto)
-                .into(),
-            event_date: Some(date_to_proto(self.event_date)),
-            project_ref: self.project_ref.clone(),
-            project_name: self.project_name.clone(),
-            investor: self.investor_id.map(|id| format!("investors/{id}")).unwrap_or_default(),
-            investor_text: self.investor_text.clone(),
-            investor_country: self.investor_country.clone(),
-            zone: self.zone_id.as_ref().map(|z| format!("zones/{z}")).unwrap_or_default(),
-            province: format!("provinces/{}", self.province_code),
-            current_province: format!("provinces/{}", self.current_province_code),
-            sector: self.sector.clone(),
-            amount: self.amount.zip(self.currency.as_deref()).map(|(a, c)| to_money(a, c)),
-            amount_usd: self.amount_usd.map(|a| to_money(a, "USD")),
-            amount_vnd: self.amount_vnd.map(|a| to_money(a, "VND")),
-            amount_text: self.amount.map(|a| a.to_string()).unwrap_or_default(),
-            scope: if self.scope == "fdi" { Scope::Fdi } else { Scope::Ddi }.into(),
-            status: if self.status == "estimated" {
-                pb::EventStatus::Estimated
-            } else {
-                pb::EventStatus::Reported
+    pub fn of<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Self {
+        let mut tally = Self::default();
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Accepted { .. } => tally.accepted += 1,
+                Outcome::Duplicate { .. } => tally.duplicates += 1,
+                Outcome::Held { .. } => tally.held += 1,
+                Outcome::Conflict { .. } | Outcome::Rejected { .. } => tally.rejected += 1,
             }
-            .into(),
-            source: self.source.clone(),
-            create_time: Some(timestamp(self.create_time)),
         }
+        tally
     }
 }

@@ -2,69 +2,25 @@
 //! re-processed held rows): validate, resolve names through the catalogue,
 //! convert amounts, then record the batch in one transaction.
 
-use std::sync::OnceLock;
+use std::{collections::HashMap, sync::OnceLock};
 
-use chrono::NaiveDate;
-use fdi_kit::status::Violations;
+use fdi_kit::{
+    domain::{MERGER_DATE, today_in_vietnam},
+    status::Violations,
+    telemetry::db_span,
+};
 use fdi_proto::ingest::{EventInput, HoldReason};
 use opentelemetry::{KeyValue, metrics::Counter};
-use sqlx::PgPool;
 use tracing::{Instrument, field::Empty};
 
 use crate::{
     error::Result,
-    rates::Rates,
+    model::{EventFacts, HeldCandidate, LoadOffset, LoadStep, NewEvent, Outcome, Tally},
+    rates::{Converted, Rates},
     references::{PlaceKind, PlaceLookup, PlaceResults, References},
-    store::{self, EventRow, HeldCandidate, LoadStep},
+    store::{Store, StoreError},
     validate::{ValidRow, validate},
 };
-
-/// The day of the 2025 reform: events before it were recorded under the old provinces.
-pub const MERGER_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
-    Some(date) => date,
-    None => panic!("valid date"),
-};
-
-/// What became of one row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Recorded as event `sequence`.
-    Accepted {
-        /// Its sequence number.
-        sequence: i64,
-    },
-    /// Already recorded with the same content as event `sequence`.
-    Duplicate {
-        /// The recorded event.
-        sequence: i64,
-    },
-    /// Kept in the held rows.
-    Held {
-        /// Why.
-        reason: HoldReason,
-        /// Details for people.
-        detail: String,
-        /// The held row's id.
-        held_id: i64,
-    },
-    /// Same idempotency key as event `sequence`, different content.
-    Conflict {
-        /// The recorded event.
-        sequence: i64,
-    },
-    /// Invalid.
-    Rejected {
-        /// (field, description) pairs.
-        violations: Vec<(String, String)>,
-    },
-}
-
-/// A row on its way through the pipeline.
-enum Stage {
-    Valid(Box<ValidRow>),
-    Holding(Box<ValidRow>, HoldReason, String),
-    Rejected(Vec<(String, String)>),
-}
 
 /// Where a batch of a bulk load sits in its load.
 #[derive(Debug, Clone)]
@@ -77,44 +33,60 @@ pub struct LoadPosition {
     pub expected_offset: i64,
 }
 
-/// The ingest pipeline: database, catalogue cache and rates.
+/// The ingest pipeline: the store, the catalogue cache and the rates.
 #[derive(Debug)]
 pub struct Pipeline {
     /// The database.
-    pub pool: PgPool,
+    pub store: Store,
     /// Names through the catalogue.
     pub references: References,
     /// Exchange rates.
     pub rates: Rates,
 }
 
-/// Today in Vietnam (UTC+7): the last valid event date.
-#[must_use]
-pub fn today_in_vietnam() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
-}
+/// Names row `i` of a batch in violations (`rows[12].`, `event.`).
+pub type FieldPrefix<'a> = &'a (dyn Fn(usize) -> String + Sync);
 
-fn unknown_detail(what: &str, name: &str, suggestions: &[String]) -> String {
-    if suggestions.is_empty() {
-        format!("{what} `{name}` is not in the catalogue")
-    } else {
-        format!(
-            "{what} `{name}` is not in the catalogue; nearest: {}",
-            suggestions.join(", ")
-        )
-    }
+/// A checked row on its way to the database, once its places are resolved.
+enum Stage {
+    /// To be recorded: where it happened, and its amount converted.
+    Placed(Box<ValidRow>, ResolvedPlace, Option<Converted>),
+    /// To be held until the reference data it needs exists.
+    Holding(Box<ValidRow>, HoldReason, String),
+    /// Refused: (field, description) pairs.
+    Rejected(Vec<(String, String)>),
 }
 
 /// A batch checked and resolved, ready to be recorded.
 #[derive(Debug)]
 pub struct Prepared {
-    events: Vec<EventRow>,
+    events: Vec<NewEvent>,
     held: Vec<HeldCandidate>,
     slots: Vec<Slot>,
     step: Option<LoadStep>,
 }
 
+/// Where the outcome of a batch's row comes from.
+#[derive(Debug)]
+enum Slot {
+    /// Decided before the database.
+    Done(Outcome),
+    /// The outcome of the batch's event `i`.
+    Event(usize),
+    /// The outcome of the batch's held row `i`.
+    Held(usize),
+}
+
 impl Pipeline {
+    /// Reloads the in-memory rates from the database (picking up other replicas' writes).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn reload_rates(&self) -> Result<(), StoreError> {
+        self.rates.replace(self.store.rate_table().await?);
+        Ok(())
+    }
+
     /// Processes rows: [`Pipeline::prepare`] then [`Pipeline::commit`].
     ///
     /// # Errors
@@ -122,7 +94,7 @@ impl Pipeline {
     pub async fn process(
         &self,
         rows: &[EventInput],
-        field_prefix: &(dyn Fn(usize) -> String + Sync),
+        field_prefix: FieldPrefix<'_>,
         load: Option<&LoadPosition>,
     ) -> Result<Vec<Outcome>> {
         let prepared = self.prepare(rows, field_prefix, load).await?;
@@ -132,7 +104,7 @@ impl Pipeline {
     /// Records a prepared batch in one transaction (with the load's progress).
     ///
     /// # Errors
-    /// When the database cannot be reached, or another stream moved the load (ABORTED).
+    /// When the database cannot be reached, or another stream moved the load.
     pub async fn commit(&self, prepared: Prepared) -> Result<Vec<Outcome>> {
         let span = tracing::info_span!(
             "ingest.commit",
@@ -143,9 +115,11 @@ impl Pipeline {
             rejected = Empty,
         );
         async move {
-            let write = fdi_kit::telemetry::db_span("INSERT", "events");
+            let write = db_span("INSERT", "events");
             write.record("fdi.rows", prepared.events.len() + prepared.held.len());
-            let written = store::write_batch(&self.pool, &prepared.events, &prepared.held, prepared.step.as_ref())
+            let written = self
+                .store
+                .write_batch(&prepared.events, &prepared.held, prepared.step.as_ref())
                 .instrument(write)
                 .await?;
             let outcomes: Vec<Outcome> = prepared
@@ -174,28 +148,47 @@ impl Pipeline {
     pub async fn prepare(
         &self,
         rows: &[EventInput],
-        field_prefix: &(dyn Fn(usize) -> String + Sync),
+        field_prefix: FieldPrefix<'_>,
         load: Option<&LoadPosition>,
     ) -> Result<Prepared> {
         let today = today_in_vietnam();
-        let mut stages: Vec<Stage> = rows
+        let checked: Vec<Result<Box<ValidRow>, Violations>> = rows
             .iter()
             .enumerate()
             .map(|(i, row)| {
                 let mut violations = Violations::new();
-                match validate(row, &field_prefix(i), today, &mut violations) {
-                    Some(valid) => Stage::Valid(Box::new(valid)),
-                    None => Stage::Rejected(violations.items().to_vec()),
-                }
+                validate(row, &field_prefix(i), today, &mut violations)
+                    .map(Box::new)
+                    .ok_or(violations)
             })
             .collect();
+        let stages = self.place(checked, field_prefix).await?;
 
-        // Places: one catalogue round trip at most for all the batch's new names.
-        let names = stages.iter().filter_map(|stage| match stage {
-            Stage::Valid(row) => Some(row),
-            _ => None,
-        });
-        let names: Vec<(PlaceKind, &str)> = names
+        // Investors of the rows that will be recorded, created in the catalogue when new.
+        let investor_names: Vec<(&str, &str)> = stages
+            .iter()
+            .filter_map(|stage| match stage {
+                Stage::Placed(row, ..) if !row.input.investor.is_empty() => {
+                    Some((row.input.investor.as_str(), row.investor_country.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        let investors = self.references.investors(investor_names).await?;
+        Ok(assemble(stages, &investors, load, rows.len()))
+    }
+
+    /// Resolves the places of the valid rows (one catalogue round trip at
+    /// most for all the batch's new names) and converts their amounts:
+    /// a row whose names or rate are unknown is held.
+    async fn place(
+        &self,
+        checked: Vec<Result<Box<ValidRow>, Violations>>,
+        field_prefix: FieldPrefix<'_>,
+    ) -> Result<Vec<Stage>> {
+        let names: Vec<(PlaceKind, &str)> = checked
+            .iter()
+            .flatten()
             .flat_map(|row| {
                 [
                     (PlaceKind::Zone, row.input.zone.as_str()),
@@ -206,114 +199,136 @@ impl Pipeline {
             })
             .collect();
         let places = self.references.places(names).await?;
-
-        let mut resolved: Vec<Option<ResolvedPlace>> = vec![None; stages.len()];
-        for (i, stage) in stages.iter_mut().enumerate() {
-            let Stage::Valid(row) = stage else { continue };
-            let hold = match place_of(row, &places) {
-                Err(PlaceProblem::Hold(reason, detail)) => Some((reason, detail)),
-                Err(PlaceProblem::Mismatch(description)) => {
-                    *stage = Stage::Rejected(vec![(format!("{}province", field_prefix(i)), description)]);
-                    continue;
-                }
-                Ok(place) => {
-                    resolved[i] = Some(place);
-                    match (row.amount, row.currency.as_deref()) {
-                        (Some(amount), Some(currency))
-                            if self.rates.convert(amount, currency, row.event_date).is_none() =>
-                        {
-                            let detail = format!(
-                                "no exchange rate for {currency} (or USD) in {} or {}",
-                                row.event_date.format("%Y-%m"),
-                                row.event_date.format("%Y")
-                            );
-                            Some((HoldReason::NoExchangeRate, detail))
-                        }
-                        _ => None,
+        Ok(checked
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| match row {
+                Err(violations) => Stage::Rejected(violations.items().to_vec()),
+                Ok(row) => match place_of(&row, &places) {
+                    Err(PlaceProblem::Hold(reason, detail)) => Stage::Holding(row, reason, detail),
+                    Err(PlaceProblem::Mismatch(description)) => {
+                        Stage::Rejected(vec![(format!("{}province", field_prefix(i)), description)])
                     }
-                }
-            };
-            if let Some((reason, detail)) = hold {
-                let Stage::Valid(row) = std::mem::replace(stage, Stage::Rejected(Vec::new())) else {
-                    continue;
-                };
-                *stage = Stage::Holding(row, reason, detail);
-            }
-        }
-
-        // Investors of the rows that will be recorded, created in the catalogue when new.
-        let investor_names: Vec<(&str, &str)> = stages
-            .iter()
-            .filter_map(|s| match s {
-                Stage::Valid(row) if !row.input.investor.is_empty() => {
-                    Some((row.input.investor.as_str(), row.investor_country.as_str()))
-                }
-                _ => None,
+                    Ok(place) => match self.convert(&row) {
+                        Ok(converted) => Stage::Placed(row, place, converted),
+                        Err(detail) => Stage::Holding(row, HoldReason::NoExchangeRate, detail),
+                    },
+                },
             })
-            .collect();
-        let investors = self.references.investors(investor_names).await?;
+            .collect())
+    }
 
-        let mut events = Vec::new();
-        let mut held = Vec::new();
-        let mut slots = Vec::with_capacity(stages.len());
-        for (i, stage) in stages.into_iter().enumerate() {
-            let offset = load.map(|l| l.first_offset + i64::try_from(i).unwrap_or_default());
-            match stage {
-                Stage::Rejected(violations) => slots.push(Slot::Done(Outcome::Rejected { violations })),
-                Stage::Holding(row, reason, detail) => {
-                    slots.push(Slot::Held(held.len()));
-                    held.push(HeldCandidate {
-                        key: row.input.idempotency_key.clone(),
-                        digest: row.digest,
-                        input: row.input,
-                        reason,
-                        detail,
-                        load_id: load.map(|l| l.load_id.clone()).unwrap_or_default(),
-                        load_offset: offset.unwrap_or_default(),
-                    });
-                }
-                Stage::Valid(row) => {
-                    let place = resolved[i].take().unwrap_or_default();
-                    let converted = match (row.amount, row.currency.as_deref()) {
-                        (Some(amount), Some(currency)) => self.rates.convert(amount, currency, row.event_date),
-                        _ => None,
-                    };
-                    slots.push(Slot::Event(events.len()));
-                    events.push(EventRow {
-                        key: row.input.idempotency_key.clone(),
-                        digest: row.digest.clone(),
-                        kind: row.kind,
-                        event_date: row.event_date,
-                        investor_id: References::investor_id(&investors, &row.input.investor),
-                        zone_id: place.zone,
-                        province: place.recorded,
-                        current_province: place.current,
-                        amount_usd: converted.map(|c| c.usd),
-                        amount_vnd: converted.map(|c| c.vnd),
-                        load_id: load.map(|l| l.load_id.clone()),
-                        load_offset: offset,
-                        row: *row,
-                    });
-                }
+    /// A row's amount in both reporting currencies (`None` without an
+    /// amount); `Err` says which rate is missing.
+    fn convert(&self, row: &ValidRow) -> Result<Option<Converted>, String> {
+        let (Some(amount), Some(currency)) = (row.amount, row.currency.as_deref()) else {
+            return Ok(None);
+        };
+        match self.rates.convert(amount, currency, row.event_date) {
+            Some(converted) => Ok(Some(converted)),
+            None => Err(format!(
+                "no exchange rate for {currency} (or USD) in {} or {}",
+                row.event_date.format("%Y-%m"),
+                row.event_date.format("%Y")
+            )),
+        }
+    }
+}
+
+/// Turns the batch's stages into events and rows to hold, remembering where
+/// each row's outcome will come from, and the load's advance.
+fn assemble(
+    stages: Vec<Stage>,
+    investors: &HashMap<String, i64>,
+    load: Option<&LoadPosition>,
+    rows: usize,
+) -> Prepared {
+    let mut events = Vec::new();
+    let mut held = Vec::new();
+    let mut slots = Vec::with_capacity(stages.len());
+    let mut rejected = 0;
+    for (i, stage) in stages.into_iter().enumerate() {
+        let offset = load.map(|l| LoadOffset {
+            load_id: l.load_id.clone(),
+            offset: l.first_offset + i64::try_from(i).unwrap_or_default(),
+        });
+        match stage {
+            Stage::Rejected(violations) => {
+                rejected += 1;
+                slots.push(Slot::Done(Outcome::Rejected { violations }));
+            }
+            Stage::Holding(row, reason, detail) => {
+                slots.push(Slot::Held(held.len()));
+                held.push(HeldCandidate {
+                    input: row.input,
+                    digest: row.digest,
+                    reason,
+                    detail,
+                    load: offset,
+                });
+            }
+            Stage::Placed(row, place, converted) => {
+                let investor_id = References::investor_id(investors, &row.input.investor);
+                slots.push(Slot::Event(events.len()));
+                events.push(new_event(*row, place, converted, investor_id, offset));
             }
         }
-        let rejected = slots
-            .iter()
-            .filter(|s| matches!(s, Slot::Done(Outcome::Rejected { .. })))
-            .count();
-        let step = load.map(|l| LoadStep {
-            load_id: l.load_id.clone(),
-            expected_offset: l.expected_offset,
-            new_offset: l.first_offset + i64::try_from(rows.len()).unwrap_or_default(),
-            rejected: i64::try_from(rejected).unwrap_or_default(),
-        });
-        Ok(Prepared {
-            events,
-            held,
-            slots,
-            step,
-        })
     }
+    let step = load.map(|l| LoadStep {
+        load_id: l.load_id.clone(),
+        expected_offset: l.expected_offset,
+        new_offset: l.first_offset + i64::try_from(rows).unwrap_or_default(),
+        rejected,
+    });
+    Prepared {
+        events,
+        held,
+        slots,
+        step,
+    }
+}
+
+/// The event a placed row records.
+fn new_event(
+    row: ValidRow,
+    place: ResolvedPlace,
+    converted: Option<Converted>,
+    investor_id: Option<i64>,
+    load: Option<LoadOffset>,
+) -> NewEvent {
+    let ValidRow {
+        input,
+        kind,
+        event_date,
+        investor_country,
+        amount,
+        currency,
+        scope,
+        status,
+        digest,
+    } = row;
+    let facts = EventFacts {
+        idempotency_key: input.idempotency_key,
+        kind,
+        event_date,
+        project_ref: input.project_ref,
+        project_name: input.project_name,
+        investor_id,
+        investor_text: input.investor,
+        investor_country,
+        zone_id: place.zone,
+        province_code: place.recorded,
+        current_province_code: place.current,
+        sector: input.sector,
+        amount,
+        currency,
+        amount_usd: converted.map(|c| c.usd),
+        amount_vnd: converted.map(|c| c.vnd),
+        scope,
+        status,
+        source: input.source,
+    };
+    NewEvent { facts, digest, load }
 }
 
 /// Where an event happened.
@@ -335,28 +350,36 @@ enum PlaceProblem {
     Mismatch(String),
 }
 
+fn unknown_detail(what: &str, name: &str, suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        format!("{what} `{name}` is not in the catalogue")
+    } else {
+        format!(
+            "{what} `{name}` is not in the catalogue; nearest: {}",
+            suggestions.join(", ")
+        )
+    }
+}
+
 /// Decides the recorded province, today's province and the zone of a row.
 fn place_of(row: &ValidRow, places: &PlaceResults) -> Result<ResolvedPlace, PlaceProblem> {
-    let find = |kind, text: &str, reason, what| match References::lookup(places, kind, text) {
-        Some(PlaceLookup::Found(place)) => Ok(place.clone()),
-        Some(PlaceLookup::Unknown(suggestions)) => {
-            Err(PlaceProblem::Hold(reason, unknown_detail(what, text, suggestions)))
-        }
-        None => Err(PlaceProblem::Hold(reason, format!("{what} `{text}` was not resolved"))),
+    let find = |kind, text: &str, reason, what| match text {
+        "" => Ok(None),
+        text => match References::lookup(places, kind, text) {
+            Some(PlaceLookup::Found(place)) => Ok(Some(place.clone())),
+            Some(PlaceLookup::Unknown(suggestions)) => {
+                Err(PlaceProblem::Hold(reason, unknown_detail(what, text, suggestions)))
+            }
+            None => Err(PlaceProblem::Hold(reason, format!("{what} `{text}` was not resolved"))),
+        },
     };
-    let province = match row.input.province.as_str() {
-        "" => None,
-        text => Some(find(
-            PlaceKind::Province,
-            text,
-            HoldReason::UnknownProvince,
-            "province",
-        )?),
-    };
-    let zone = match row.input.zone.as_str() {
-        "" => None,
-        text => Some(find(PlaceKind::Zone, text, HoldReason::UnknownZone, "zone")?),
-    };
+    let province = find(
+        PlaceKind::Province,
+        &row.input.province,
+        HoldReason::UnknownProvince,
+        "province",
+    )?;
+    let zone = find(PlaceKind::Zone, &row.input.zone, HoldReason::UnknownZone, "zone")?;
     match (province, zone) {
         (Some(province), Some(zone)) if province.current_province != zone.current_province => {
             Err(PlaceProblem::Mismatch(format!(
@@ -383,13 +406,6 @@ fn place_of(row: &ValidRow, places: &PlaceResults) -> Result<ResolvedPlace, Plac
     }
 }
 
-#[derive(Debug)]
-enum Slot {
-    Done(Outcome),
-    Event(usize),
-    Held(usize),
-}
-
 /// Counts rows by outcome on the current span and in the `fdi.ingest.rows` metric.
 fn record_outcomes(outcomes: &[Outcome]) {
     static ROWS: OnceLock<Counter<u64>> = OnceLock::new();
@@ -399,33 +415,18 @@ fn record_outcomes(outcomes: &[Outcome]) {
             .with_description("Rows received by ingest, by outcome")
             .build()
     });
-    let (accepted, duplicates, held, rejected) = tally(outcomes);
+    let tally = Tally::of(outcomes);
     let span = tracing::Span::current();
-    for (outcome, count) in [
-        ("accepted", accepted),
-        ("duplicate", duplicates),
-        ("held", held),
-        ("rejected", rejected),
+    for (outcome, field, count) in [
+        ("accepted", "accepted", tally.accepted),
+        ("duplicate", "duplicates", tally.duplicates),
+        ("held", "held", tally.held),
+        ("rejected", "rejected", tally.rejected),
     ] {
         let count = u64::try_from(count).unwrap_or_default();
-        span.record(if outcome == "duplicate" { "duplicates" } else { outcome }, count);
+        span.record(field, count);
         if count > 0 {
             rows.add(count, &[KeyValue::new("outcome", outcome)]);
         }
     }
-}
-
-/// Sums a batch's outcomes: (accepted, duplicates, held, rejected).
-#[must_use]
-pub fn tally(outcomes: &[Outcome]) -> (i32, i32, i32, i32) {
-    let mut counts = (0, 0, 0, 0);
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Accepted { .. } => counts.0 += 1,
-            Outcome::Duplicate { .. } => counts.1 += 1,
-            Outcome::Held { .. } => counts.2 += 1,
-            Outcome::Conflict { .. } | Outcome::Rejected { .. } => counts.3 += 1,
-        }
-    }
-    counts
 }

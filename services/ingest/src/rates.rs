@@ -1,18 +1,23 @@
 //! Exchange rates (dong per unit of a currency, by month or year) kept in
-//! memory for conversion on the write path, backed by the `exchange_rates`
-//! table and seeded with the shipped USD/VND series.
+//! memory for conversion on the write path, loaded from the
+//! `exchange_rates` table, which is seeded with the shipped USD/VND series.
 
 use std::{collections::HashMap, str::FromStr, sync::RwLock};
 
 use chrono::{Datelike, NaiveDate};
+use fdi_kit::domain::ReportingCurrency;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use sqlx::PgPool;
+
+use crate::store::ExchangeRate;
 
 const SHIPPED_USD_VND: &str = include_str!("../../../data/fx_usd_vnd.csv");
 
 /// Decimal places kept in converted amounts.
 const CONVERTED_SCALE: u32 = 6;
+
+const USD: &str = ReportingCurrency::Usd.as_str();
+const VND: &str = ReportingCurrency::Vnd.as_str();
 
 /// The in-memory rate table.
 #[derive(Debug, Default)]
@@ -51,56 +56,38 @@ pub fn is_valid_period(period: &str) -> bool {
     }
 }
 
-impl Rates {
-    /// Writes the shipped USD/VND series (rates already present are kept:
-    /// an operator's correction wins over the shipped value).
-    ///
-    /// # Errors
-    /// When the database fails or the shipped file is malformed.
-    pub async fn seed(pool: &PgPool) -> Result<(), String> {
-        let rows: Vec<ShippedRate> = csv::Reader::from_reader(SHIPPED_USD_VND.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("fx_usd_vnd.csv: {e}"))?;
-        let periods: Vec<String> = rows.iter().map(|r| r.period.clone()).collect();
-        let rates: Vec<Decimal> = rows
-            .iter()
-            .map(|r| Decimal::from_str(&r.rate))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        let sources: Vec<String> = rows.iter().map(|r| r.source_url.clone()).collect();
-        sqlx::query(
-            "INSERT INTO exchange_rates (currency, period, vnd_per_unit, source)
-             SELECT 'USD', p, r, s FROM unnest($1::text[], $2::numeric[], $3::text[]) AS t(p, r, s)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&periods)
-        .bind(&rates)
-        .bind(&sources)
-        .execute(pool)
-        .await
-        .map_err(|e| format!("seeding exchange rates: {e}"))?;
-        Ok(())
-    }
+/// The shipped USD/VND series.
+///
+/// # Errors
+/// When the shipped file is malformed.
+pub fn shipped() -> Result<Vec<ExchangeRate>, String> {
+    let rows: Vec<ShippedRate> = csv::Reader::from_reader(SHIPPED_USD_VND.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("fx_usd_vnd.csv: {e}"))?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(ExchangeRate {
+                currency: USD.to_owned(),
+                vnd_per_unit: Decimal::from_str(&row.rate).map_err(|e| e.to_string())?,
+                period: row.period,
+                source: row.source_url,
+            })
+        })
+        .collect()
+}
 
-    /// Reloads the table from the database.
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub async fn reload(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
-        let rows: Vec<(String, String, Decimal)> =
-            sqlx::query_as("SELECT currency, period, vnd_per_unit FROM exchange_rates")
-                .fetch_all(pool)
-                .await?;
-        let table = rows.into_iter().map(|(c, p, r)| ((c, p), r)).collect();
+impl Rates {
+    /// Replaces the table with `rates` (currency, period, dong per unit).
+    pub fn replace(&self, rates: Vec<(String, String, Decimal)>) {
+        let table = rates.into_iter().map(|(c, p, r)| ((c, p), r)).collect();
         *self.table.write().unwrap_or_else(std::sync::PoisonError::into_inner) = table;
-        Ok(())
     }
 
     /// Dong per unit of `currency` in the month of `date`, else its year's average.
     #[must_use]
     pub fn vnd_per_unit(&self, currency: &str, date: NaiveDate) -> Option<Decimal> {
-        if currency == "VND" {
+        if currency == VND {
             return Some(Decimal::ONE);
         }
         let table = self.table.read().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -116,13 +103,13 @@ impl Rates {
     #[must_use]
     pub fn convert(&self, amount: Decimal, currency: &str, date: NaiveDate) -> Option<Converted> {
         let to_vnd = self.vnd_per_unit(currency, date)?;
-        let usd_rate = self.vnd_per_unit("USD", date)?;
-        let vnd = if currency == "VND" {
+        let usd_rate = self.vnd_per_unit(USD, date)?;
+        let vnd = if currency == VND {
             amount
         } else {
             (amount * to_vnd).round_dp(CONVERTED_SCALE)
         };
-        let usd = if currency == "USD" {
+        let usd = if currency == USD {
             amount
         } else {
             (vnd / usd_rate).round_dp(CONVERTED_SCALE)
@@ -130,8 +117,9 @@ impl Rates {
         Some(Converted { usd, vnd })
     }
 
-    /// Replaces the table (tests and reloads).
-    pub fn set(&self, currency: &str, period: &str, vnd_per_unit: Decimal) {
+    /// Sets one rate.
+    #[cfg(test)]
+    fn set(&self, currency: &str, period: &str, vnd_per_unit: Decimal) {
         self.table
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -174,15 +162,9 @@ mod tests {
 
     #[test]
     fn shipped_series_parses() {
-        let rows: Vec<ShippedRate> = csv::Reader::from_reader(SHIPPED_USD_VND.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(rows.len() >= 40);
-        assert!(
-            rows.iter()
-                .all(|r| is_valid_period(&r.period) && Decimal::from_str(&r.rate).is_ok())
-        );
+        let rates = shipped().unwrap();
+        assert!(rates.len() >= 40);
+        assert!(rates.iter().all(|r| is_valid_period(&r.period) && r.currency == "USD"));
         assert!(!is_valid_period("2024-13"));
         assert!(!is_valid_period("24"));
     }

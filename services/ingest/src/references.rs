@@ -5,19 +5,17 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::Mutex,
+    sync::{Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
 use fdi_kit::{
+    catalogue::{Catalogue, id_of, strip_collection},
     names::fold,
-    rpc::{TracedChannel, retry_idempotent, traced},
 };
 use fdi_proto::catalogue::{
-    BatchResolveRequest, EnsureInvestorsRequest, EntityKind, Investor, ResolveRequest,
-    catalogue_service_client::CatalogueServiceClient,
+    BatchResolveRequest, EnsureInvestorsRequest, EntityKind, Investor, ResolveRequest, ResolveResponse,
 };
-use tonic::transport::Channel;
 
 use crate::error::{Error, Result};
 
@@ -57,6 +55,24 @@ pub enum PlaceKind {
     Zone,
 }
 
+impl PlaceKind {
+    /// The collection of its resource names.
+    fn collection(self) -> &'static str {
+        match self {
+            Self::Province => "provinces",
+            Self::Zone => "zones",
+        }
+    }
+
+    /// The catalogue's entity kind.
+    fn entity(self) -> EntityKind {
+        match self {
+            Self::Province => EntityKind::Province,
+            Self::Zone => EntityKind::Zone,
+        }
+    }
+}
+
 /// Lookups by the name as written (trimmed).
 pub type PlaceResults = HashMap<(PlaceKind, String), PlaceLookup>;
 
@@ -66,35 +82,45 @@ type Cached = (PlaceLookup, Option<Instant>);
 /// The catalogue client and its cache.
 #[derive(Debug)]
 pub struct References {
-    client: CatalogueServiceClient<TracedChannel>,
-    timeout: Duration,
+    catalogue: Catalogue,
     /// By folded name: every spelling that folds alike shares one entry.
     places: Mutex<HashMap<(PlaceKind, String), Cached>>,
     /// Investor ids by the name as written.
     investors: Mutex<HashMap<String, i64>>,
 }
 
-fn strip_collection(text: &str, kind: PlaceKind) -> &str {
-    let collection = match kind {
-        PlaceKind::Province => "provinces",
-        PlaceKind::Zone => "zones",
-    };
-    text.strip_prefix(collection)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .unwrap_or(text)
+/// Locks a cache; one left poisoned by a panic is still sound (each entry stands alone).
+fn lock<T>(cache: &Mutex<T>) -> MutexGuard<'_, T> {
+    cache.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn id_of(resource: &str) -> String {
-    resource.rsplit('/').next().unwrap_or(resource).to_owned()
+/// Names still to resolve: by folded name, the names as written that fold to it.
+type MissingPlaces<'a> = Vec<((PlaceKind, String), Vec<&'a str>)>;
+
+/// The lookup the catalogue's answer stands for, and until when to believe it.
+fn lookup_of(response: ResolveResponse, now: Instant) -> Cached {
+    match response.r#match {
+        Some(hit) => (
+            PlaceLookup::Found(Place {
+                id: id_of(&hit.resource).to_owned(),
+                current_province: id_of(&hit.current_province).to_owned(),
+                recorded_province: id_of(&hit.recorded_province).to_owned(),
+            }),
+            None,
+        ),
+        None => (
+            PlaceLookup::Unknown(response.suggestions.into_iter().map(|s| s.resource).collect()),
+            Some(now + NEGATIVE_TTL),
+        ),
+    }
 }
 
 impl References {
-    /// A cache in front of the catalogue at `channel`.
+    /// A cache in front of `catalogue`.
     #[must_use]
-    pub fn new(channel: Channel, timeout: Duration) -> Self {
+    pub fn new(catalogue: Catalogue) -> Self {
         Self {
-            client: CatalogueServiceClient::new(traced(channel)),
-            timeout,
+            catalogue,
             places: Mutex::new(HashMap::new()),
             investors: Mutex::new(HashMap::new()),
         }
@@ -102,10 +128,7 @@ impl References {
 
     /// Forgets unknown places (before re-processing held rows).
     pub fn forget_unknown(&self) {
-        self.places
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|_, (lookup, _)| matches!(lookup, PlaceLookup::Found(_)));
+        lock(&self.places).retain(|_, (lookup, _)| matches!(lookup, PlaceLookup::Found(_)));
     }
 
     /// Resolves place names (as written); each distinct name not in the
@@ -115,63 +138,12 @@ impl References {
     /// [`Error::Catalogue`] when the catalogue cannot be reached.
     pub async fn places<'a>(&self, names: impl IntoIterator<Item = (PlaceKind, &'a str)>) -> Result<PlaceResults> {
         let now = Instant::now();
-        let distinct: HashSet<(PlaceKind, &str)> = names.into_iter().map(|(kind, text)| (kind, text.trim())).collect();
-        let mut results = PlaceResults::with_capacity(distinct.len());
-        // Folded name → the names as written that fold to it and still need an answer.
-        let mut missing: HashMap<(PlaceKind, String), Vec<&str>> = HashMap::new();
-        {
-            let cache = self.places.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (kind, text) in distinct {
-                let folded = (kind, fold(strip_collection(text, kind)));
-                match cache.get(&folded) {
-                    Some((lookup, expires)) if expires.is_none_or(|e| e > now) => {
-                        results.insert((kind, text.to_owned()), lookup.clone());
-                    }
-                    _ => missing.entry(folded).or_default().push(text),
-                }
-            }
-        }
-        let missing: Vec<((PlaceKind, String), Vec<&str>)> = missing.into_iter().collect();
+        let (mut results, missing) = self.cached_places(names, now);
         for chunk in missing.chunks(BATCH) {
-            let request = BatchResolveRequest {
-                requests: chunk
-                    .iter()
-                    .map(|((kind, _), texts)| ResolveRequest {
-                        query: strip_collection(texts[0], *kind).to_owned(),
-                        kinds: vec![match kind {
-                            PlaceKind::Province => EntityKind::Province.into(),
-                            PlaceKind::Zone => EntityKind::Zone.into(),
-                        }],
-                        max_suggestions: 3,
-                    })
-                    .collect(),
-            };
-            let responses = retry_idempotent(|| {
-                let mut call = tonic::Request::new(request.clone());
-                call.set_timeout(self.timeout);
-                let mut client = self.client.clone();
-                async move { client.batch_resolve(call).await }
-            })
-            .await
-            .map_err(Error::Catalogue)?
-            .into_inner()
-            .responses;
-            let mut cache = self.places.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let responses = self.resolve_chunk(chunk).await?;
+            let mut cache = lock(&self.places);
             for ((folded, texts), response) in chunk.iter().zip(responses) {
-                let (lookup, expires) = match response.r#match {
-                    Some(hit) => (
-                        PlaceLookup::Found(Place {
-                            id: id_of(&hit.resource),
-                            current_province: id_of(&hit.current_province),
-                            recorded_province: id_of(&hit.recorded_province),
-                        }),
-                        None,
-                    ),
-                    None => (
-                        PlaceLookup::Unknown(response.suggestions.into_iter().map(|s| s.resource).collect()),
-                        Some(now + NEGATIVE_TTL),
-                    ),
-                };
+                let (lookup, expires) = lookup_of(response, now);
                 for text in texts {
                     results.insert((folded.0, (*text).to_owned()), lookup.clone());
                 }
@@ -179,6 +151,44 @@ impl References {
             }
         }
         Ok(results)
+    }
+
+    /// One BatchResolve call for a chunk of missing places: an answer per place, in order.
+    async fn resolve_chunk(&self, chunk: &[((PlaceKind, String), Vec<&str>)]) -> Result<Vec<ResolveResponse>> {
+        let request = BatchResolveRequest {
+            requests: chunk
+                .iter()
+                .map(|((kind, _), texts)| ResolveRequest {
+                    query: strip_collection(texts[0], kind.collection()).to_owned(),
+                    kinds: vec![kind.entity().into()],
+                    max_suggestions: 3,
+                })
+                .collect(),
+        };
+        let response = self.catalogue.batch_resolve(request).await;
+        Ok(response.map_err(Error::Catalogue)?.responses)
+    }
+
+    /// The places the cache answers (still believed at `now`), and those it does not.
+    fn cached_places<'a>(
+        &self,
+        names: impl IntoIterator<Item = (PlaceKind, &'a str)>,
+        now: Instant,
+    ) -> (PlaceResults, MissingPlaces<'a>) {
+        let distinct: HashSet<(PlaceKind, &str)> = names.into_iter().map(|(kind, text)| (kind, text.trim())).collect();
+        let mut results = PlaceResults::with_capacity(distinct.len());
+        let mut missing: HashMap<(PlaceKind, String), Vec<&str>> = HashMap::new();
+        let cache = lock(&self.places);
+        for (kind, text) in distinct {
+            let folded = (kind, fold(strip_collection(text, kind.collection())));
+            match cache.get(&folded) {
+                Some((lookup, expires)) if expires.is_none_or(|e| e > now) => {
+                    results.insert((kind, text.to_owned()), lookup.clone());
+                }
+                _ => missing.entry(folded).or_default().push(text),
+            }
+        }
+        (results, missing.into_iter().collect())
     }
 
     /// Resolves one place name (for filters); `None` when the catalogue gave no answer.
@@ -206,47 +216,10 @@ impl References {
         &self,
         names: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<HashMap<String, i64>> {
-        let mut ids = HashMap::new();
-        let mut missing: Vec<(&str, &str)> = Vec::new();
-        {
-            let cache = self.investors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let mut seen = HashSet::new();
-            for (name, country) in names {
-                let name = name.trim();
-                if name.is_empty() || !seen.insert(name) {
-                    continue;
-                }
-                match cache.get(name) {
-                    Some(id) => {
-                        ids.insert(name.to_owned(), *id);
-                    }
-                    None => missing.push((name, country)),
-                }
-            }
-        }
+        let (mut ids, missing) = self.cached_investors(names);
         for chunk in missing.chunks(BATCH) {
-            let request = EnsureInvestorsRequest {
-                investors: chunk
-                    .iter()
-                    .map(|(name, country)| Investor {
-                        display_name: (*name).to_owned(),
-                        country_code: (*country).to_owned(),
-                        ..Default::default()
-                    })
-                    .collect(),
-            };
-            // Idempotent by design: a name already known returns its investor.
-            let investors = retry_idempotent(|| {
-                let mut call = tonic::Request::new(request.clone());
-                call.set_timeout(self.timeout);
-                let mut client = self.client.clone();
-                async move { client.ensure_investors(call).await }
-            })
-            .await
-            .map_err(Error::Catalogue)?
-            .into_inner()
-            .investors;
-            let mut cache = self.investors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let investors = self.ensure_chunk(chunk).await?;
+            let mut cache = lock(&self.investors);
             if cache.len() > MAX_CACHED_INVESTORS {
                 cache.clear();
             }
@@ -259,6 +232,49 @@ impl References {
         Ok(ids)
     }
 
+    /// One EnsureInvestors call for a chunk of (name, home country) pairs:
+    /// an investor per name, in order. Idempotent by design (so retried): a
+    /// name already known returns its investor.
+    async fn ensure_chunk(&self, chunk: &[(&str, &str)]) -> Result<Vec<Investor>> {
+        let request = EnsureInvestorsRequest {
+            investors: chunk
+                .iter()
+                .map(|(name, country)| Investor {
+                    display_name: (*name).to_owned(),
+                    country_code: (*country).to_owned(),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let response = self.catalogue.ensure_investors(request).await;
+        Ok(response.map_err(Error::Catalogue)?.investors)
+    }
+
+    /// The ids the cache knows of the distinct names, and the (name, home
+    /// country) pairs it does not know.
+    fn cached_investors<'a>(
+        &self,
+        names: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> (HashMap<String, i64>, Vec<(&'a str, &'a str)>) {
+        let mut ids = HashMap::new();
+        let mut missing = Vec::new();
+        let cache = lock(&self.investors);
+        let mut seen = HashSet::new();
+        for (name, country) in names {
+            let name = name.trim();
+            if name.is_empty() || !seen.insert(name) {
+                continue;
+            }
+            match cache.get(name) {
+                Some(id) => {
+                    ids.insert(name.to_owned(), *id);
+                }
+                None => missing.push((name, country)),
+            }
+        }
+        (ids, missing)
+    }
+
     /// The catalogue id of an investor known by this name, without creating one.
     ///
     /// # Errors
@@ -269,15 +285,7 @@ impl References {
             kinds: vec![EntityKind::Investor.into()],
             max_suggestions: 1,
         };
-        let response = retry_idempotent(|| {
-            let mut call = tonic::Request::new(request.clone());
-            call.set_timeout(self.timeout);
-            let mut client = self.client.clone();
-            async move { client.resolve(call).await }
-        })
-        .await
-        .map_err(Error::Catalogue)?
-        .into_inner();
+        let response = self.catalogue.resolve(request).await.map_err(Error::Catalogue)?;
         Ok(response.r#match.and_then(|hit| id_of(&hit.resource).parse().ok()))
     }
 

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use fdi_kit::{
     country::is_country_code,
+    domain::{EventKind, EventStatus, FIRST_YEAR, MAX_NAME_CHARS, Scope},
     money::is_currency_code,
     status::{Violations, check_text},
 };
@@ -15,80 +16,10 @@ use sha2::{Digest, Sha256};
 
 /// Largest absolute amount accepted, in currency units.
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
-/// First year of Vietnam's foreign investment law in force for registers.
-pub const FIRST_YEAR: i32 = 1988;
+/// Longest source, URL or other reference accepted, in characters.
+pub const MAX_SOURCE_CHARS: usize = 2000;
 const MAX_KEY_CHARS: usize = 255;
-const MAX_TEXT_CHARS: usize = 500;
-const MAX_SOURCE_CHARS: usize = 2000;
-
-/// What happened to a project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// Registration certificate issued.
-    New,
-    /// Registered capital changed.
-    Adjustment,
-    /// Capital contribution or share purchase.
-    SharePurchase,
-    /// Capital realised.
-    Disbursement,
-    /// Project ended.
-    Termination,
-}
-
-impl Kind {
-    /// The name used in the interchange format and the database.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Adjustment => "adjustment",
-            Self::SharePurchase => "share_purchase",
-            Self::Disbursement => "disbursement",
-            Self::Termination => "termination",
-        }
-    }
-
-    /// Parses the interchange name.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "new" => Some(Self::New),
-            "adjustment" => Some(Self::Adjustment),
-            "share_purchase" => Some(Self::SharePurchase),
-            "disbursement" => Some(Self::Disbursement),
-            "termination" => Some(Self::Termination),
-            _ => None,
-        }
-    }
-
-    /// The protobuf enum.
-    #[must_use]
-    pub fn to_proto(self) -> fdi_proto::common::EventKind {
-        use fdi_proto::common::EventKind as K;
-        match self {
-            Self::New => K::New,
-            Self::Adjustment => K::Adjustment,
-            Self::SharePurchase => K::SharePurchase,
-            Self::Disbursement => K::Disbursement,
-            Self::Termination => K::Termination,
-        }
-    }
-
-    /// From the protobuf enum; `None` for unspecified.
-    #[must_use]
-    pub fn from_proto(kind: fdi_proto::common::EventKind) -> Option<Self> {
-        use fdi_proto::common::EventKind as K;
-        match kind {
-            K::Unspecified => None,
-            K::New => Some(Self::New),
-            K::Adjustment => Some(Self::Adjustment),
-            K::SharePurchase => Some(Self::SharePurchase),
-            K::Disbursement => Some(Self::Disbursement),
-            K::Termination => Some(Self::Termination),
-        }
-    }
-}
+const MAX_SECTOR_CHARS: usize = 16;
 
 /// A row that passed every check, with typed values.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +27,7 @@ pub struct ValidRow {
     /// The row as sent (trimmed), kept for held rows and digests.
     pub input: EventInput,
     /// What happened.
-    pub kind: Kind,
+    pub kind: EventKind,
     /// When.
     pub event_date: NaiveDate,
     /// The investor's home country, upper case, or empty.
@@ -105,10 +36,10 @@ pub struct ValidRow {
     pub amount: Option<Decimal>,
     /// Its currency, upper case.
     pub currency: Option<String>,
-    /// `fdi` or `ddi`.
-    pub scope: &'static str,
-    /// `reported` or `estimated`.
-    pub status: &'static str,
+    /// Foreign or domestic.
+    pub scope: Scope,
+    /// Registered or estimated.
+    pub status: EventStatus,
     /// SHA-256 of the row's content, for telling duplicates from conflicts.
     pub digest: Vec<u8>,
 }
@@ -179,175 +110,43 @@ pub fn digest(row: &EventInput, amount: Option<Decimal>) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+/// The violations of one row, each field named with the row's prefix.
+struct Fields<'a> {
+    prefix: &'a str,
+    violations: &'a mut Violations,
+}
+
+impl Fields<'_> {
+    fn add(&mut self, name: &str, description: impl Into<String>) {
+        self.violations.add(format!("{}{name}", self.prefix), description);
+    }
+
+    fn text(&mut self, name: &str, value: &str, max_chars: usize, required: bool) {
+        check_text(
+            self.violations,
+            &format!("{}{name}", self.prefix),
+            value,
+            max_chars,
+            required,
+        );
+    }
+}
+
 /// Checks a row; `prefix` names it in violations (`rows[12].` or `event.`);
-/// `today` is the last valid event date.
+/// `today` is the last valid event date. Violations are reported in the
+/// order of the fields.
 pub fn validate(input: &EventInput, prefix: &str, today: NaiveDate, violations: &mut Violations) -> Option<ValidRow> {
     let before = violations.items().len();
     let row = trimmed(input);
-    let field = |name: &str| format!("{prefix}{name}");
-
-    check_text(
-        violations,
-        &field("idempotency_key"),
-        &row.idempotency_key,
-        MAX_KEY_CHARS,
-        true,
-    );
-    let kind = if row.kind.is_empty() {
-        violations.add(
-            field("kind"),
-            "is required: new, adjustment, share_purchase, disbursement or termination",
-        );
-        None
-    } else {
-        let kind = Kind::parse(&row.kind);
-        if kind.is_none() {
-            violations.add(
-                field("kind"),
-                format!(
-                    "`{}` is not a kind: use new, adjustment, share_purchase, disbursement or termination",
-                    clip(&row.kind)
-                ),
-            );
-        }
-        kind
-    };
-    let event_date = if row.event_date.is_empty() {
-        violations.add(field("event_date"), "is required (YYYY-MM-DD)");
-        None
-    } else {
-        match NaiveDate::parse_from_str(&row.event_date, "%Y-%m-%d") {
-            Err(_) => {
-                violations.add(
-                    field("event_date"),
-                    format!("`{}` is not a date in the form YYYY-MM-DD", clip(&row.event_date)),
-                );
-                None
-            }
-            Ok(date) if date.year() < FIRST_YEAR => {
-                violations.add(field("event_date"), format!("{date} is before {FIRST_YEAR}"));
-                None
-            }
-            Ok(date) if date > today => {
-                violations.add(field("event_date"), format!("{date} is in the future"));
-                None
-            }
-            Ok(date) => Some(date),
-        }
-    };
-    check_text(violations, &field("project_ref"), &row.project_ref, MAX_KEY_CHARS, true);
-    check_text(
-        violations,
-        &field("project_name"),
-        &row.project_name,
-        MAX_TEXT_CHARS,
-        false,
-    );
-    let needs_investor = matches!(kind, Some(Kind::New | Kind::SharePurchase));
-    if needs_investor && row.investor.is_empty() {
-        violations.add(field("investor"), format!("is required for {} events", row.kind));
-    } else {
-        check_text(violations, &field("investor"), &row.investor, MAX_TEXT_CHARS, false);
-    }
-    if !row.investor_country.is_empty() && !is_country_code(&row.investor_country) {
-        violations.add(
-            field("investor_country"),
-            format!(
-                "`{}` is not an ISO 3166-1 alpha-2 code such as KR or SG",
-                clip(&row.investor_country)
-            ),
-        );
-    }
-    check_text(violations, &field("zone"), &row.zone, MAX_TEXT_CHARS, false);
-    check_text(violations, &field("province"), &row.province, MAX_TEXT_CHARS, false);
-    if row.zone.is_empty() && row.province.is_empty() {
-        violations.add(field("province"), "is required unless a zone is given");
-    }
-    if row.sector.chars().count() > 16 || row.sector.chars().any(|c| !c.is_ascii_alphanumeric() && c != '.') {
-        violations.add(
-            field("sector"),
-            "must be a VSIC/ISIC code or section letter, e.g. C or 2610",
-        );
-    }
-    check_text(violations, &field("source"), &row.source, MAX_SOURCE_CHARS, false);
-
-    let amount = if row.amount.is_empty() {
-        if kind.is_some_and(|k| k != Kind::Termination) {
-            violations.add(
-                field("amount"),
-                "is required (whole currency units, `.` as decimal separator)",
-            );
-        }
-        None
-    } else {
-        match parse_amount(&row.amount) {
-            None => {
-                violations.add(
-                    field("amount"),
-                    format!(
-                        "`{}` is not a plain decimal such as 1250000.50 (no thousands separators)",
-                        clip(&row.amount)
-                    ),
-                );
-                None
-            }
-            Some(amount) if amount.abs() > Decimal::from(MAX_AMOUNT) => {
-                violations.add(field("amount"), "is above 10^15");
-                None
-            }
-            Some(amount) if amount.is_sign_negative() && !amount.is_zero() && kind != Some(Kind::Adjustment) => {
-                violations.add(
-                    field("amount"),
-                    "may be negative only for adjustments (a capital reduction)",
-                );
-                None
-            }
-            Some(amount) => Some(amount),
-        }
-    };
-    let currency = if row.currency.is_empty() {
-        if !row.amount.is_empty() {
-            violations.add(
-                field("currency"),
-                "is required with an amount (ISO 4217, e.g. USD or VND)",
-            );
-        }
-        None
-    } else if is_currency_code(&row.currency) {
-        if row.amount.is_empty() {
-            violations.add(field("amount"), "is required with a currency");
-        }
-        Some(row.currency.clone())
-    } else {
-        violations.add(
-            field("currency"),
-            format!("`{}` is not an ISO 4217 currency code", clip(&row.currency)),
-        );
-        None
-    };
-    let scope = match row.scope.as_str() {
-        "" if !row.investor_country.is_empty() && row.investor_country != "VN" => "fdi",
-        "" | "ddi" => "ddi",
-        "fdi" => "fdi",
-        other => {
-            violations.add(
-                field("scope"),
-                format!("`{}` is not a scope: use fdi or ddi", clip(other)),
-            );
-            "ddi"
-        }
-    };
-    let status = match row.status.as_str() {
-        "" | "reported" => "reported",
-        "estimated" => "estimated",
-        other => {
-            violations.add(
-                field("status"),
-                format!("`{}` is not a status: use reported or estimated", clip(other)),
-            );
-            "reported"
-        }
-    };
+    let mut fields = Fields { prefix, violations };
+    fields.text("idempotency_key", &row.idempotency_key, MAX_KEY_CHARS, true);
+    let kind = check_kind(&mut fields, &row.kind);
+    let event_date = check_date(&mut fields, &row.event_date, today);
+    check_descriptions(&mut fields, &row, kind);
+    let amount = check_amount(&mut fields, &row.amount, kind);
+    let currency = check_currency(&mut fields, &row);
+    let scope = check_scope(&mut fields, &row);
+    let status = check_status(&mut fields, &row.status);
 
     if violations.items().len() > before {
         return None;
@@ -363,6 +162,166 @@ pub fn validate(input: &EventInput, prefix: &str, today: NaiveDate, violations: 
         status,
         digest,
         input: row,
+    })
+}
+
+fn check_kind(fields: &mut Fields, text: &str) -> Option<EventKind> {
+    if text.is_empty() {
+        fields.add(
+            "kind",
+            "is required: new, adjustment, share_purchase, disbursement or termination",
+        );
+        return None;
+    }
+    let kind = EventKind::parse(text);
+    if kind.is_none() {
+        fields.add(
+            "kind",
+            format!(
+                "`{}` is not a kind: use new, adjustment, share_purchase, disbursement or termination",
+                clip(text)
+            ),
+        );
+    }
+    kind
+}
+
+fn check_date(fields: &mut Fields, text: &str, today: NaiveDate) -> Option<NaiveDate> {
+    if text.is_empty() {
+        fields.add("event_date", "is required (YYYY-MM-DD)");
+        return None;
+    }
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Err(_) => {
+            fields.add(
+                "event_date",
+                format!("`{}` is not a date in the form YYYY-MM-DD", clip(text)),
+            );
+            None
+        }
+        Ok(date) if date.year() < FIRST_YEAR => {
+            fields.add("event_date", format!("{date} is before {FIRST_YEAR}"));
+            None
+        }
+        Ok(date) if date > today => {
+            fields.add("event_date", format!("{date} is in the future"));
+            None
+        }
+        Ok(date) => Some(date),
+    }
+}
+
+/// The fields that describe the project, its investor and its place.
+fn check_descriptions(fields: &mut Fields, row: &EventInput, kind: Option<EventKind>) {
+    fields.text("project_ref", &row.project_ref, MAX_KEY_CHARS, true);
+    fields.text("project_name", &row.project_name, MAX_NAME_CHARS, false);
+    let needs_investor = matches!(kind, Some(EventKind::New | EventKind::SharePurchase));
+    if needs_investor && row.investor.is_empty() {
+        fields.add("investor", format!("is required for {} events", row.kind));
+    } else {
+        fields.text("investor", &row.investor, MAX_NAME_CHARS, false);
+    }
+    if !row.investor_country.is_empty() && !is_country_code(&row.investor_country) {
+        fields.add(
+            "investor_country",
+            format!(
+                "`{}` is not an ISO 3166-1 alpha-2 code such as KR or SG",
+                clip(&row.investor_country)
+            ),
+        );
+    }
+    fields.text("zone", &row.zone, MAX_NAME_CHARS, false);
+    fields.text("province", &row.province, MAX_NAME_CHARS, false);
+    if row.zone.is_empty() && row.province.is_empty() {
+        fields.add("province", "is required unless a zone is given");
+    }
+    if row.sector.chars().count() > MAX_SECTOR_CHARS
+        || row.sector.chars().any(|c| !c.is_ascii_alphanumeric() && c != '.')
+    {
+        fields.add("sector", "must be a VSIC/ISIC code or section letter, e.g. C or 2610");
+    }
+    fields.text("source", &row.source, MAX_SOURCE_CHARS, false);
+}
+
+fn check_amount(fields: &mut Fields, text: &str, kind: Option<EventKind>) -> Option<Decimal> {
+    if text.is_empty() {
+        if kind.is_some_and(|k| k != EventKind::Termination) {
+            fields.add("amount", "is required (whole currency units, `.` as decimal separator)");
+        }
+        return None;
+    }
+    match parse_amount(text) {
+        None => {
+            fields.add(
+                "amount",
+                format!(
+                    "`{}` is not a plain decimal such as 1250000.50 (no thousands separators)",
+                    clip(text)
+                ),
+            );
+            None
+        }
+        Some(amount) if amount.abs() > Decimal::from(MAX_AMOUNT) => {
+            fields.add("amount", "is above 10^15");
+            None
+        }
+        Some(amount) if amount.is_sign_negative() && !amount.is_zero() && kind != Some(EventKind::Adjustment) => {
+            fields.add("amount", "may be negative only for adjustments (a capital reduction)");
+            None
+        }
+        Some(amount) => Some(amount),
+    }
+}
+
+fn check_currency(fields: &mut Fields, row: &EventInput) -> Option<String> {
+    if row.currency.is_empty() {
+        if !row.amount.is_empty() {
+            fields.add("currency", "is required with an amount (ISO 4217, e.g. USD or VND)");
+        }
+        None
+    } else if is_currency_code(&row.currency) {
+        if row.amount.is_empty() {
+            fields.add("amount", "is required with a currency");
+        }
+        Some(row.currency.clone())
+    } else {
+        fields.add(
+            "currency",
+            format!("`{}` is not an ISO 4217 currency code", clip(&row.currency)),
+        );
+        None
+    }
+}
+
+/// The scope as sent; when none is, foreign exactly when the investor's home country is given and not Vietnam.
+fn check_scope(fields: &mut Fields, row: &EventInput) -> Scope {
+    if row.scope.is_empty() {
+        return Scope::default_for_country(&row.investor_country);
+    }
+    Scope::parse(&row.scope).unwrap_or_else(|| {
+        fields.add(
+            "scope",
+            format!(
+                "`{}` is not a scope: use {} or {}",
+                clip(&row.scope),
+                Scope::Fdi,
+                Scope::Ddi
+            ),
+        );
+        Scope::Ddi
+    })
+}
+
+fn check_status(fields: &mut Fields, text: &str) -> EventStatus {
+    if text.is_empty() {
+        return EventStatus::default();
+    }
+    EventStatus::parse(text).unwrap_or_else(|| {
+        fields.add(
+            "status",
+            format!("`{}` is not a status: use reported or estimated", clip(text)),
+        );
+        EventStatus::default()
     })
 }
 
@@ -408,8 +367,8 @@ mod tests {
     fn a_good_row_is_typed() {
         let mut violations = Violations::new();
         let valid = validate(&row(), "", today(), &mut violations).expect("valid");
-        assert_eq!(valid.kind, Kind::New);
-        assert_eq!(valid.scope, "fdi", "a foreign home country means fdi");
+        assert_eq!(valid.kind, EventKind::New);
+        assert_eq!(valid.scope, Scope::Fdi, "a foreign home country means fdi");
         assert_eq!(valid.currency.as_deref(), Some("USD"));
         assert_eq!(valid.investor_country, "SG");
         assert_eq!(valid.amount, Some(Decimal::from(246_000_000)));

@@ -19,6 +19,7 @@
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
+use fdi_kit::domain::{EventKind, MERGER_DATE, Scope, VIETNAM, today_in_vietnam};
 use fdi_proto::ingest::EventInput;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -37,14 +38,6 @@ pub const MAX_INVESTORS: u64 = 50_000;
 pub const DEFAULT_END_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 10, 31) {
     Some(date) => date,
     None => panic!("2025-10-31 is a date"),
-};
-
-/// The day the provinces merged in 2025 ceased to exist: events after it are mostly recorded under the
-/// province that absorbed them.
-// TODO(domain): use fdi_kit::domain::MERGER_DATE
-const MERGER_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2025, 7, 1) {
-    Some(date) => date,
-    None => panic!("2025-07-01 is a date"),
 };
 
 /// Yearly growth of the number of events (registered FDI projects grew roughly this fast over the decade).
@@ -88,23 +81,13 @@ impl DemoConfig {
     /// `start_year` after that end is moved back to the end's year.
     #[must_use]
     pub fn date_range(&self) -> (NaiveDate, NaiveDate) {
-        let end = self.end_date.min(today().unwrap_or(self.end_date));
+        let end = self.end_date.min(today_in_vietnam());
         let start = NaiveDate::from_ymd_opt(self.start_year, 1, 1)
             .filter(|start| *start <= end)
             .or_else(|| NaiveDate::from_ymd_opt(end.year(), 1, 1))
             .unwrap_or(end);
         (start, end)
     }
-}
-
-/// Today's date (UTC) from the system clock, without chrono's `clock` feature.
-// TODO(domain): use fdi_kit::domain::today_in_vietnam (the date the server checks against)
-fn today() -> Option<NaiveDate> {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?;
-    let seconds = i64::try_from(since_epoch.as_secs()).ok()?;
-    Some(chrono::DateTime::from_timestamp(seconds, 0)?.date_naive())
 }
 
 /// Generates `config.events` synthetic rows lazily (see the module documentation).
@@ -114,35 +97,13 @@ pub fn generate(config: DemoConfig) -> DemoEvents {
 }
 
 /// The kinds of event, with their share of rows in per mille.
-static KINDS: [(Kind, u32); 5] = [
-    (Kind::New, 350),
-    (Kind::Adjustment, 300),
-    (Kind::SharePurchase, 130),
-    (Kind::Disbursement, 190),
-    (Kind::Termination, 30),
+static KINDS: [(EventKind, u32); 5] = [
+    (EventKind::New, 350),
+    (EventKind::Adjustment, 300),
+    (EventKind::SharePurchase, 130),
+    (EventKind::Disbursement, 190),
+    (EventKind::Termination, 30),
 ];
-
-// TODO(domain): use fdi_kit::domain::EventKind (and its `as_str` for `name`)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    New,
-    Adjustment,
-    SharePurchase,
-    Disbursement,
-    Termination,
-}
-
-impl Kind {
-    const fn name(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Adjustment => "adjustment",
-            Self::SharePurchase => "share_purchase",
-            Self::Disbursement => "disbursement",
-            Self::Termination => "termination",
-        }
-    }
-}
 
 /// The reference data of the repository's `data/` (see `data/README.md`), the files the catalogue seeds
 /// itself from, so that every name the generator writes is one the catalogue resolves.
@@ -510,14 +471,6 @@ static SECTORS: [Sector; 15] = [
     sector("P", 2, 0, "school", "trường học"),
 ];
 
-/// Whose money, which decides the currency: USD for foreign, VND for domestic, so every row has a rate.
-// TODO(domain): use fdi_kit::domain::Scope (Fdi, Ddi) and its `as_str` for the row's scope
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    Foreign,
-    Domestic,
-}
-
 /// An investor: its country (`None`: Vietnam) and its index in that country's pool. The name is derived from
 /// both, so no names are stored.
 #[derive(Debug, Clone, Copy)]
@@ -535,6 +488,7 @@ struct Project {
     zone: Option<usize>,
     investor: Investor,
     sector: usize,
+    /// Whose money, which decides the currency: USD for foreign, VND for domestic, so every row has a rate.
     scope: Scope,
     /// Registered capital so far, in the project's currency (adjustments change it).
     capital: f64,
@@ -640,14 +594,14 @@ impl DemoEvents {
         self.start + chrono::Duration::days(offset)
     }
 
-    fn pick_kind(&mut self) -> Kind {
+    fn pick_kind(&mut self) -> EventKind {
         KINDS[self.weighted(KINDS.iter().map(|(_, weight)| *weight))].0
     }
 
     fn pick_investor(&mut self, scope: Scope) -> Investor {
         let country = match scope {
-            Scope::Domestic => None,
-            Scope::Foreign => Some(self.weighted(FOREIGN_COUNTRIES.iter().map(|country| country.weight))),
+            Scope::Ddi => None,
+            Scope::Fdi => Some(self.weighted(FOREIGN_COUNTRIES.iter().map(|country| country.weight))),
         };
         // Each country's pool is its share of the whole; squaring the draw makes low indices (the big, busy
         // investors) recur more often than the rest.
@@ -678,8 +632,8 @@ impl DemoEvents {
 
     fn pick_sector(&mut self, scope: Scope) -> usize {
         match scope {
-            Scope::Foreign => self.weighted(SECTORS.iter().map(|sector| sector.foreign_weight)),
-            Scope::Domestic => self.weighted(SECTORS.iter().map(|sector| sector.domestic_weight)),
+            Scope::Fdi => self.weighted(SECTORS.iter().map(|sector| sector.foreign_weight)),
+            Scope::Ddi => self.weighted(SECTORS.iter().map(|sector| sector.domestic_weight)),
         }
     }
 
@@ -753,11 +707,11 @@ impl DemoEvents {
         let style = self.below(10);
         // Whole units fit in u64 (magnitude <= 9e14); cents are kept apart so the text is exact.
         let (units, cents) = match (scope, style) {
-            (Scope::Foreign, 0..7) => (((magnitude / 1e3).round() * 1e3) as u64, 0),
-            (Scope::Foreign, 7..9) => (magnitude.round() as u64, 0),
-            (Scope::Foreign, _) => (magnitude.trunc() as u64, ((magnitude.fract() * 100.0) as u64).min(99)),
-            (Scope::Domestic, 0..8) => (((magnitude / 1e6).round() * 1e6) as u64, 0),
-            (Scope::Domestic, _) => (magnitude.round() as u64, 0),
+            (Scope::Fdi, 0..7) => (((magnitude / 1e3).round() * 1e3) as u64, 0),
+            (Scope::Fdi, 7..9) => (magnitude.round() as u64, 0),
+            (Scope::Fdi, _) => (magnitude.trunc() as u64, ((magnitude.fract() * 100.0) as u64).min(99)),
+            (Scope::Ddi, 0..8) => (((magnitude / 1e6).round() * 1e6) as u64, 0),
+            (Scope::Ddi, _) => (magnitude.round() as u64, 0),
         };
         let units = units.max(1);
         if cents == 0 {
@@ -804,22 +758,22 @@ impl DemoEvents {
     fn project_name(project: &Project) -> String {
         let sector = &SECTORS[project.sector];
         match project.scope {
-            Scope::Foreign => format!("Demo {} SYN-{:06}", sector.project_en, project.number),
-            Scope::Domestic => format!("Dự án demo {} SYN-{:06}", sector.project_vi, project.number),
+            Scope::Fdi => format!("Demo {} SYN-{:06}", sector.project_en, project.number),
+            Scope::Ddi => format!("Dự án demo {} SYN-{:06}", sector.project_vi, project.number),
         }
     }
 
     /// The row for `project` with the fields every kind shares; amount and currency are left to the caller.
-    fn row(&mut self, kind: Kind, date: NaiveDate, project: &Project) -> EventInput {
+    fn row(&mut self, kind: EventKind, date: NaiveDate, project: &Project) -> EventInput {
         let (country, scope) = match project.investor.country.and_then(|index| FOREIGN_COUNTRIES.get(index)) {
-            Some(country) => (country.code, "fdi"),
-            None => ("VN", "ddi"),
+            Some(country) => (country.code, Scope::Fdi),
+            None => (VIETNAM, Scope::Ddi),
         };
         EventInput {
             // The register's size shapes every row, so it is part of the key: registers of
             // different sizes never collide as "same key, different content".
             idempotency_key: format!("syn-{}-{}-{}", self.seed, self.total, self.produced),
-            kind: kind.name().to_owned(),
+            kind: kind.as_str().to_owned(),
             event_date: date.format("%Y-%m-%d").to_string(),
             project_ref: format!("SYN-{:06}", project.number),
             project_name: Self::project_name(project),
@@ -830,7 +784,7 @@ impl DemoEvents {
             sector: SECTORS[project.sector].letter.to_owned(),
             amount: String::new(),
             currency: String::new(),
-            scope: scope.to_owned(),
+            scope: scope.as_str().to_owned(),
             status: if self.chance(0.05) { "estimated" } else { "reported" }.to_owned(),
             source: SYNTHETIC_SOURCE.to_owned(),
         }
@@ -838,8 +792,8 @@ impl DemoEvents {
 
     fn currency(scope: Scope) -> String {
         match scope {
-            Scope::Foreign => "USD",
-            Scope::Domestic => "VND",
+            Scope::Fdi => "USD",
+            Scope::Ddi => "VND",
         }
         .to_owned()
     }
@@ -847,23 +801,26 @@ impl DemoEvents {
     fn next_event(&mut self) -> EventInput {
         let date = self.date_of_row(self.produced);
         let mut kind = self.pick_kind();
-        let follows_up = matches!(kind, Kind::Adjustment | Kind::Disbursement | Kind::Termination);
+        let follows_up = matches!(
+            kind,
+            EventKind::Adjustment | EventKind::Disbursement | EventKind::Termination
+        );
         if follows_up && self.projects.is_empty() {
             // Nothing to refer to yet (only at the very start): register a project instead.
-            kind = Kind::New;
+            kind = EventKind::New;
         }
         match kind {
-            Kind::New => {
+            EventKind::New => {
                 let scope = if self.chance(DOMESTIC_SHARE_OF_NEW_PROJECTS) {
-                    Scope::Domestic
+                    Scope::Ddi
                 } else {
-                    Scope::Foreign
+                    Scope::Fdi
                 };
                 let mut project = self.new_project(date, scope);
                 // New FDI projects: median 10 million USD, a tail past a billion; domestic: median 200 billion VND.
                 project.capital = match scope {
-                    Scope::Foreign => self.log_normal(10.0e6, 1.6).clamp(50_000.0, 6.0e9),
-                    Scope::Domestic => self.log_normal(200.0e9, 1.4).clamp(1.0e9, 3.0e14),
+                    Scope::Fdi => self.log_normal(10.0e6, 1.6).clamp(50_000.0, 6.0e9),
+                    Scope::Ddi => self.log_normal(200.0e9, 1.4).clamp(1.0e9, 3.0e14),
                 };
                 let mut row = self.row(kind, date, &project);
                 row.amount = self.amount_text(project.capital, scope, 1.0);
@@ -871,41 +828,41 @@ impl DemoEvents {
                 self.remember(project);
                 row
             }
-            Kind::SharePurchase => {
+            EventKind::SharePurchase => {
                 // A foreign investor buying into a company: always FDI, its own project ref.
-                let project = self.new_project(date, Scope::Foreign);
+                let project = self.new_project(date, Scope::Fdi);
                 let amount = self.log_normal(2.0e6, 1.7).clamp(10_000.0, 3.0e9);
                 let mut row = self.row(kind, date, &project);
-                row.amount = self.amount_text(amount, Scope::Foreign, 1.0);
-                row.currency = Self::currency(Scope::Foreign);
+                row.amount = self.amount_text(amount, Scope::Fdi, 1.0);
+                row.currency = Self::currency(Scope::Fdi);
                 row
             }
-            Kind::Adjustment | Kind::Disbursement | Kind::Termination => {
+            EventKind::Adjustment | EventKind::Disbursement | EventKind::Termination => {
                 let slot = self.index_below(self.projects.len());
                 let mut project = self.projects[slot];
                 // Rows are in date order already; the max only guards the jitter within a day's slot.
                 let date = date.max(project.registered);
                 let mut row = self.row(kind, date, &project);
                 let amount = match kind {
-                    Kind::Adjustment if self.chance(0.10) => Some(-project.capital * (0.05 + 0.45 * self.unit())),
-                    Kind::Adjustment => Some(project.capital * self.log_normal(0.35, 0.9).min(5.0)),
-                    Kind::Disbursement => Some(project.capital * (0.05 + 0.35 * self.unit())),
+                    EventKind::Adjustment if self.chance(0.10) => Some(-project.capital * (0.05 + 0.45 * self.unit())),
+                    EventKind::Adjustment => Some(project.capital * self.log_normal(0.35, 0.9).min(5.0)),
+                    EventKind::Disbursement => Some(project.capital * (0.05 + 0.35 * self.unit())),
                     // Most terminations give no amount; the rest the capital that lapses.
                     _ if self.chance(0.65) => None,
                     _ => Some(project.capital),
                 };
                 if let Some(amount) = amount {
                     let minimum = match project.scope {
-                        Scope::Foreign => 1_000.0,
-                        Scope::Domestic => 1.0e6,
+                        Scope::Fdi => 1_000.0,
+                        Scope::Ddi => 1.0e6,
                     };
                     row.amount = self.amount_text(amount, project.scope, minimum);
                     row.currency = Self::currency(project.scope);
                 }
-                if kind == Kind::Termination {
+                if kind == EventKind::Termination {
                     // A terminated project gets no later events.
                     self.projects.swap_remove(slot);
-                } else if kind == Kind::Adjustment {
+                } else if kind == EventKind::Adjustment {
                     project.capital = (project.capital + amount.unwrap_or(0.0)).max(1.0e3);
                     self.projects[slot] = project;
                 }
@@ -999,7 +956,7 @@ mod tests {
             end_date: DEFAULT_END_DATE,
         };
         let (start, end) = config.date_range();
-        let today = today().unwrap();
+        let today = today_in_vietnam();
         let mut new_projects: HashMap<String, NaiveDate> = HashMap::new();
         let mut kinds: HashMap<String, u32> = HashMap::new();
         let mut per_year: HashMap<i32, u32> = HashMap::new();
@@ -1090,7 +1047,7 @@ mod tests {
             end_date: NaiveDate::MAX,
         };
         let (start, end) = future.date_range();
-        assert!(end <= today().unwrap() && start <= end);
+        assert!(end <= today_in_vietnam() && start <= end);
         for row in generate(future) {
             let date = parse_date(&row.event_date);
             assert!(date >= start && date <= end);

@@ -2,29 +2,31 @@
 //! with the offset reached so a client that lost its connection resumes
 //! exactly there; GetBulkLoad tells where a load stands.
 
-use fdi_kit::telemetry::db_span;
-use std::{pin::Pin, sync::Arc};
+use std::sync::Arc;
 
-use fdi_kit::status::invalid_argument;
+use fdi_kit::status::{invalid_argument, not_found};
 use fdi_proto::{common::FieldViolation, ingest as pb};
 use tokio::sync::mpsc;
-use tokio_stream::{Stream, wrappers::ReceiverStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 use tracing::{Instrument, Span};
 
-use super::Limits;
+use super::{BulkLoadStream, Limits, resource, timestamp};
 use crate::{
     error::{Error, Result},
-    model::timestamp,
-    pipeline::{LoadPosition, Outcome, Pipeline, Prepared, tally},
+    model::{Outcome, Tally},
+    pipeline::{LoadPosition, Pipeline, Prepared},
+    store::BulkLoad,
 };
 
 const MAX_LOAD_ID_CHARS: usize = 128;
 
-type Acks = Pin<Box<dyn Stream<Item = Result<pb::BulkLoadResponse, Status>> + Send>>;
-
 /// Starts serving one bulk-load stream.
-pub(super) fn start(pipeline: Arc<Pipeline>, limits: Limits, inbound: Streaming<pb::BulkLoadRequest>) -> Acks {
+pub(super) fn start(
+    pipeline: Arc<Pipeline>,
+    limits: Limits,
+    inbound: Streaming<pb::BulkLoadRequest>,
+) -> BulkLoadStream {
     let (sender, receiver) = mpsc::channel(4);
     // The stages run in tasks of their own, inside the call's span (one trace per stream).
     let call_span = Span::current();
@@ -38,7 +40,7 @@ pub(super) fn start(pipeline: Arc<Pipeline>, limits: Limits, inbound: Streaming<
             drop(to_writer);
             let write_result = writer.await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "bulk-load writer stopped");
-                Err(Error::Rejected(fdi_kit::status::internal()))
+                Err(Error::Internal("the bulk-load writer stopped"))
             });
             // The writer's failure comes first: it stopped the load at its batch.
             if let Err(error) = write_result.and(read_result) {
@@ -74,11 +76,12 @@ async fn write_stage(
     {
         if let Some(prepared) = prepared {
             let outcomes = pipeline.commit(prepared).await?;
-            let (accepted, duplicates, held, rejected) = tally(&outcomes);
-            ack.accepted = accepted;
-            ack.duplicates += duplicates;
-            ack.held = held;
-            ack.rejected = rejected;
+            let tally = Tally::of(&outcomes);
+            let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+            ack.accepted = count(tally.accepted);
+            ack.duplicates += count(tally.duplicates);
+            ack.held = count(tally.held);
+            ack.rejected = count(tally.rejected);
             ack.issues = issues(first_offset, &outcomes);
         }
         if acks.send(Ok(ack)).await.is_err() {
@@ -107,19 +110,15 @@ fn check_load_id(load_id: &str) -> Result<()> {
     }
 }
 
-/// The load's offset, creating the load on first sight.
-async fn open_load(pipeline: &Pipeline, load_id: &str) -> Result<i64> {
-    sqlx::query("INSERT INTO bulk_loads (load_id) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(load_id)
-        .execute(&pipeline.pool)
-        .instrument(db_span("INSERT", "bulk_loads"))
-        .await?;
-    let (offset,): (i64,) = sqlx::query_as("SELECT offset_reached FROM bulk_loads WHERE load_id = $1")
-        .bind(load_id)
-        .fetch_one(&pipeline.pool)
-        .instrument(db_span("SELECT", "bulk_loads"))
-        .await?;
-    Ok(offset)
+/// One stream's place in its load.
+#[derive(Debug, Default)]
+struct StreamPosition {
+    /// The load this stream feeds (set by its first message).
+    load_id: String,
+    /// The offset the load has reached with this stream's batches.
+    offset: i64,
+    /// Rows received on this call.
+    rows_in_call: u64,
 }
 
 /// Reads batches, checks them against the load's offset and prepares them for the writer.
@@ -129,28 +128,50 @@ async fn read_stage(
     mut inbound: Streaming<pb::BulkLoadRequest>,
     writer: &mpsc::Sender<WriteJob>,
 ) -> Result<()> {
-    // The load this stream feeds (set by its first message) and the offset it has reached.
-    let mut load_id = String::new();
-    let mut offset: i64 = 0;
-    let mut rows_in_call: u64 = 0;
-    loop {
-        let message = match tokio::time::timeout(limits.stream_idle_timeout, inbound.message()).await {
-            Err(_) => {
-                return Err(Error::Rejected(Status::deadline_exceeded(format!(
-                    "no batch for {:?}; the stream is closed (resume with GetBulkLoad)",
-                    limits.stream_idle_timeout
-                ))));
-            }
-            Ok(Err(status)) => {
-                tracing::debug!(%status, "bulk load stream broke");
-                return Ok(());
-            }
-            Ok(Ok(None)) => {
-                tracing::info!(load_id = %load_id, offset, rows = rows_in_call, "bulk-load stream finished by the client");
-                return Ok(());
-            }
-            Ok(Ok(Some(message))) => message,
-        };
+    let mut position = StreamPosition::default();
+    while let Some(message) = next_message(&mut inbound, limits, &position).await? {
+        position.admit(pipeline, limits, &message).await?;
+        let job = position.prepare(pipeline, &message).await?;
+        if writer.send(job).await.is_err() {
+            // The writer stopped (its error is reported); stop reading.
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The next batch; `None` when the client finished the stream or it broke.
+async fn next_message(
+    inbound: &mut Streaming<pb::BulkLoadRequest>,
+    limits: &Limits,
+    position: &StreamPosition,
+) -> Result<Option<pb::BulkLoadRequest>> {
+    match tokio::time::timeout(limits.stream_idle_timeout, inbound.message()).await {
+        Err(_) => Err(Error::Rejected(Status::deadline_exceeded(format!(
+            "no batch for {:?}; the stream is closed (resume with GetBulkLoad)",
+            limits.stream_idle_timeout
+        )))),
+        Ok(Err(status)) => {
+            tracing::debug!(%status, "bulk load stream broke");
+            Ok(None)
+        }
+        Ok(Ok(None)) => {
+            tracing::info!(
+                load_id = %position.load_id,
+                offset = position.offset,
+                rows = position.rows_in_call,
+                "bulk-load stream finished by the client"
+            );
+            Ok(None)
+        }
+        Ok(Ok(Some(message))) => Ok(Some(message)),
+    }
+}
+
+impl StreamPosition {
+    /// Checks a batch against the limits and the load (opening it on the
+    /// stream's first batch).
+    async fn admit(&mut self, pipeline: &Pipeline, limits: &Limits, message: &pb::BulkLoadRequest) -> Result<()> {
         if message.rows.len() > limits.max_batch_rows {
             return Err(invalid_argument(
                 "rows",
@@ -162,66 +183,64 @@ async fn read_stage(
             )
             .into());
         }
-        rows_in_call += message.rows.len() as u64;
-        if rows_in_call > limits.max_stream_rows {
+        self.rows_in_call += message.rows.len() as u64;
+        if self.rows_in_call > limits.max_stream_rows {
             return Err(Error::Rejected(Status::resource_exhausted(format!(
                 "at most {} rows per call; open a new BulkLoad call and resume from the acknowledged offset",
                 limits.max_stream_rows
             ))));
         }
-        if load_id.is_empty() {
+        if self.load_id.is_empty() {
             check_load_id(&message.load_id)?;
-            offset = open_load(pipeline, &message.load_id).await?;
-            load_id.clone_from(&message.load_id);
-        } else if !message.load_id.is_empty() && message.load_id != load_id {
+            self.offset = pipeline.store.open_load(&message.load_id).await?;
+            self.load_id.clone_from(&message.load_id);
+        } else if !message.load_id.is_empty() && message.load_id != self.load_id {
             return Err(invalid_argument("load_id", "must stay the same for the whole stream").into());
         }
         if message.start_offset < 0 {
             return Err(invalid_argument("start_offset", "must not be negative").into());
         }
-        if message.start_offset > offset {
+        if message.start_offset > self.offset {
             return Err(Error::Rejected(Status::failed_precondition(format!(
-                "start_offset {} leaves a gap: load `{load_id}` has reached offset {}; resume from there",
-                message.start_offset, offset
+                "start_offset {} leaves a gap: load `{}` has reached offset {}; resume from there",
+                message.start_offset, self.load_id, self.offset
             ))));
         }
-        // Rows before the load's offset were decided by an earlier call: skip them.
-        let already = usize::try_from(offset - message.start_offset)
+        Ok(())
+    }
+
+    /// Prepares an admitted batch's new rows (rows before the load's offset
+    /// were decided by an earlier call: they are skipped, counted as duplicates).
+    async fn prepare(&mut self, pipeline: &Pipeline, message: &pb::BulkLoadRequest) -> Result<WriteJob> {
+        let already = usize::try_from(self.offset - message.start_offset)
             .unwrap_or(usize::MAX)
             .min(message.rows.len());
         let rows = &message.rows[already..];
-        let mut ack = pb::BulkLoadResponse {
-            load_id: load_id.clone(),
-            duplicates: i32::try_from(already).unwrap_or(i32::MAX),
-            ..Default::default()
-        };
-        let first_offset = offset;
+        let first_offset = self.offset;
         let prepared = if rows.is_empty() {
             None
         } else {
             let position = LoadPosition {
-                load_id: load_id.clone(),
+                load_id: self.load_id.clone(),
                 first_offset,
                 expected_offset: first_offset,
             };
             let prefix = |i: usize| format!("rows[{}].", first_offset + i64::try_from(i).unwrap_or_default());
             let prepared = pipeline.prepare(rows, &prefix, Some(&position)).await?;
-            offset += i64::try_from(rows.len()).unwrap_or_default();
+            self.offset += i64::try_from(rows.len()).unwrap_or_default();
             Some(prepared)
         };
-        ack.offset_reached = offset;
-        if writer
-            .send(WriteJob {
-                prepared,
-                ack,
-                first_offset,
-            })
-            .await
-            .is_err()
-        {
-            // The writer stopped (its error is reported); stop reading.
-            return Ok(());
-        }
+        let ack = pb::BulkLoadResponse {
+            load_id: self.load_id.clone(),
+            duplicates: i32::try_from(already).unwrap_or(i32::MAX),
+            offset_reached: self.offset,
+            ..Default::default()
+        };
+        Ok(WriteJob {
+            prepared,
+            ack,
+            first_offset,
+        })
     }
 }
 
@@ -265,44 +284,31 @@ fn issues(first_offset: i64, outcomes: &[Outcome]) -> Vec<pb::RowIssue> {
         .collect()
 }
 
-/// A row of `bulk_loads`.
-#[derive(sqlx::FromRow)]
-struct LoadRecord {
-    offset_reached: i64,
-    accepted: i64,
-    duplicates: i64,
-    held: i64,
-    rejected: i64,
-    create_time: chrono::DateTime<chrono::Utc>,
-    update_time: chrono::DateTime<chrono::Utc>,
-}
-
-pub(super) async fn get(pipeline: &Pipeline, request: &pb::GetBulkLoadRequest) -> Result<pb::BulkLoad> {
-    let load_id = request
-        .name
-        .trim()
-        .strip_prefix("bulkLoads/")
-        .unwrap_or(request.name.trim());
+pub(super) async fn get(pipeline: &Pipeline, request: pb::GetBulkLoadRequest) -> Result<pb::BulkLoad> {
+    let name = request.name.trim();
+    let load_id = name.strip_prefix("bulkLoads/").unwrap_or(name);
     check_load_id(load_id).map_err(|_| Error::Rejected(invalid_argument("name", "must be `bulkLoads/{load_id}`")))?;
-    let row: Option<LoadRecord> = sqlx::query_as(
-        "SELECT offset_reached, accepted, duplicates, held, rejected, create_time, update_time
-         FROM bulk_loads WHERE load_id = $1",
-    )
-    .bind(load_id)
-    .fetch_optional(&pipeline.pool)
-    .instrument(db_span("SELECT", "bulk_loads"))
-    .await?;
-    let Some(load) = row else {
-        return Err(fdi_kit::status::not_found("bulk load", &format!("bulkLoads/{load_id}"), &[]).into());
+    let name = resource("bulkLoads", load_id);
+    let Some(load) = pipeline.store.bulk_load(load_id).await? else {
+        return Err(not_found("bulk load", &name, &[]).into());
     };
+    let BulkLoad {
+        offset_reached,
+        accepted,
+        duplicates,
+        held,
+        rejected,
+        create_time,
+        update_time,
+    } = load;
     Ok(pb::BulkLoad {
-        name: format!("bulkLoads/{load_id}"),
-        offset_reached: load.offset_reached,
-        accepted: load.accepted,
-        duplicates: load.duplicates,
-        held: load.held,
-        rejected: load.rejected,
-        create_time: Some(timestamp(load.create_time)),
-        update_time: Some(timestamp(load.update_time)),
+        name,
+        offset_reached,
+        accepted,
+        duplicates,
+        held,
+        rejected,
+        create_time: Some(timestamp(create_time)),
+        update_time: Some(timestamp(update_time)),
     })
 }

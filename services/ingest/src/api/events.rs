@@ -1,155 +1,117 @@
 //! GetEvent and ListEvents.
 
 use fdi_kit::{
-    paging::{PageToken, fingerprint, page_size},
-    period,
-    status::invalid_argument,
-    telemetry::db_span,
+    catalogue::strip_collection,
+    domain::{EventKind, ReportingCurrency, Scope},
+    money::to_money,
+    period::date_to_proto,
+    status::{invalid_argument, not_found},
 };
-use fdi_proto::{
-    common::{EventKind, Scope},
-    ingest as pb,
-};
-use tracing::Instrument;
+use fdi_proto::{common, ingest as pb};
 
-use super::province_filter;
-use crate::{
-    error::Result,
-    model::{EVENT_COLUMNS, EventRecord},
-    pipeline::Pipeline,
-    references::{PlaceKind, PlaceLookup},
-    validate::Kind,
-};
+use super::{Paging, known_place, optional_resource, period_filter, province_filter, resource, span_key, timestamp};
+use crate::{error::Result, model::Event, pipeline::Pipeline, references::PlaceKind, store::EventFilter};
 
-/// An event by sequence number.
-pub(super) async fn fetch_event(pipeline: &Pipeline, sequence: i64) -> Result<Option<EventRecord>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE sequence = $1"))
-            .bind(sequence)
-            .fetch_optional(&pipeline.pool)
-            .instrument(db_span("SELECT", "events"))
-            .await?,
-    )
+impl From<&Event> for pb::Event {
+    fn from(event: &Event) -> Self {
+        let facts = &event.facts;
+        Self {
+            name: resource("events", event.sequence),
+            sequence: event.sequence,
+            idempotency_key: facts.idempotency_key.clone(),
+            kind: common::EventKind::from(facts.kind).into(),
+            event_date: Some(date_to_proto(facts.event_date)),
+            project_ref: facts.project_ref.clone(),
+            project_name: facts.project_name.clone(),
+            investor: optional_resource("investors", facts.investor_id),
+            investor_text: facts.investor_text.clone(),
+            investor_country: facts.investor_country.clone(),
+            zone: optional_resource("zones", facts.zone_id.as_ref()),
+            province: resource("provinces", &facts.province_code),
+            current_province: resource("provinces", &facts.current_province_code),
+            sector: facts.sector.clone(),
+            amount: facts.amount.zip(facts.currency.as_deref()).map(|(a, c)| to_money(a, c)),
+            amount_usd: facts.amount_usd.map(|a| to_money(a, ReportingCurrency::Usd.as_str())),
+            amount_vnd: facts.amount_vnd.map(|a| to_money(a, ReportingCurrency::Vnd.as_str())),
+            amount_text: facts.amount.map(|a| a.to_string()).unwrap_or_default(),
+            scope: common::Scope::from(facts.scope).into(),
+            status: pb::EventStatus::from(facts.status).into(),
+            source: facts.source.clone(),
+            create_time: Some(timestamp(event.create_time)),
+        }
+    }
 }
 
-pub(super) async fn get(pipeline: &Pipeline, request: &pb::GetEventRequest) -> Result<pb::Event> {
+/// Event `sequence` in protobuf form.
+pub(super) async fn fetch(pipeline: &Pipeline, sequence: i64) -> Result<Option<pb::Event>> {
+    Ok(pipeline.store.event(sequence).await?.as_ref().map(pb::Event::from))
+}
+
+pub(super) async fn get(pipeline: &Pipeline, request: pb::GetEventRequest) -> Result<pb::Event> {
     let name = request.name.trim();
-    let sequence = name
-        .strip_prefix("events/")
-        .unwrap_or(name)
-        .parse::<i64>()
-        .ok()
-        .filter(|s| *s > 0);
+    let sequence = strip_collection(name, "events").parse::<i64>().ok().filter(|s| *s > 0);
     let Some(sequence) = sequence else {
         return Err(invalid_argument("name", "must be `events/{sequence}`, e.g. events/42").into());
     };
-    match fetch_event(pipeline, sequence).await? {
-        Some(event) => Ok(event.to_proto()),
-        None => Err(fdi_kit::status::not_found("event", name, &[]).into()),
-    }
+    fetch(pipeline, sequence)
+        .await?
+        .ok_or_else(|| not_found("event", name, &[]).into())
 }
 
-pub(super) async fn list(pipeline: &Pipeline, request: &pb::ListEventsRequest) -> Result<pb::ListEventsResponse> {
-    let size = page_size(request.page_size, 100, 1000)?;
-    let (current_province, recorded_province) = if request.province.trim().is_empty() {
-        (None, None)
-    } else {
-        match province_filter(pipeline, &request.province, "province").await? {
-            (code, true) => (Some(code), None),
-            (code, false) => (None, Some(code)),
-        }
+pub(super) async fn list(pipeline: &Pipeline, request: pb::ListEventsRequest) -> Result<pb::ListEventsResponse> {
+    let paging = Paging::new(request.page_size, &request.page_token)?;
+    let filter = event_filter(pipeline, &request).await?;
+    let investor = filter.investor.map(|i| i.to_string()).unwrap_or_default();
+    let after_sequence = request.after_sequence.to_string();
+    let page = paging.of(&[
+        "events",
+        filter.province.current.as_deref().unwrap_or(""),
+        filter.province.recorded.as_deref().unwrap_or(""),
+        filter.zone.as_deref().unwrap_or(""),
+        &investor,
+        filter.kind.map_or("", EventKind::as_str),
+        &span_key(filter.span),
+        filter.scope.map_or("", Scope::as_str),
+        &after_sequence,
+    ])?;
+    let after = page.after_number()?.unwrap_or(request.after_sequence);
+    let events = pipeline.store.events(&filter, after, page.fetch_limit()).await?;
+    let (events, next_page_token) = page.finish(events, |e| e.sequence.to_string());
+    Ok(pb::ListEventsResponse {
+        events: events.iter().map(pb::Event::from).collect(),
+        next_page_token,
+    })
+}
+
+/// The request's filters, checked in the order of its fields.
+async fn event_filter(pipeline: &Pipeline, request: &pb::ListEventsRequest) -> Result<EventFilter> {
+    let province = province_filter(pipeline, &request.province).await?;
+    let zone = match request.zone.trim() {
+        "" => None,
+        shown => Some(known_place(pipeline, PlaceKind::Zone, &request.zone, shown).await?.id),
     };
-    let zone = if request.zone.trim().is_empty() {
-        None
-    } else {
-        match pipeline.references.place(PlaceKind::Zone, &request.zone).await? {
-            Some(PlaceLookup::Found(place)) => Some(place.id),
-            Some(PlaceLookup::Unknown(suggestions)) => {
-                return Err(fdi_kit::status::not_found("zone", request.zone.trim(), &suggestions).into());
-            }
-            None => return Err(fdi_kit::status::not_found("zone", request.zone.trim(), &[]).into()),
-        }
+    let investor = match request.investor.trim() {
+        "" => None,
+        text => Some(
+            text.strip_prefix("investors/")
+                .and_then(|id| id.parse::<i64>().ok())
+                .ok_or_else(|| invalid_argument("investor", "must be an investor resource name, `investors/{id}`"))?,
+        ),
     };
-    let investor = if request.investor.trim().is_empty() {
-        None
-    } else {
-        let id = request
-            .investor
-            .trim()
-            .strip_prefix("investors/")
-            .and_then(|id| id.parse::<i64>().ok());
-        Some(id.ok_or_else(|| invalid_argument("investor", "must be an investor resource name, `investors/{id}`"))?)
-    };
-    let kind = match EventKind::try_from(request.kind) {
-        Ok(kind) => Kind::from_proto(kind).map(Kind::as_str),
-        Err(_) => return Err(invalid_argument("kind", format!("{} is not an event kind", request.kind)).into()),
-    };
-    let span = match &request.period {
-        Some(p) if p.kind.is_some() => Some(period::resolve(Some(p), "period")?),
-        _ => None,
-    };
-    let scope = match Scope::try_from(request.scope) {
-        Ok(Scope::Fdi) => Some("fdi"),
-        Ok(Scope::Ddi) => Some("ddi"),
-        Ok(Scope::All | Scope::Unspecified) => None,
-        Err(_) => return Err(invalid_argument("scope", format!("{} is not a scope", request.scope)).into()),
-    };
+    let kind = EventKind::from_proto_field(request.kind)
+        .map_err(|_| invalid_argument("kind", format!("{} is not an event kind", request.kind)))?;
+    let span = period_filter(request.period.as_ref())?;
+    let scope = Scope::from_proto_field(request.scope)
+        .map_err(|_| invalid_argument("scope", format!("{} is not a scope", request.scope)))?;
     if request.after_sequence < 0 {
         return Err(invalid_argument("after_sequence", "must not be negative").into());
     }
-    let query = fingerprint(&[
-        "events",
-        current_province.as_deref().unwrap_or(""),
-        recorded_province.as_deref().unwrap_or(""),
-        zone.as_deref().unwrap_or(""),
-        &investor.map(|i| i.to_string()).unwrap_or_default(),
-        kind.unwrap_or(""),
-        &span.map(|s| format!("{}..{}", s.start, s.end)).unwrap_or_default(),
-        scope.unwrap_or(""),
-        &request.after_sequence.to_string(),
-    ]);
-    let after = match PageToken::decode(&request.page_token, query)? {
-        Some(token) => token
-            .after
-            .parse::<i64>()
-            .map_err(|_| invalid_argument("page_token", "is corrupt"))?,
-        None => request.after_sequence,
-    };
-    let mut events: Vec<EventRecord> = sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events
-         WHERE sequence > $1
-           AND ($2::text IS NULL OR current_province_code = $2)
-           AND ($3::text IS NULL OR province_code = $3)
-           AND ($4::text IS NULL OR zone_id = $4)
-           AND ($5::bigint IS NULL OR investor_id = $5)
-           AND ($6::text IS NULL OR kind = $6)
-           AND ($7::date IS NULL OR event_date >= $7)
-           AND ($8::date IS NULL OR event_date <= $8)
-           AND ($9::text IS NULL OR scope = $9)
-         ORDER BY sequence
-         LIMIT $10"
-    ))
-    .bind(after)
-    .bind(&current_province)
-    .bind(&recorded_province)
-    .bind(&zone)
-    .bind(investor)
-    .bind(kind)
-    .bind(span.map(|s| s.start))
-    .bind(span.map(|s| s.end))
-    .bind(scope)
-    .bind(i64::try_from(size + 1).unwrap_or(i64::MAX))
-    .fetch_all(&pipeline.pool)
-    .instrument(db_span("SELECT", "events"))
-    .await?;
-    let next_page_token = if events.len() > size {
-        events.truncate(size);
-        PageToken::encode(&events[size - 1].sequence.to_string(), query)
-    } else {
-        String::new()
-    };
-    Ok(pb::ListEventsResponse {
-        events: events.iter().map(EventRecord::to_proto).collect(),
-        next_page_token,
+    Ok(EventFilter {
+        province,
+        zone,
+        investor,
+        kind,
+        span,
+        scope,
     })
 }

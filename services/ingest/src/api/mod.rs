@@ -1,22 +1,36 @@
 //! The `fdi.ingest.v1.IngestService` handlers, one module per concern.
+//! Each handler reads the same way: validate the request, call the store
+//! (or the pipeline), convert the result to its protobuf message.
 
 mod bulk;
 mod documents;
 mod events;
 mod held;
-mod reference;
+mod rates;
 mod submit;
+mod targets;
 
-use std::{pin::Pin, sync::Arc, time::Duration};
+use std::{fmt::Display, pin::Pin, sync::Arc, time::Duration};
 
-use fdi_proto::ingest::{self as pb, ingest_service_server::IngestService};
+use chrono::{DateTime, Utc};
+use fdi_kit::{
+    domain::MAX_NAME_CHARS,
+    paging::{self, PageLimits, PageRequest},
+    period::{self, Span},
+    status::{Violations, check_text, not_found},
+};
+use fdi_proto::{
+    common::Period,
+    ingest::{self as pb, ingest_service_server::IngestService},
+};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::{
     error::Result,
     pipeline::Pipeline,
-    references::{PlaceKind, PlaceLookup},
+    references::{Place, PlaceKind, PlaceLookup},
+    store::ProvinceFilter,
 };
 
 /// Limits that protect the service from oversized input.
@@ -45,22 +59,114 @@ impl IngestApi {
     }
 }
 
-/// Resolves a province given by resource name, code or any spelling to
-/// (code, whether it is one of today's provinces); NOT_FOUND with suggestions.
-async fn province_filter(pipeline: &Pipeline, text: &str, field: &str) -> Result<(String, bool)> {
-    let mut violations = fdi_kit::status::Violations::new();
-    fdi_kit::status::check_text(&mut violations, field, text, 500, true);
-    violations.into_result()?;
-    match pipeline.references.place(PlaceKind::Province, text).await? {
-        Some(PlaceLookup::Found(place)) => Ok((place.id.clone(), place.id == place.current_province)),
-        Some(PlaceLookup::Unknown(suggestions)) => {
-            Err(fdi_kit::status::not_found("province", text, &suggestions).into())
-        }
-        None => Err(fdi_kit::status::not_found("province", text, &[]).into()),
+/// Page sizes of every list RPC.
+const PAGE_LIMITS: PageLimits = PageLimits {
+    default: 100,
+    max: 1000,
+};
+
+/// A list request's paging, checked in two steps: the page size before
+/// anything else (so a bad size is the error reported first), the token
+/// once the filters it is bound to are resolved.
+struct Paging<'a> {
+    size: Option<i32>,
+    token: &'a str,
+}
+
+impl<'a> Paging<'a> {
+    /// Checks the page size.
+    fn new(size: Option<i32>, token: &'a str) -> Result<Self> {
+        paging::page_size(size, PAGE_LIMITS.default, PAGE_LIMITS.max)?;
+        Ok(Self { size, token })
+    }
+
+    /// The page of a query with these (resolved) filters.
+    fn of(self, query: &[&str]) -> Result<PageRequest> {
+        Ok(PageRequest::new(self.size, self.token, PAGE_LIMITS, query)?)
     }
 }
 
+/// The filter key of an optional period, for page tokens.
+fn span_key(span: Option<Span>) -> String {
+    span.map(|s| format!("{}..{}", s.start, s.end)).unwrap_or_default()
+}
+
+/// An optional period filter resolved to its days.
+fn period_filter(period: Option<&Period>) -> Result<Option<Span>> {
+    match period {
+        Some(p) if p.kind.is_some() => Ok(Some(period::resolve(Some(p), "period")?)),
+        _ => Ok(None),
+    }
+}
+
+/// `{collection}/{id}`.
+fn resource(collection: &str, id: impl Display) -> String {
+    format!("{collection}/{id}")
+}
+
+/// `{collection}/{id}`, or empty without an id.
+fn optional_resource(collection: &str, id: Option<impl Display>) -> String {
+    id.map(|id| resource(collection, id)).unwrap_or_default()
+}
+
+/// A timestamp in protobuf form.
+fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: i32::try_from(time.timestamp_subsec_nanos()).unwrap_or_default(),
+    }
+}
+
+/// A place the catalogue knows by this name; NOT_FOUND (naming it `shown`)
+/// with the catalogue's suggestions when it knows none.
+async fn known_place(pipeline: &Pipeline, kind: PlaceKind, text: &str, shown: &str) -> Result<Place> {
+    let what = match kind {
+        PlaceKind::Province => "province",
+        PlaceKind::Zone => "zone",
+    };
+    match pipeline.references.place(kind, text).await? {
+        Some(PlaceLookup::Found(place)) => Ok(place),
+        Some(PlaceLookup::Unknown(suggestions)) => Err(not_found(what, shown, &suggestions).into()),
+        None => Err(not_found(what, shown, &[]).into()),
+    }
+}
+
+/// Resolves a province given by resource name, code or any spelling to its
+/// code and whether it is one of today's provinces; NOT_FOUND with suggestions.
+async fn province(pipeline: &Pipeline, text: &str, field: &str) -> Result<(String, bool)> {
+    let mut violations = Violations::new();
+    check_text(&mut violations, field, text, MAX_NAME_CHARS, true);
+    violations.into_result()?;
+    let place = known_place(pipeline, PlaceKind::Province, text, text).await?;
+    let current = place.id == place.current_province;
+    Ok((place.id, current))
+}
+
+/// The province filter of field `province` (empty: none).
+async fn province_filter(pipeline: &Pipeline, text: &str) -> Result<ProvinceFilter> {
+    if text.trim().is_empty() {
+        return Ok(ProvinceFilter::default());
+    }
+    let (code, current) = province(pipeline, text, "province").await?;
+    Ok(if current {
+        ProvinceFilter {
+            current: Some(code),
+            recorded: None,
+        }
+    } else {
+        ProvinceFilter {
+            current: None,
+            recorded: Some(code),
+        }
+    })
+}
+
 type BulkLoadStream = Pin<Box<dyn Stream<Item = Result<pb::BulkLoadResponse, Status>> + Send>>;
+
+/// Answers a call with its handler's result.
+async fn answer<T>(handler: impl Future<Output = Result<T>>) -> Result<Response<T>, Status> {
+    Ok(Response::new(handler.await?))
+}
 
 #[tonic::async_trait]
 impl IngestService for IngestApi {
@@ -70,118 +176,93 @@ impl IngestService for IngestApi {
         &self,
         request: Request<pb::SubmitEventRequest>,
     ) -> Result<Response<pb::SubmitEventResponse>, Status> {
-        Ok(Response::new(
-            submit::submit(&self.pipeline, request.into_inner()).await?,
-        ))
+        answer(submit::submit(&self.pipeline, request.into_inner())).await
     }
 
     async fn bulk_load(
         &self,
         request: Request<Streaming<pb::BulkLoadRequest>>,
     ) -> Result<Response<Self::BulkLoadStream>, Status> {
-        Ok(Response::new(bulk::start(
-            Arc::clone(&self.pipeline),
-            self.limits.clone(),
-            request.into_inner(),
-        )))
+        let stream = bulk::start(Arc::clone(&self.pipeline), self.limits.clone(), request.into_inner());
+        Ok(Response::new(stream))
     }
 
     async fn get_bulk_load(&self, request: Request<pb::GetBulkLoadRequest>) -> Result<Response<pb::BulkLoad>, Status> {
-        Ok(Response::new(bulk::get(&self.pipeline, &request.into_inner()).await?))
+        answer(bulk::get(&self.pipeline, request.into_inner())).await
     }
 
     async fn get_event(&self, request: Request<pb::GetEventRequest>) -> Result<Response<pb::Event>, Status> {
-        Ok(Response::new(events::get(&self.pipeline, &request.into_inner()).await?))
+        answer(events::get(&self.pipeline, request.into_inner())).await
     }
 
     async fn list_events(
         &self,
         request: Request<pb::ListEventsRequest>,
     ) -> Result<Response<pb::ListEventsResponse>, Status> {
-        Ok(Response::new(
-            events::list(&self.pipeline, &request.into_inner()).await?,
-        ))
+        answer(events::list(&self.pipeline, request.into_inner())).await
     }
 
     async fn list_held_rows(
         &self,
         request: Request<pb::ListHeldRowsRequest>,
     ) -> Result<Response<pb::ListHeldRowsResponse>, Status> {
-        Ok(Response::new(held::list(&self.pipeline, &request.into_inner()).await?))
+        answer(held::list(&self.pipeline, request.into_inner())).await
     }
 
     async fn reprocess_held_rows(
         &self,
         request: Request<pb::ReprocessHeldRowsRequest>,
     ) -> Result<Response<pb::ReprocessHeldRowsResponse>, Status> {
-        Ok(Response::new(
-            held::reprocess(&self.pipeline, &request.into_inner()).await?,
-        ))
+        answer(held::reprocess(&self.pipeline, request.into_inner())).await
     }
 
     async fn create_exchange_rates(
         &self,
         request: Request<pb::CreateExchangeRatesRequest>,
     ) -> Result<Response<pb::CreateExchangeRatesResponse>, Status> {
-        Ok(Response::new(
-            reference::create_rates(&self.pipeline, &request.into_inner()).await?,
-        ))
+        answer(rates::create(&self.pipeline, request.into_inner())).await
     }
 
     async fn list_exchange_rates(
         &self,
         request: Request<pb::ListExchangeRatesRequest>,
     ) -> Result<Response<pb::ListExchangeRatesResponse>, Status> {
-        Ok(Response::new(
-            reference::list_rates(&self.pipeline, &request.into_inner()).await?,
-        ))
+        answer(rates::list(&self.pipeline, request.into_inner())).await
     }
 
     async fn set_target(&self, request: Request<pb::SetTargetRequest>) -> Result<Response<pb::Target>, Status> {
-        Ok(Response::new(
-            reference::set_target(&self.pipeline, request.into_inner()).await?,
-        ))
-    }
-
-    async fn ingest_document(
-        &self,
-        request: Request<pb::IngestDocumentRequest>,
-    ) -> Result<Response<pb::Document>, Status> {
-        Ok(Response::new(
-            documents::ingest(&self.pipeline, request.into_inner()).await?,
-        ))
-    }
-
-    async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Result<Response<pb::Document>, Status> {
-        Ok(Response::new(
-            documents::get(&self.pipeline, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn list_reported_statistics(
-        &self,
-        request: Request<pb::ListReportedStatisticsRequest>,
-    ) -> Result<Response<pb::ListReportedStatisticsResponse>, Status> {
-        Ok(Response::new(
-            documents::list_statistics(&self.pipeline, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn promote_project(
-        &self,
-        request: Request<pb::PromoteProjectRequest>,
-    ) -> Result<Response<pb::SubmitEventResponse>, Status> {
-        Ok(Response::new(
-            documents::promote(&self.pipeline, &request.into_inner()).await?,
-        ))
+        answer(targets::set(&self.pipeline, request.into_inner())).await
     }
 
     async fn list_targets(
         &self,
         request: Request<pb::ListTargetsRequest>,
     ) -> Result<Response<pb::ListTargetsResponse>, Status> {
-        Ok(Response::new(
-            reference::list_targets(&self.pipeline, &request.into_inner()).await?,
-        ))
+        answer(targets::list(&self.pipeline, request.into_inner())).await
+    }
+
+    async fn ingest_document(
+        &self,
+        request: Request<pb::IngestDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        answer(documents::ingest(&self.pipeline, request.into_inner())).await
+    }
+
+    async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Result<Response<pb::Document>, Status> {
+        answer(documents::get(&self.pipeline, request.into_inner())).await
+    }
+
+    async fn list_reported_statistics(
+        &self,
+        request: Request<pb::ListReportedStatisticsRequest>,
+    ) -> Result<Response<pb::ListReportedStatisticsResponse>, Status> {
+        answer(documents::list_statistics(&self.pipeline, request.into_inner())).await
+    }
+
+    async fn promote_project(
+        &self,
+        request: Request<pb::PromoteProjectRequest>,
+    ) -> Result<Response<pb::SubmitEventResponse>, Status> {
+        answer(documents::promote(&self.pipeline, request.into_inner())).await
     }
 }

@@ -6,23 +6,34 @@ use fdi_kit::status::{Violations, invalid_argument, with_reason};
 use fdi_proto::ingest as pb;
 use tonic::Code;
 
-use super::{events::fetch_event, held::fetch_held};
+use super::{events, held};
 use crate::{
-    error::Result,
-    pipeline::{Outcome, Pipeline},
+    error::{Error, Result},
+    model::Outcome,
+    pipeline::{FieldPrefix, Pipeline},
 };
 
 pub(super) async fn submit(pipeline: &Pipeline, request: pb::SubmitEventRequest) -> Result<pb::SubmitEventResponse> {
     let Some(event) = request.event else {
         return Err(invalid_argument("event", "is required").into());
     };
+    let outcome = process_one(pipeline, &event, &|_| "event.".to_owned()).await?;
+    respond(pipeline, &event, outcome).await
+}
+
+/// Processes one event (named `field_prefix(0)` in violations).
+pub(super) async fn process_one(
+    pipeline: &Pipeline,
+    event: &pb::EventInput,
+    field_prefix: FieldPrefix<'_>,
+) -> Result<Outcome> {
     let outcomes = pipeline
-        .process(std::slice::from_ref(&event), &|_| "event.".to_owned(), None)
+        .process(std::slice::from_ref(event), field_prefix, None)
         .await?;
-    match outcomes.into_iter().next() {
-        Some(outcome) => respond(pipeline, &event, outcome).await,
-        None => Err(fdi_kit::status::internal().into()),
-    }
+    outcomes
+        .into_iter()
+        .next()
+        .ok_or(Error::Internal("a batch of one row came back without its outcome"))
 }
 
 /// The response to one event's outcome: accepted, duplicate or held; a
@@ -32,35 +43,26 @@ pub(super) async fn respond(
     event: &pb::EventInput,
     outcome: Outcome,
 ) -> Result<pb::SubmitEventResponse> {
+    let recorded = |outcome: pb::Outcome, event: Option<pb::Event>| pb::SubmitEventResponse {
+        outcome: outcome.into(),
+        event,
+        held_row: None,
+    };
     match outcome {
-        Outcome::Accepted { sequence } => Ok(pb::SubmitEventResponse {
-            outcome: pb::Outcome::Accepted.into(),
-            event: fetch_event(pipeline, sequence).await?.map(|e| e.to_proto()),
-            held_row: None,
-        }),
-        Outcome::Duplicate { sequence } => Ok(pb::SubmitEventResponse {
-            outcome: pb::Outcome::Duplicate.into(),
-            event: fetch_event(pipeline, sequence).await?.map(|e| e.to_proto()),
-            held_row: None,
-        }),
+        Outcome::Accepted { sequence } => Ok(recorded(
+            pb::Outcome::Accepted,
+            events::fetch(pipeline, sequence).await?,
+        )),
+        Outcome::Duplicate { sequence } => Ok(recorded(
+            pb::Outcome::Duplicate,
+            events::fetch(pipeline, sequence).await?,
+        )),
         Outcome::Held { held_id, .. } => Ok(pb::SubmitEventResponse {
             outcome: pb::Outcome::Held.into(),
             event: None,
-            held_row: fetch_held(pipeline, held_id).await?,
+            held_row: held::fetch(pipeline, held_id).await?,
         }),
-        Outcome::Conflict { sequence } => Err(with_reason(
-            Code::AlreadyExists,
-            format!(
-                "idempotency key `{}` was already used for events/{sequence} with different content",
-                event.idempotency_key.trim()
-            ),
-            "IDEMPOTENCY_KEY_REUSED",
-            HashMap::from([
-                ("idempotency_key".to_owned(), event.idempotency_key.trim().to_owned()),
-                ("event".to_owned(), format!("events/{sequence}")),
-            ]),
-        )
-        .into()),
+        Outcome::Conflict { sequence } => Err(conflict(event, sequence).into()),
         Outcome::Rejected { violations } => {
             let mut all = Violations::new();
             for (field, description) in violations {
@@ -69,4 +71,18 @@ pub(super) async fn respond(
             Err(all.into_status().into())
         }
     }
+}
+
+/// ALREADY_EXISTS: the event's key was used for event `sequence` with other content.
+fn conflict(event: &pb::EventInput, sequence: i64) -> tonic::Status {
+    let key = event.idempotency_key.trim();
+    with_reason(
+        Code::AlreadyExists,
+        format!("idempotency key `{key}` was already used for events/{sequence} with different content"),
+        "IDEMPOTENCY_KEY_REUSED",
+        HashMap::from([
+            ("idempotency_key".to_owned(), key.to_owned()),
+            ("event".to_owned(), format!("events/{sequence}")),
+        ]),
+    )
 }

@@ -33,15 +33,9 @@ pub fn catalogue_config(database_url: &str) -> fdi_catalogue::Config {
 
 pub fn ingest_config(database_url: &str, catalogue_url: &str) -> fdi_ingest::Config {
     fdi_ingest::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue_url.to_owned(),
-        catalogue_timeout: Duration::from_secs(5),
-        max_batch_rows: 5000,
-        max_stream_rows: 2_000_000,
-        stream_idle_timeout: Duration::from_secs(60),
-        database: database(database_url),
         server: server(),
         log: log(),
+        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), database(database_url), catalogue_url)
     }
 }
 
