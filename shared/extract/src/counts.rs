@@ -33,7 +33,7 @@ struct Word<'s> {
     is_number: bool,
 }
 
-/// Words that may not stand between a number and "projects".
+/// Words that may not stand between a number and "projects", beyond `MEASURES`.
 const STOPWORDS: &[&str] = &[
     "of",
     "in",
@@ -79,16 +79,6 @@ const STOPWORDS: &[&str] = &[
     "tren",
     "cac",
     "nhung",
-    "hectares",
-    "hectare",
-    "ha",
-    "percent",
-    "prosent",
-    "prozent",
-    "countries",
-    "investors",
-    "parks",
-    "workers",
     "which",
     "that",
     "these",
@@ -130,8 +120,10 @@ const STOPWORDS: &[&str] = &[
     "jahr",
 ];
 
-/// Words after a number that show it counts something other than projects.
-const UNITS: &[&str] = &[
+/// Units and things counted other than projects: a number followed by one
+/// counts something else, and none may stand between a number and
+/// "projects" (both `STOPWORDS` and `UNITS`).
+const MEASURES: &[&str] = &[
     "hectares",
     "hectare",
     "ha",
@@ -142,6 +134,20 @@ const UNITS: &[&str] = &[
     "investors",
     "parks",
     "workers",
+];
+
+/// Words that may not stand between a number and "projects".
+fn is_stopword(w: &str) -> bool {
+    STOPWORDS.contains(&w) || MEASURES.contains(&w)
+}
+
+/// Words after a number that show it counts something other than projects.
+fn is_unit(w: &str) -> bool {
+    UNITS.contains(&w) || MEASURES.contains(&w)
+}
+
+/// More of `is_unit`, beyond `MEASURES`.
+const UNITS: &[&str] = &[
     "m2",
     "km",
     "years",
@@ -236,27 +242,59 @@ pub fn find_counts(
     if !mentions_projects && !previous_sentence_had_count {
         return Vec::new();
     }
-    // Words are read from the folded sentence (no per-word allocation);
-    // spans are mapped back to the original text at the end.
-    let sentence = folded_sentence;
-    let words: Vec<Word> = WORD
-        .find_iter(sentence)
+    let reader = CountReader {
+        sentence: folded_sentence,
+        words: words_of(folded_sentence),
+        to_original,
+        language,
+        money_spans,
+    };
+    let mut used = vec![false; reader.words.len()];
+    let mut out = reader.counts_before_nouns(&mut used);
+    reader.add_list_members(&mut out, &mut used, previous_sentence_had_count);
+    out.sort_by_key(|c| c.start);
+    out
+}
+
+/// The words and numbers of a folded sentence. Words are read from the
+/// folded sentence (no per-word allocation); spans are mapped back to the
+/// original text only for the counts found.
+fn words_of(sentence: &str) -> Vec<Word<'_>> {
+    WORD.find_iter(sentence)
         .map(|m| Word {
             start: m.start(),
             end: m.end(),
             folded: m.as_str(),
             is_number: m.as_str().starts_with(|c: char| c.is_ascii_digit()),
         })
-        .collect();
-    let in_money = |w: &Word| {
-        money_spans
+        .collect()
+}
+
+/// One sentence's words, read for project counts.
+struct CountReader<'s> {
+    /// The folded sentence.
+    sentence: &'s str,
+    words: Vec<Word<'s>>,
+    to_original: &'s dyn Fn(usize) -> usize,
+    language: Language,
+    /// Amounts (original offsets): their digits are not counts.
+    money_spans: &'s [(usize, usize)],
+}
+
+impl CountReader<'_> {
+    /// Is the word part of an amount ("5 million USD" counts nothing)?
+    fn in_money(&self, w: &Word) -> bool {
+        self.money_spans
             .iter()
-            .any(|&(s, e)| to_original(w.start) < e && to_original(w.end) > s)
-    };
-    let value_of = |w: &Word| -> Option<u64> {
+            .any(|&(s, e)| (self.to_original)(w.start) < e && (self.to_original)(w.end) > s)
+    }
+
+    /// The count a word states ("113", "eight"), if any; dates and
+    /// percentages are not counts.
+    fn value_of(&self, w: &Word) -> Option<u64> {
+        let sentence = self.sentence;
         let raw = &sentence[w.start..w.end];
         if w.is_number {
-            // Dates and percentages are not counts.
             let next = sentence[w.end..].chars().next();
             if matches!(next, Some('%' | '/')) || sentence[..w.start].ends_with('/') {
                 return None;
@@ -266,38 +304,67 @@ pub fn find_counts(
             }
         }
         let value = if w.is_number {
-            parse_count(raw, language)
+            parse_count(raw, self.language)
         } else {
-            crate::numbers::written_number_folded(w.folded, language)
+            crate::numbers::written_number_folded(w.folded, self.language)
         };
         value.filter(|&v| v > 0)
-    };
-    let mut out: Vec<CountMention> = Vec::new();
-    let mut used = vec![false; words.len()];
-    for j in 0..words.len() {
-        let new_before = (j.saturating_sub(3)..j).any(|k| is_new_word(words[k].folded));
-        let Some(noun_len) = project_noun(&words, j, new_before) else {
-            continue;
-        };
-        // Walk back over at most three modifiers to the number.
+    }
+
+    /// Counts standing before a project noun ("113 new secondary projects"),
+    /// except re-mentions ("all four projects"). Marks their numbers `used`.
+    fn counts_before_nouns(&self, used: &mut [bool]) -> Vec<CountMention> {
+        let words = &self.words;
+        let mut out: Vec<CountMention> = Vec::new();
+        for j in 0..words.len() {
+            let new_before = (j.saturating_sub(3)..j).any(|k| is_new_word(words[k].folded));
+            let Some(noun_len) = project_noun(words, j, new_before) else {
+                continue;
+            };
+            let found = self.number_before_noun(j, used);
+            // "all four projects", "the remaining two projects": anaphoric
+            // re-mentions of projects already counted.
+            let anaphoric = found.is_some_and(|(k, _)| k > 0 && ANAPHORIC.contains(&words[k - 1].folded));
+            if anaphoric {
+                continue;
+            }
+            if let Some((k, value)) = found {
+                used[k] = true;
+                let noun_end = words[j + noun_len - 1].end;
+                out.push(CountMention {
+                    value,
+                    start: (self.to_original)(words[k].start),
+                    end: (self.to_original)(words[k].end),
+                    phrase_end: (self.to_original)(noun_end),
+                    elliptical: false,
+                });
+            }
+        }
+        out
+    }
+
+    /// The number of the project noun at word `j`: walk back over at most
+    /// three modifiers ("Two of the projects" included), stopping at
+    /// punctuation, stop words and other numbers. Returns (word, value).
+    fn number_before_noun(&self, j: usize, used: &[bool]) -> Option<(usize, u64)> {
+        let words = &self.words;
         let mut k = j;
-        let mut found = None;
         for steps in 0..4 {
             if k == 0 {
                 break;
             }
             k -= 1;
             let w = &words[k];
-            let gap = &sentence[w.end..words[k + 1].start];
+            let gap = &self.sentence[w.end..words[k + 1].start];
             if gap
                 .chars()
                 .any(|c| matches!(c, ',' | ';' | ':' | '(' | ')' | '.' | '–'))
             {
                 break;
             }
-            if let Some(v) = value_of(w) {
-                if !in_money(w) && !used[k] {
-                    found = Some((k, v));
+            if let Some(v) = self.value_of(w) {
+                if !self.in_money(w) && !used[k] {
+                    return Some((k, v));
                 }
                 break;
             }
@@ -309,63 +376,50 @@ pub fn find_counts(
             if w.folded == "of" && k + 1 < j && matches!(words[k + 1].folded, "the" | "these") {
                 continue;
             }
-            if STOPWORDS.contains(&w.folded) || w.is_number {
+            if is_stopword(w.folded) || w.is_number {
                 break;
             }
         }
-        // "all four projects", "the remaining two projects": anaphoric
-        // re-mentions of projects already counted.
-        let anaphoric = found.is_some_and(|(k, _)| k > 0 && ANAPHORIC.contains(&words[k - 1].folded));
-        if anaphoric {
-            continue;
-        }
-        if let Some((k, value)) = found {
-            used[k] = true;
-            let noun_end = words[j + noun_len - 1].end;
-            out.push(CountMention {
-                value,
-                start: to_original(words[k].start),
-                end: to_original(words[k].end),
-                phrase_end: to_original(noun_end),
-                elliptical: false,
-            });
+        None
+    }
+
+    /// Elliptical list members: subset counts ("six of which", "396 av
+    /// dem") after a count here or in the previous sentence, and members
+    /// after a count in the same sentence ("davon 75 mit ausländischem
+    /// Kapital und 21 inländische").
+    fn add_list_members(&self, out: &mut Vec<CountMention>, used: &mut [bool], previous_sentence_had_count: bool) {
+        let words = &self.words;
+        let first_standard = out.iter().map(|c| c.start).min();
+        for k in 0..words.len() {
+            if used[k] || self.in_money(&words[k]) {
+                continue;
+            }
+            let Some(value) = self.value_of(&words[k]) else {
+                continue;
+            };
+            // Years are not list members ("a further 15 in 2025").
+            if words[k].is_number && (1900..=2100).contains(&value) {
+                continue;
+            }
+            let next: Vec<&str> = words[k + 1..].iter().take(3).map(|w| w.folded).collect();
+            let prior_count = first_standard.is_some_and(|s| s < (self.to_original)(words[k].start));
+            let member = (is_subset_head(&next) && (prior_count || previous_sentence_had_count))
+                || (prior_count && self.continues_list(k, &next));
+            if member {
+                out.push(elliptical(&words[k], self.to_original, value));
+                used[k] = true;
+            }
         }
     }
-    // Elliptical list members after a count in the same sentence.
-    let first_standard = out.iter().map(|c| c.start).min();
-    for k in 0..words.len() {
-        if used[k] || in_money(&words[k]) {
-            continue;
-        }
-        let Some(value) = value_of(&words[k]) else {
-            continue;
-        };
-        // Years are not list members ("a further 15 in 2025").
-        if words[k].is_number && (1900..=2100).contains(&value) {
-            continue;
-        }
-        let next: Vec<&str> = words[k + 1..].iter().take(3).map(|w| w.folded).collect();
-        let subset_after = matches!(
-            next.as_slice(),
-            ["of", "which", ..]
-                | ["of", "them", ..]
-                | ["of", "these", ..]
-                | ["av", "dem", ..]
-                | ["davon", ..]
-                | ["trong", "so", ..]
-        );
-        let prior_count = first_standard.is_some_and(|s| s < to_original(words[k].start));
-        if subset_after && (prior_count || previous_sentence_had_count) {
-            out.push(elliptical(&words[k], to_original, value));
-            used[k] = true;
-            continue;
-        }
-        if !prior_count {
-            continue;
-        }
+
+    /// Is number `k` (followed by the words `next`) one more member of a
+    /// list: introduced by "davon", "and", "while", a dash or comma, and
+    /// followed by a scope adjective or a verb, not by a unit?
+    fn continues_list(&self, k: usize, next: &[&str]) -> bool {
+        let words = &self.words;
         let before: Vec<&str> = words[..k].iter().rev().take(2).map(|w| w.folded).collect();
         let gap_before = if k > 0 {
-            &sentence[words[k - 1].end..words[k].start]
+            &self.sentence[words[k - 1].end..words[k].start]
         } else {
             ""
         };
@@ -396,14 +450,23 @@ pub fn find_counts(
                 follower,
                 "mit" | "in" | "i" | "er" | "were" | "are" | "received" | "voi" | "co" | "had" | "have" | "um"
             );
-        let unit_after = next.first().is_some_and(|w| UNITS.contains(w));
-        if marker_before && follower_ok && !unit_after {
-            out.push(elliptical(&words[k], to_original, value));
-            used[k] = true;
-        }
+        let unit_after = next.first().is_some_and(|w| is_unit(w));
+        marker_before && follower_ok && !unit_after
     }
-    out.sort_by_key(|c| c.start);
-    out
+}
+
+/// Do the words after a number make it a subset ("of which", "av dem",
+/// "trong số")?
+fn is_subset_head(next: &[&str]) -> bool {
+    matches!(
+        next,
+        ["of", "which", ..]
+            | ["of", "them", ..]
+            | ["of", "these", ..]
+            | ["av", "dem", ..]
+            | ["davon", ..]
+            | ["trong", "so", ..]
+    )
 }
 
 fn elliptical(w: &Word, to_original: &dyn Fn(usize) -> usize, value: u64) -> CountMention {

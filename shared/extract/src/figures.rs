@@ -100,7 +100,50 @@ pub(crate) struct SentenceContext<'a> {
     pub previous_counts: &'a [(CountKind, Scope, bool)],
 }
 
+/// Where a figure stands in its sentence.
+struct Frame {
+    /// From the end of the previous figure's phrase (or the sentence start)...
+    left_start: usize,
+    /// ...to the start of the next figure (or the sentence end).
+    right_end: usize,
+    /// Start of the clause the figure stands in.
+    l_seg_start: usize,
+    /// End of that clause after the figure's phrase.
+    r_seg_end: usize,
+    /// Reading of the figure just before, if any.
+    previous: Option<Reading>,
+}
+
+/// The kind of project count a cue word marks.
+fn kind_of(cue: Cue) -> CountKind {
+    match cue {
+        Cue::New | Cue::Licensed | Cue::NewWeak => CountKind::NewProjects,
+        Cue::Added => CountKind::AdjustedProjects,
+        _ => CountKind::Other,
+    }
+}
+
 impl SentenceContext<'_> {
+    /// The stretch of the sentence around figure `fi` whose cues may
+    /// describe it: up to the neighbouring figures, and within them the
+    /// figure's own clause.
+    fn frame(&self, fi: usize, readings: &[Reading]) -> Frame {
+        let fig = self.figures[fi];
+        let left_start = if fi == 0 {
+            self.start
+        } else {
+            self.figures[fi - 1].phrase_end.min(fig.start)
+        };
+        let right_end = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
+        Frame {
+            left_start,
+            right_end,
+            l_seg_start: clause_start(self.text, left_start, fig.start),
+            r_seg_end: clause_end(self.text, fig.phrase_end, right_end.max(fig.phrase_end)),
+            previous: if fi == 0 { None } else { readings.get(fi - 1).copied() },
+        }
+    }
+
     /// Kind and reading of count `ci`, figure `fi` of the sentence, given
     /// the readings (and count kinds) of the figures before it.
     pub fn read_count(
@@ -110,124 +153,14 @@ impl SentenceContext<'_> {
         readings: &[Reading],
         count_kinds: &[CountKind],
     ) -> (CountKind, Reading) {
-        let fig = self.figures[fi];
-        let left_start = if fi == 0 {
-            self.start
-        } else {
-            self.figures[fi - 1].phrase_end.min(fig.start)
-        };
-        let right_end = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
-        let previous = if fi == 0 { None } else { readings.get(fi - 1).copied() };
-        let previous_count_reading = (0..fi)
+        let frame = self.frame(fi, readings);
+        let c = &self.counts[ci];
+        let previous_count = (0..fi)
             .rev()
             .find(|&j| matches!(self.figures[j].what, FigureRef::Count(_)))
             .and_then(|j| readings.get(j).map(|r| (j, *r)));
-        let c = &self.counts[ci];
-        let r_seg_end = clause_end(self.text, c.phrase_end, right_end.max(c.phrase_end));
-        let l_seg_start = clause_start(self.text, left_start, c.start);
-        let kind_cues = [Cue::New, Cue::Added, Cue::Operating];
-        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
-        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
-        let from_cue = |cue: Cue| match cue {
-            Cue::New | Cue::Licensed | Cue::NewWeak => CountKind::NewProjects,
-            Cue::Added => CountKind::AdjustedProjects,
-            _ => CountKind::Other,
-        };
-        // "newly registered capital of $800 million for 120 projects"
-        let inherited_from_money = match (fi.checked_sub(1).map(|j| self.figures[j].what), previous) {
-            (
-                Some(FigureRef::Money(_)),
-                Some(Reading {
-                    metric: Some(Metric::NewCapital),
-                    ..
-                }),
-            ) => Some(CountKind::NewProjects),
-            (
-                Some(FigureRef::Money(_)),
-                Some(Reading {
-                    metric: Some(Metric::AddedCapital),
-                    ..
-                }),
-            ) => Some(CountKind::AdjustedProjects),
-            _ => None,
-        };
-        let per_country =
-            self.cues.any(l_seg_start, c.start, Cue::Country) || self.cues.any(c.end, r_seg_end, Cue::Country);
-        let contribution = self.cues.any(c.end, r_seg_end, Cue::Contribution)
-            || self.cues.any(l_seg_start, c.start, Cue::Contribution);
-        let kind = if self.stock {
-            CountKind::TotalProjects
-        } else if per_country || contribution || (np_new && np_added) {
-            CountKind::Other
-        } else if np_new {
-            CountKind::NewProjects
-        } else if np_added {
-            CountKind::AdjustedProjects
-        } else if let Some(h) = self.cues.first_of(c.phrase_end, r_seg_end, &kind_cues) {
-            from_cue(h.cue)
-        } else if self.cues.any(left_start, c.start, Cue::Added)
-            && (self.cues.any(left_start, c.start, Cue::New) || self.cues.any(left_start, c.start, Cue::Licensed))
-        {
-            CountKind::Other
-        } else if let Some(h) = self.cues.last_of(
-            l_seg_start,
-            c.start,
-            &[Cue::New, Cue::Licensed, Cue::NewWeak, Cue::Added, Cue::Operating],
-        ) {
-            from_cue(h.cue)
-        } else if let Some(kind) = inherited_from_money {
-            kind
-        } else if let Some((j, _)) = previous_count_reading {
-            match self.figures[j].what {
-                FigureRef::Count(pj) => count_kinds[pj],
-                FigureRef::Money(_) => CountKind::Other,
-            }
-        } else if c.elliptical {
-            self.previous_counts.last().map_or(CountKind::Other, |p| p.0)
-        } else {
-            CountKind::Other
-        };
-        // Scope: the noun phrase and what follows, then what precedes.
-        // A short appositive restating the projects ("3 dự án, đều là
-        // dự án FDI") still describes them.
-        let appositive_end = {
-            let next_end = clause_end(
-                self.text,
-                (r_seg_end + 1).min(right_end.max(r_seg_end)),
-                right_end.max(r_seg_end),
-            );
-            let clause = self.text.get(r_seg_end..next_end).unwrap_or("");
-            let folded_clause = fold(clause);
-            let names_projects = ["du an", "project", "prosjekt", "projekt", "vorhaben"]
-                .iter()
-                .any(|n| folded_clause.contains(n));
-            if names_projects && clause.split_whitespace().count() <= 6 {
-                next_end
-            } else {
-                r_seg_end
-            }
-        };
-        let (scope, explicit) = if let Some(h) = self.cues.first_of(c.end, appositive_end, SCOPE_CUES) {
-            (scope_of(h.cue), true)
-        } else if let Some(h) = self.cues.last_of(l_seg_start, c.start, SCOPE_CUES) {
-            (scope_of(h.cue), true)
-        } else if self.cues.any(left_start, c.start, Cue::Superset) {
-            (Scope::All, false)
-        } else if let Some((_, r)) = previous_count_reading.filter(|(_, r)| r.scope_explicit) {
-            (r.scope, true)
-        } else if let Some(h) = self.cues.last_of(left_start, c.start, SCOPE_CUES) {
-            // "Về đầu tư trong nước, tỉnh chấp thuận ... cho 35 dự án"
-            (scope_of(h.cue), true)
-        } else if c.elliptical && previous_count_reading.is_none() {
-            self.previous_counts
-                .last()
-                .map_or((self.default_scope, false), |p| (p.1, p.2))
-        } else if let Some(s) = self.inherited_sentence_scope.filter(|_| self.starts_with_subset) {
-            // "Of this, ... 85 new projects": the subset of an FDI total.
-            (s, false)
-        } else {
-            (self.default_scope, false)
-        };
+        let kind = self.count_kind(fi, c, &frame, previous_count, count_kinds);
+        let (scope, explicit) = self.count_scope(c, &frame, previous_count);
         (
             kind,
             Reading {
@@ -238,73 +171,213 @@ impl SentenceContext<'_> {
         )
     }
 
+    /// What count `c` counts: running totals in a stock sentence; "other"
+    /// for per-country and contribution counts; else the cue in its noun
+    /// phrase, after it, or before it in its clause; else the kind implied by
+    /// the amount just before it or by the previous count.
+    fn count_kind(
+        &self,
+        fi: usize,
+        c: &CountMention,
+        frame: &Frame,
+        previous_count: Option<(usize, Reading)>,
+        count_kinds: &[CountKind],
+    ) -> CountKind {
+        let Frame {
+            left_start,
+            l_seg_start,
+            r_seg_end,
+            ..
+        } = *frame;
+        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
+        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
+        let per_country =
+            self.cues.any(l_seg_start, c.start, Cue::Country) || self.cues.any(c.end, r_seg_end, Cue::Country);
+        let contribution = self.cues.any(c.end, r_seg_end, Cue::Contribution)
+            || self.cues.any(l_seg_start, c.start, Cue::Contribution);
+        if self.stock {
+            CountKind::TotalProjects
+        } else if per_country || contribution || (np_new && np_added) {
+            CountKind::Other
+        } else if np_new {
+            CountKind::NewProjects
+        } else if np_added {
+            CountKind::AdjustedProjects
+        } else if let Some(h) = self
+            .cues
+            .first_of(c.phrase_end, r_seg_end, &[Cue::New, Cue::Added, Cue::Operating])
+        {
+            kind_of(h.cue)
+        } else if self.cues.any(left_start, c.start, Cue::Added)
+            && (self.cues.any(left_start, c.start, Cue::New) || self.cues.any(left_start, c.start, Cue::Licensed))
+        {
+            CountKind::Other
+        } else if let Some(h) = self.cues.last_of(
+            l_seg_start,
+            c.start,
+            &[Cue::New, Cue::Licensed, Cue::NewWeak, Cue::Added, Cue::Operating],
+        ) {
+            kind_of(h.cue)
+        } else if let Some(kind) = self.kind_after_money(fi, frame.previous) {
+            kind
+        } else if let Some((j, _)) = previous_count {
+            match self.figures[j].what {
+                FigureRef::Count(pj) => count_kinds[pj],
+                FigureRef::Money(_) => CountKind::Other,
+            }
+        } else if c.elliptical {
+            self.previous_counts.last().map_or(CountKind::Other, |p| p.0)
+        } else {
+            CountKind::Other
+        }
+    }
+
+    /// "newly registered capital of $800 million for 120 projects": a count
+    /// right after new (added) capital counts new (adjusted) projects.
+    fn kind_after_money(&self, fi: usize, previous: Option<Reading>) -> Option<CountKind> {
+        if !matches!(
+            fi.checked_sub(1).map(|j| self.figures[j].what),
+            Some(FigureRef::Money(_))
+        ) {
+            return None;
+        }
+        match previous?.metric? {
+            Metric::NewCapital => Some(CountKind::NewProjects),
+            Metric::AddedCapital => Some(CountKind::AdjustedProjects),
+            _ => None,
+        }
+    }
+
+    /// Scope of count `c` and whether the text states it: the noun phrase
+    /// and what follows, then what precedes, then the previous count's, then
+    /// the sentence's and the article's defaults.
+    fn count_scope(&self, c: &CountMention, frame: &Frame, previous_count: Option<(usize, Reading)>) -> (Scope, bool) {
+        let Frame {
+            left_start,
+            l_seg_start,
+            ..
+        } = *frame;
+        if let Some(h) = self.cues.first_of(c.end, self.appositive_end(frame), SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if let Some(h) = self.cues.last_of(l_seg_start, c.start, SCOPE_CUES) {
+            (scope_of(h.cue), true)
+        } else if self.cues.any(left_start, c.start, Cue::Superset) {
+            (Scope::All, false)
+        } else if let Some((_, r)) = previous_count.filter(|(_, r)| r.scope_explicit) {
+            (r.scope, true)
+        } else if let Some(h) = self.cues.last_of(left_start, c.start, SCOPE_CUES) {
+            // "Về đầu tư trong nước, tỉnh chấp thuận ... cho 35 dự án"
+            (scope_of(h.cue), true)
+        } else if c.elliptical && previous_count.is_none() {
+            self.previous_counts
+                .last()
+                .map_or((self.default_scope, false), |p| (p.1, p.2))
+        } else if let Some(s) = self.inherited_sentence_scope.filter(|_| self.starts_with_subset) {
+            // "Of this, ... 85 new projects": the subset of an FDI total.
+            (s, false)
+        } else {
+            (self.default_scope, false)
+        }
+    }
+
+    /// End of a count's description: its clause, extended over a short
+    /// appositive restating the projects ("3 dự án, đều là dự án FDI").
+    fn appositive_end(&self, frame: &Frame) -> usize {
+        let (r_seg_end, right_end) = (frame.r_seg_end, frame.right_end);
+        let next_end = clause_end(
+            self.text,
+            (r_seg_end + 1).min(right_end.max(r_seg_end)),
+            right_end.max(r_seg_end),
+        );
+        let clause = self.text.get(r_seg_end..next_end).unwrap_or("");
+        let folded_clause = fold(clause);
+        let names_projects = ["du an", "project", "prosjekt", "projekt", "vorhaben"]
+            .iter()
+            .any(|n| folded_clause.contains(n));
+        if names_projects && clause.split_whitespace().count() <= 6 {
+            next_end
+        } else {
+            r_seg_end
+        }
+    }
+
     /// Reading of money mention `mi`, figure `fi` of the sentence.
     pub fn read_money(&self, fi: usize, mi: usize, readings: &[Reading]) -> Reading {
-        let fig = self.figures[fi];
-        let left_start = if fi == 0 {
-            self.start
-        } else {
-            self.figures[fi - 1].phrase_end.min(fig.start)
-        };
-        let right_end = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
-        let previous = if fi == 0 { None } else { readings.get(fi - 1).copied() };
+        let frame = self.frame(fi, readings);
         let m = &self.money[mi];
-        let l_seg_start = clause_start(self.text, left_start, m.start);
-        let r_seg_end = clause_end(self.text, m.end, right_end.max(m.end));
+        let right_words = self
+            .text
+            .get(m.end..frame.right_end.max(m.end))
+            .map_or(99, |s| s.split_whitespace().count());
+        // "$943.7 million came from 186 newly licensed FDI projects": the
+        // amount belongs to the projects counted right after it.
+        let next_count = self.linked_next_count(fi, m, &frame).filter(|_| right_words <= 3);
+        let metric = self.money_metric(m, &frame, next_count);
+        let (scope, explicit) = self.money_scope(m, &frame, next_count);
+        // Capital contributions and per-country amounts get no province metric.
+        let no_metric = self.cues.any(frame.l_seg_start, m.start, Cue::Contribution)
+            || self.cues.any(m.end, frame.r_seg_end, Cue::Contribution)
+            || self.cues.any(frame.l_seg_start, m.start, Cue::Country);
+        Reading {
+            metric: (!no_metric).then_some(metric),
+            scope,
+            scope_explicit: explicit,
+        }
+    }
+
+    /// The count right after amount `m` (figure `fi`) when a linking word
+    /// ("from", "for", "cho", "aus"...) stands between them.
+    fn linked_next_count(&self, fi: usize, m: &MoneyMention, frame: &Frame) -> Option<&CountMention> {
+        let Some(FigureRef::Count(nc)) = self.figures.get(fi + 1).map(|n| n.what) else {
+            return None;
+        };
+        let between = fold(self.text.get(m.end..frame.right_end.max(m.end)).unwrap_or(""));
+        let linked = between.split_whitespace().any(|w| {
+            matches!(
+                w,
+                "from"
+                    | "auf"
+                    | "pa"
+                    | "vao"
+                    | "cho"
+                    | "among"
+                    | "across"
+                    | "tu"
+                    | "cua"
+                    | "fra"
+                    | "aus"
+                    | "von"
+                    | "by"
+                    | "in"
+                    | "i"
+                    | "for"
+            )
+        });
+        linked.then(|| &self.counts[nc])
+    }
+
+    /// What amount `m` measures: total capital in a stock sentence; else the
+    /// nearest metric cue before it (both new and added: the total), then
+    /// after it; else the kind of the count it is linked to (`next_count`),
+    /// the previous figure's metric, or total capital.
+    fn money_metric(&self, m: &MoneyMention, frame: &Frame, next_count: Option<&CountMention>) -> Metric {
+        let left_start = frame.left_start;
         let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
         let nearest_left = self.cues.last_of(left_start, m.start, &metric_cues);
         let both = self.cues.any(left_start, m.start, Cue::New)
             && (self.cues.any(left_start, m.start, Cue::Added)
                 || self.cues.any(left_start, m.start, Cue::AddedMoneyOnly));
-        let right_words = self
-            .text
-            .get(m.end..right_end.max(m.end))
-            .map_or(99, |s| s.split_whitespace().count());
-        // "$943.7 million came from 186 newly licensed FDI projects":
-        // the amount belongs to the projects counted right after it.
-        let linked_to_next = {
-            let between = fold(self.text.get(m.end..right_end.max(m.end)).unwrap_or(""));
-            between.split_whitespace().any(|w| {
-                matches!(
-                    w,
-                    "from"
-                        | "auf"
-                        | "pa"
-                        | "vao"
-                        | "cho"
-                        | "among"
-                        | "across"
-                        | "tu"
-                        | "cua"
-                        | "fra"
-                        | "aus"
-                        | "von"
-                        | "by"
-                        | "in"
-                        | "i"
-                        | "for"
-                )
-            })
-        };
-        let next_count = match self.figures.get(fi + 1).map(|n| n.what) {
-            Some(FigureRef::Count(nc)) if linked_to_next => Some(&self.counts[nc]),
-            _ => None,
-        };
-        let next_count_metric = match self.figures.get(fi + 1).map(|n| n.what) {
-            Some(FigureRef::Count(nc)) if right_words <= 3 && linked_to_next => {
-                // Decide the next count's kind from its own noun phrase.
-                let n = &self.counts[nc];
-                if self.cues.any(n.end, n.phrase_end, Cue::New) {
-                    Some(Metric::NewCapital)
-                } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
-                    Some(Metric::AddedCapital)
-                } else {
-                    None
-                }
+        // The linked count's kind, decided from its own noun phrase.
+        let next_count_metric = next_count.and_then(|n| {
+            if self.cues.any(n.end, n.phrase_end, Cue::New) {
+                Some(Metric::NewCapital)
+            } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
+                Some(Metric::AddedCapital)
+            } else {
+                None
             }
-            _ => None,
-        };
-        let metric = if self.stock {
+        });
+        if self.stock {
             Metric::TotalCapital
         } else if nearest_left.is_some_and(|h| h.cue == Cue::Target) {
             Metric::TargetCapital
@@ -316,7 +389,7 @@ impl SentenceContext<'_> {
             } else {
                 Metric::AddedCapital
             }
-        } else if let Some(h) = self.cues.first_of(m.end, r_seg_end, &metric_cues) {
+        } else if let Some(h) = self.cues.first_of(m.end, frame.r_seg_end, &metric_cues) {
             match h.cue {
                 Cue::New => Metric::NewCapital,
                 Cue::Target => Metric::TargetCapital,
@@ -324,12 +397,26 @@ impl SentenceContext<'_> {
             }
         } else if let Some(nm) = next_count_metric {
             nm
-        } else if let Some(pm) = previous.and_then(|p| p.metric) {
+        } else if let Some(pm) = frame.previous.and_then(|p| p.metric) {
             pm
         } else {
             Metric::TotalCapital
-        };
-        let (scope, explicit) = if m.converted {
+        }
+    }
+
+    /// Whose money amount `m` is, and whether the text states it:
+    /// conversions are everyone's; a USD/VND pair splits into foreign and
+    /// domestic; else the nearest scope cue in its clause, in the linked
+    /// count's noun phrase, earlier between the figures; else inherited.
+    fn money_scope(&self, m: &MoneyMention, frame: &Frame, next_count: Option<&CountMention>) -> (Scope, bool) {
+        let Frame {
+            left_start,
+            l_seg_start,
+            r_seg_end,
+            previous,
+            ..
+        } = *frame;
+        if m.converted {
             (Scope::All, false)
         } else if self.cues.any(l_seg_start, m.start, Cue::Converted)
             || self.cues.any(left_start, m.start, Cue::Converted)
@@ -341,10 +428,7 @@ impl SentenceContext<'_> {
             (scope_of(h.cue), true)
         } else if let Some(h) = self.cues.first_of(m.end, r_seg_end, SCOPE_CUES) {
             (scope_of(h.cue), true)
-        } else if let Some(h) = next_count
-            .filter(|_| right_words <= 3)
-            .and_then(|n| self.cues.first_of(n.end, n.phrase_end, SCOPE_CUES))
-        {
+        } else if let Some(h) = next_count.and_then(|n| self.cues.first_of(n.end, n.phrase_end, SCOPE_CUES)) {
             // "$943.7 million came from 186 newly licensed FDI projects"
             (scope_of(h.cue), true)
         } else if let Some(h) = self.cues.last_of(left_start, m.start, SCOPE_CUES) {
@@ -355,15 +439,6 @@ impl SentenceContext<'_> {
             (s, false)
         } else {
             (self.default_scope, false)
-        };
-        // Capital contributions and per-country amounts get no province metric.
-        let no_metric = self.cues.any(l_seg_start, m.start, Cue::Contribution)
-            || self.cues.any(m.end, r_seg_end, Cue::Contribution)
-            || self.cues.any(l_seg_start, m.start, Cue::Country);
-        Reading {
-            metric: (!no_metric).then_some(metric),
-            scope,
-            scope_explicit: explicit,
         }
     }
 }

@@ -196,61 +196,96 @@ fn looks_like_year(c: &Candidate) -> bool {
 
 /// Find every money mention in `text`.
 pub fn find_money(text: &str, language: Language) -> Vec<MoneyMention> {
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for num in NUMBER_RE.find_iter(text) {
-        let prefix = currency_before(text, num.start());
-        // The number must start a word: "A320" or "COVID-19" are not amounts.
-        if prefix.is_none() {
-            let mut back = text[..num.start()].chars().rev();
-            let before = back.next();
-            // "$50-100 million": a dash right after a digit opens a range.
-            let range_dash = matches!(before, Some('-' | '–')) && back.next().is_some_and(|c| c.is_ascii_digit());
-            if !range_dash && before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == ',' || c == '-') {
-                continue;
-            }
-        }
-        let mut end = num.end();
-        let mut scale = None;
-        let gap = skip_gap(&text[end..], 1, true);
-        let gap = gap + skip_gap(&text[end + gap..], 1, false);
-        if let Some((w, len)) = match_word(&text[end + gap..], SCALE_WORDS) {
-            scale = Some(w);
-            end += gap + len;
-        }
-        let mut suffix = None;
-        let gap = skip_gap(&text[end..], 2, true);
-        if let Some((w, len)) = match_word(&text[end + gap..], CURRENCY_WORDS) {
-            // "dong"/"won" alone after a bare number is too ambiguous
-            // ("5 Dong Nai ..."): require a scale word or a following non-name.
-            let raw = &text[end + gap..end + gap + len];
-            let after = &text[end + gap + len..];
-            let name_follows = after.starts_with(' ') && after[1..].starts_with(char::is_uppercase);
-            let ambiguous = matches!(w, "dong" | "won")
-                && scale.is_none()
-                && (name_follows || raw.starts_with(char::is_uppercase) && prefix.is_none());
-            if !ambiguous {
-                suffix = currency_code(w);
-                end += gap + len;
-            }
-        }
-        if scale.is_none() && suffix.is_none() {
-            // "5%", "5th" or "5 Dong ...": not an amount.
-            let next = text[end..].chars().next();
-            if next.is_some_and(|c| c.is_alphanumeric() || c == '%') {
-                continue;
-            }
-        }
-        candidates.push(Candidate {
-            digits: num.as_str(),
-            start: prefix.map_or(num.start(), |p| p.1),
-            end,
-            currency: prefix.map(|p| p.0).or(suffix),
-            scale,
+    let mut candidates: Vec<Candidate> = NUMBER_RE
+        .find_iter(text)
+        .filter_map(|num| read_candidate(text, num))
+        .collect();
+    share_range_marks(text, &mut candidates);
+    let mut out: Vec<MoneyMention> = Vec::new();
+    for c in candidates {
+        let Some((value, currency)) = amount_of(&c, language) else {
+            continue;
+        };
+        let converted = out.last().is_some_and(|prev| {
+            let between = text.get(prev.end.min(c.start)..c.start).unwrap_or("");
+            between.contains('(') && between.chars().filter(|ch| ch.is_alphanumeric()).count() < 25
+        });
+        out.push(MoneyMention {
+            value,
+            currency,
+            start: c.start,
+            end: c.end,
+            converted,
         });
     }
+    out
+}
 
-    // Ranges and pairs share their scale and currency: "$50-100 million"
-    // is $50 million and $100 million.
+/// The number `num` with the currency mark before it and the scale and
+/// currency words after it; `None` when it is not a possible amount (part
+/// of a word, "5%", "5th", "5 Dong Nai").
+fn read_candidate<'t>(text: &'t str, num: regex::Match<'t>) -> Option<Candidate<'t>> {
+    let prefix = currency_before(text, num.start());
+    // The number must start a word: "A320" or "COVID-19" are not amounts.
+    if prefix.is_none() {
+        let mut back = text[..num.start()].chars().rev();
+        let before = back.next();
+        // "$50-100 million": a dash right after a digit opens a range.
+        let range_dash = matches!(before, Some('-' | '–')) && back.next().is_some_and(|c| c.is_ascii_digit());
+        if !range_dash && before.is_some_and(|c| c.is_alphanumeric() || c == '.' || c == ',' || c == '-') {
+            return None;
+        }
+    }
+    let mut end = num.end();
+    let mut scale = None;
+    let gap = skip_gap(&text[end..], 1, true);
+    let gap = gap + skip_gap(&text[end + gap..], 1, false);
+    if let Some((w, len)) = match_word(&text[end + gap..], SCALE_WORDS) {
+        scale = Some(w);
+        end += gap + len;
+    }
+    let mut suffix = None;
+    if let Some((code, len)) = currency_after(text, end, scale.is_some(), prefix.is_some()) {
+        suffix = Some(code);
+        end += len;
+    }
+    if scale.is_none() && suffix.is_none() {
+        // "5%", "5th" or "5 Dong ...": not an amount.
+        let next = text[end..].chars().next();
+        if next.is_some_and(|c| c.is_alphanumeric() || c == '%') {
+            return None;
+        }
+    }
+    Some(Candidate {
+        digits: num.as_str(),
+        start: prefix.map_or(num.start(), |p| p.1),
+        end,
+        currency: prefix.map(|p| p.0).or(suffix),
+        scale,
+    })
+}
+
+/// A currency word after an amount ending at `end`: (code, length with the
+/// gap before it). "dong"/"won" alone after a bare number is too ambiguous
+/// ("5 Dong Nai ..."): it needs a scale word, or no name after it and no
+/// capital unless a currency mark came first.
+fn currency_after(text: &str, end: usize, scaled: bool, prefixed: bool) -> Option<(&'static str, usize)> {
+    let gap = skip_gap(&text[end..], 2, true);
+    let (w, len) = match_word(&text[end + gap..], CURRENCY_WORDS)?;
+    let raw = &text[end + gap..end + gap + len];
+    let after = &text[end + gap + len..];
+    let name_follows = after.starts_with(' ') && after[1..].starts_with(char::is_uppercase);
+    let ambiguous =
+        matches!(w, "dong" | "won") && !scaled && (name_follows || raw.starts_with(char::is_uppercase) && !prefixed);
+    if ambiguous {
+        return None;
+    }
+    currency_code(w).map(|code| (code, gap + len))
+}
+
+/// Ranges and pairs share their scale and currency: "$50-100 million" is
+/// $50 million and $100 million.
+fn share_range_marks(text: &str, candidates: &mut [Candidate]) {
     for i in 1..candidates.len() {
         let (left, right) = candidates.split_at_mut(i);
         let a = &mut left[i - 1];
@@ -279,48 +314,33 @@ pub fn find_money(text: &str, language: Language) -> Vec<MoneyMention> {
             b.currency = a.currency;
         }
     }
+}
 
-    let mut out: Vec<MoneyMention> = Vec::new();
-    for c in candidates {
-        let currency = match c.currency {
-            Some(code) => code,
-            // Vietnamese amounts in tỷ without a currency are in đồng.
-            None if language == Language::Vi
-                && matches!(
-                    c.scale,
-                    Some("tỷ" | "tỉ" | "nghìn tỷ" | "ngàn tỷ" | "nghìn tỉ" | "ngàn tỉ")
-                ) =>
-            {
-                "VND"
-            }
-            None => continue,
-        };
-        let Some(base) = parse_number(c.digits, language) else {
-            continue;
-        };
-        let multiplier = c.scale.and_then(|w| scale_multiplier(w, language)).unwrap_or(1.0);
-        // Whole currency units: 1.045,6 × 10^6 should not print as 1045599999.9999999.
-        let value = if multiplier > 1.0 {
-            (base * multiplier).round()
-        } else {
-            base
-        };
-        if !value.is_finite() || value < 0.0 {
-            continue;
+/// Value in whole currency units and currency code of a candidate, if it
+/// is an amount: it needs a currency (Vietnamese amounts in tỷ without one
+/// are in đồng) and a finite, non-negative value.
+fn amount_of(c: &Candidate, language: Language) -> Option<(f64, &'static str)> {
+    let currency = match c.currency {
+        Some(code) => code,
+        None if language == Language::Vi
+            && matches!(
+                c.scale,
+                Some("tỷ" | "tỉ" | "nghìn tỷ" | "ngàn tỷ" | "nghìn tỉ" | "ngàn tỉ")
+            ) =>
+        {
+            "VND"
         }
-        let converted = out.last().is_some_and(|prev| {
-            let between = text.get(prev.end.min(c.start)..c.start).unwrap_or("");
-            between.contains('(') && between.chars().filter(|ch| ch.is_alphanumeric()).count() < 25
-        });
-        out.push(MoneyMention {
-            value,
-            currency,
-            start: c.start,
-            end: c.end,
-            converted,
-        });
-    }
-    out
+        None => return None,
+    };
+    let base = parse_number(c.digits, language)?;
+    let multiplier = c.scale.and_then(|w| scale_multiplier(w, language)).unwrap_or(1.0);
+    // Whole currency units: 1.045,6 × 10^6 should not print as 1045599999.9999999.
+    let value = if multiplier > 1.0 {
+        (base * multiplier).round()
+    } else {
+        base
+    };
+    (value.is_finite() && value >= 0.0).then_some((value, currency))
 }
 
 fn currency_code(raw: &str) -> Option<&'static str> {
@@ -348,5 +368,13 @@ mod pattern_tests {
     #[test]
     fn all_patterns_compile() {
         LazyLock::force(&NUMBER_RE);
+    }
+
+    /// `currency_after` relies on this: a currency word always has a code.
+    #[test]
+    fn every_currency_word_and_mark_has_a_code() {
+        for w in CURRENCY_WORDS.iter().chain(CURRENCY_PREFIXES) {
+            assert!(currency_code(w).is_some(), "{w}");
+        }
     }
 }

@@ -325,179 +325,92 @@ pub fn time_cues_present(folded: &str, published: NaiveDate, context_year: i32, 
     // A period right after "same period of" / "so với cùng kỳ" is the
     // comparison base, not the reporting period.
     let in_comparison = |pos: usize| comparisons.iter().any(|&c| c <= pos && pos - c <= 30);
-
-    let mut candidates: Vec<(usize, usize, Period)> = Vec::new();
-    let mut push = |span: (usize, usize), p: Option<Period>| {
-        if let Some(p) = p
-            && p.start <= p.end
-            && !in_comparison(span.0)
-        {
-            candidates.push((span.0, span.1, p));
-        }
+    let years = Years {
+        folded,
+        published,
+        context_year,
     };
+    cues.periods = reporting_periods(present, &years, &in_comparison);
+    if let Some(c) = captures(present, 9, &AS_OF, folded).into_iter().next() {
+        cues.as_of = read_as_of(&c, &years);
+    }
+    cues.year_to_date = present & (1 << 10) != 0 && YEAR_TO_DATE.is_match(folded);
+    cues.year = captures(present, 11, &BARE_YEAR, folded)
+        .into_iter()
+        .filter(|c| !in_comparison(c.get(0).map_or(0, |m| m.start())))
+        .find_map(|c| {
+            if c.name("this").is_some() {
+                Some(context_year)
+            } else {
+                year_of(&c, "y")
+            }
+        });
+    cues
+}
 
-    for c in captures(present, 0, &YEAR_START_UNTIL, folded) {
-        let p = (|| {
-            let m = month_token(c.name("m")?.as_str())?;
-            let y = year_of(&c, "y").unwrap_or_else(|| implied_year(context_year, m, published));
-            let day = c.name("d").or(c.name("db")).and_then(|d| d.as_str().parse().ok());
-            let end = match day {
-                Some(d) => date(y, m, d)?,
-                None => end_of_month(y, m)?,
-            };
-            Some(Period {
-                start: date(y, 1, 1)?,
-                end,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
+/// The sentence and dates that expressions without a year are resolved against.
+struct Years<'s> {
+    /// The folded sentence.
+    folded: &'s str,
+    published: NaiveDate,
+    /// The year of the period in force.
+    context_year: i32,
+}
+
+impl Years<'_> {
+    /// The year captured as `name`, else the year implied for a period
+    /// ending in `end_month`.
+    fn captured(&self, c: &Captures, name: &str, end_month: u32) -> i32 {
+        year_of(c, name).unwrap_or_else(|| self.implied(end_month))
     }
-    for c in captures(present, 13, &YEAR_START_UNTIL_DATE, folded) {
-        let p = (|| {
-            let m = month_token(c.name("m")?.as_str())?;
-            let day: u32 = c.name("d")?.as_str().parse().ok()?;
-            let y = year_of(&c, "y").unwrap_or_else(|| implied_year(context_year, m, published));
-            Some(Period {
-                start: date(y, 1, 1)?,
-                end: date(y, m, day)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
+
+    /// The year stated within `max` bytes after the match, else the year
+    /// implied for a period ending in `end_month`.
+    fn trailing(&self, c: &Captures, max: usize, end_month: u32) -> i32 {
+        trailing_year(c, self.folded, max).unwrap_or_else(|| self.implied(end_month))
     }
-    for c in captures(present, 1, &MONTH_RANGE, folded) {
-        let p = (|| {
-            let m1 = month_token(c.name("m1")?.as_str())?;
-            let m2 = month_token(c.name("m2")?.as_str())?;
-            let y = year_of(&c, "y2")
-                .or_else(|| year_of(&c, "y1"))
-                .unwrap_or_else(|| implied_year(context_year, m2, published));
-            let d1 = c
-                .name("d1")
-                .or(c.name("d1b"))
-                .and_then(|d| d.as_str().parse().ok())
-                .unwrap_or(1);
-            let d2 = c.name("d2").or(c.name("d2b")).and_then(|d| d.as_str().parse().ok());
-            let end = match d2 {
-                Some(d) => date(y, m2, d)?,
-                None => end_of_month(y, m2)?,
-            };
-            let y1 = year_of(&c, "y1").unwrap_or(if m1 <= m2 { y } else { y - 1 });
-            Some(Period {
-                start: date(y1, m1, d1)?,
-                end,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
+
+    /// See `implied_year`.
+    fn implied(&self, end_month: u32) -> i32 {
+        implied_year(self.context_year, end_month, self.published)
     }
-    for c in captures(present, 2, &FIRST_N_MONTHS, folded) {
-        let p = (|| {
-            let n = small_number(c.name("n")?.as_str()).filter(|n| (1..=12).contains(n))?;
-            let whole = c.get(0)?;
-            // "the last six months", "6 tháng cuối năm" are not from January.
-            let from = crate::text::floor_boundary(folded, whole.start().saturating_sub(12));
-            let before = folded.get(from..whole.start()).unwrap_or("");
-            let trailing_window = [
-                "last ",
-                "past ",
-                "remaining ",
-                "next ",
-                "coming ",
-                "siste ",
-                "letzten ",
-                "nachsten ",
-            ]
-            .iter()
-            .any(|w| before.ends_with(w));
-            if trailing_window || folded.get(whole.end()..).is_some_and(|r| r.starts_with(" cuoi")) {
-                return None;
+}
+
+/// How one match of a period expression reads as a period.
+type ReadPeriod = fn(&Captures, &Years) -> Option<Period>;
+
+/// The period expressions with their presence bits, in the order their
+/// readings are collected (which decides between two readings of the same
+/// words that start and end together).
+static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 11] = [
+    (0, &YEAR_START_UNTIL, read_year_start_until),
+    (13, &YEAR_START_UNTIL_DATE, read_year_start_until_date),
+    (1, &MONTH_RANGE, read_month_range),
+    (2, &FIRST_N_MONTHS, read_first_n_months),
+    (3, &QUARTER, read_quarter),
+    (4, &FIRST_HALF, |c, years| months(years.trailing(c, 15, 6), 1, 6)),
+    (14, &SECOND_HALF, |c, years| months(years.trailing(c, 15, 12), 7, 12)),
+    (5, &UNTIL_MONTH, read_until_month),
+    (6, &MONTH_PAIR, read_month_pair),
+    (7, &VI_MONTH, read_vi_month),
+    (8, &YEAR_RANGE, read_year_range),
+];
+
+/// The reporting periods named in a sentence, as (folded offset, period):
+/// every reading of every period expression, except comparison bases and
+/// readings overlapping an earlier one.
+fn reporting_periods(present: u16, years: &Years, in_comparison: &dyn Fn(usize) -> bool) -> Vec<(usize, Period)> {
+    let mut candidates: Vec<(usize, usize, Period)> = Vec::new();
+    for (bit, re, read) in &PERIOD_EXPRESSIONS {
+        for c in captures(present, *bit, re, years.folded) {
+            let span = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+            if let Some(p) = read(&c, years)
+                && p.start <= p.end
+                && !in_comparison(span.0)
+            {
+                candidates.push((span.0, span.1, p));
             }
-            let y = trailing_year(&c, folded, 25).unwrap_or_else(|| implied_year(context_year, n, published));
-            Some(Period {
-                start: date(y, 1, 1)?,
-                end: end_of_month(y, n)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 3, &QUARTER, folded) {
-        let p = (|| {
-            let q = ["a", "b", "c", "d", "e"]
-                .iter()
-                .find_map(|n| c.name(n))
-                .and_then(|m| ordinal(m.as_str()))?;
-            let (m1, m2) = (q * 3 - 2, q * 3);
-            let y = trailing_year(&c, folded, 15).unwrap_or_else(|| implied_year(context_year, m2, published));
-            Some(Period {
-                start: date(y, m1, 1)?,
-                end: end_of_month(y, m2)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 4, &FIRST_HALF, folded) {
-        let y = trailing_year(&c, folded, 15).unwrap_or_else(|| implied_year(context_year, 6, published));
-        let p = date(y, 1, 1)
-            .zip(end_of_month(y, 6))
-            .map(|(start, end)| Period { start, end });
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 14, &SECOND_HALF, folded) {
-        let y = trailing_year(&c, folded, 15).unwrap_or_else(|| implied_year(context_year, 12, published));
-        let p = date(y, 7, 1)
-            .zip(end_of_month(y, 12))
-            .map(|(start, end)| Period { start, end });
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 5, &UNTIL_MONTH, folded) {
-        let p = (|| {
-            let m = month_token(c.name("m")?.as_str())?;
-            let y = year_of(&c, "y").unwrap_or_else(|| implied_year(context_year, m, published));
-            Some(Period {
-                start: date(y, 1, 1)?,
-                end: end_of_month(y, m)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 6, &MONTH_PAIR, folded) {
-        let p = (|| {
-            let m1 = month_token(c.name("m1")?.as_str())?;
-            let m2 = month_token(c.name("m2")?.as_str())?;
-            if m2 <= m1 {
-                return None;
-            }
-            let y = year_of(&c, "y").unwrap_or_else(|| implied_year(context_year, m2, published));
-            Some(Period {
-                start: date(y, m1, 1)?,
-                end: end_of_month(y, m2)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 7, &VI_MONTH, folded) {
-        let p = (|| {
-            let m = month_token(c.name("m").or(c.name("m2"))?.as_str())?;
-            let y = year_of(&c, "y").unwrap_or_else(|| implied_year(context_year, m, published));
-            Some(Period {
-                start: date(y, m, 1)?,
-                end: end_of_month(y, m)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
-    }
-    for c in captures(present, 8, &YEAR_RANGE, folded) {
-        let p = (|| {
-            let a: i32 = c.name("a")?.as_str().parse().ok()?;
-            let b: i32 = c.name("b")?.as_str().parse().ok()?;
-            if b <= a || b - a > 30 {
-                return None;
-            }
-            Some(Period {
-                start: date(a, 1, 1)?,
-                end: date(b, 12, 31)?,
-            })
-        })();
-        push(c.get(0).map_or((0, 0), |m| (m.start(), m.end())), p);
+        }
     }
     // Overlapping readings of the same words ("between January and
     // November 12" also reads as "January and November"): keep the one that
@@ -509,45 +422,166 @@ pub fn time_cues_present(folded: &str, published: NaiveDate, context_year: i32, 
             kept.push(c);
         }
     }
-    cues.periods = kept.into_iter().map(|(start, _, p)| (start, p)).collect();
+    kept.into_iter().map(|(start, _, p)| (start, p)).collect()
+}
 
-    if let Some(c) = captures(present, 9, &AS_OF, folded).into_iter().next() {
-        cues.as_of = (|| {
-            let (d, m, y) = if let Some(d) = c.name("d1") {
-                (d.as_str(), c.name("m1")?.as_str(), year_of(&c, "y1"))
-            } else if let Some(d) = c.name("d2") {
-                (d.as_str(), c.name("m2")?.as_str(), year_of(&c, "y2"))
-            } else {
-                (c.name("d3")?.as_str(), c.name("m3")?.as_str(), year_of(&c, "y3"))
-            };
-            let day: u32 = d.parse().ok()?;
-            let month = month_token(m)?;
-            let year = y.unwrap_or_else(|| {
-                let candidate = date(context_year, month, day.min(28));
-                match candidate {
-                    Some(cd) if cd > published && context_year >= published.year() => context_year - 1,
-                    _ => context_year,
-                }
-            });
-            date(year, month, day)
-        })();
+/// The whole months `first..=last` of `year`.
+fn months(year: i32, first: u32, last: u32) -> Option<Period> {
+    Some(Period {
+        start: date(year, first, 1)?,
+        end: end_of_month(year, last)?,
+    })
+}
+
+/// Day `day` of a month, or the month's last day when no day is given.
+fn day_or_month_end(year: i32, month: u32, day: Option<u32>) -> Option<NaiveDate> {
+    match day {
+        Some(d) => date(year, month, d),
+        None => end_of_month(year, month),
     }
-    cues.year_to_date = present & (1 << 10) != 0 && YEAR_TO_DATE.is_match(folded);
-    for c in captures(present, 11, &BARE_YEAR, folded) {
-        let pos = c.get(0).map_or(0, |m| m.start());
-        if in_comparison(pos) {
-            continue;
-        }
-        cues.year = if c.name("this").is_some() {
-            Some(context_year)
-        } else {
-            year_of(&c, "y")
-        };
-        if cues.year.is_some() {
-            break;
-        }
+}
+
+/// A day number captured as `name` or, in the other word order, as `alternative`.
+fn day_of(c: &Captures, name: &str, alternative: &str) -> Option<u32> {
+    c.name(name)
+        .or(c.name(alternative))
+        .and_then(|d| d.as_str().parse().ok())
+}
+
+/// "vom Jahresbeginn bis zum 20. September", "fra årets begynnelse til
+/// august": from 1 January to the day (or the end of the month) named.
+fn read_year_start_until(c: &Captures, years: &Years) -> Option<Period> {
+    let m = month_token(c.name("m")?.as_str())?;
+    let y = years.captured(c, "y", m);
+    let end = day_or_month_end(y, m, day_of(c, "d", "db"))?;
+    Some(Period {
+        start: date(y, 1, 1)?,
+        end,
+    })
+}
+
+/// "từ đầu năm đến ngày 20/10/2024": from 1 January to a numeric date.
+fn read_year_start_until_date(c: &Captures, years: &Years) -> Option<Period> {
+    let m = month_token(c.name("m")?.as_str())?;
+    let day: u32 = c.name("d")?.as_str().parse().ok()?;
+    let y = years.captured(c, "y", m);
+    Some(Period {
+        start: date(y, 1, 1)?,
+        end: date(y, m, day)?,
+    })
+}
+
+/// "between January and November 12", "fra 1. januar til 10. desember":
+/// a month (or day) to a month (or day), the start a year earlier when its
+/// month comes after the end's.
+fn read_month_range(c: &Captures, years: &Years) -> Option<Period> {
+    let m1 = month_token(c.name("m1")?.as_str())?;
+    let m2 = month_token(c.name("m2")?.as_str())?;
+    let y = year_of(c, "y2")
+        .or_else(|| year_of(c, "y1"))
+        .unwrap_or_else(|| years.implied(m2));
+    let d1 = day_of(c, "d1", "d1b").unwrap_or(1);
+    let end = day_or_month_end(y, m2, day_of(c, "d2", "d2b"))?;
+    let y1 = year_of(c, "y1").unwrap_or(if m1 <= m2 { y } else { y - 1 });
+    Some(Period {
+        start: date(y1, m1, d1)?,
+        end,
+    })
+}
+
+/// "the first eight months", "11 tháng đầu năm": January to month n; a
+/// trailing window ("the last six months", "6 tháng cuối năm") is not one.
+fn read_first_n_months(c: &Captures, years: &Years) -> Option<Period> {
+    let folded = years.folded;
+    let n = small_number(c.name("n")?.as_str()).filter(|n| (1..=12).contains(n))?;
+    let whole = c.get(0)?;
+    let from = crate::text::floor_boundary(folded, whole.start().saturating_sub(12));
+    let before = folded.get(from..whole.start()).unwrap_or("");
+    let trailing_window = [
+        "last ",
+        "past ",
+        "remaining ",
+        "next ",
+        "coming ",
+        "siste ",
+        "letzten ",
+        "nachsten ",
+    ]
+    .iter()
+    .any(|w| before.ends_with(w));
+    if trailing_window || folded.get(whole.end()..).is_some_and(|r| r.starts_with(" cuoi")) {
+        return None;
     }
-    cues
+    months(years.trailing(c, 25, n), 1, n)
+}
+
+/// "Q1", "quý II/2023", "første kvartal": the quarter's three months.
+fn read_quarter(c: &Captures, years: &Years) -> Option<Period> {
+    let q = ["a", "b", "c", "d", "e"]
+        .iter()
+        .find_map(|n| c.name(n))
+        .and_then(|m| ordinal(m.as_str()))?;
+    let (m1, m2) = (q * 3 - 2, q * 3);
+    months(years.trailing(c, 15, m2), m1, m2)
+}
+
+/// "by the end of June", "bis September": January to the month named.
+fn read_until_month(c: &Captures, years: &Years) -> Option<Period> {
+    let m = month_token(c.name("m")?.as_str())?;
+    months(years.captured(c, "y", m), 1, m)
+}
+
+/// "July and August": the two months and any between.
+fn read_month_pair(c: &Captures, years: &Years) -> Option<Period> {
+    let m1 = month_token(c.name("m1")?.as_str())?;
+    let m2 = month_token(c.name("m2")?.as_str())?;
+    if m2 <= m1 {
+        return None;
+    }
+    months(years.captured(c, "y", m2), m1, m2)
+}
+
+/// "tháng 7/2024", "trong tháng 7": one month.
+fn read_vi_month(c: &Captures, years: &Years) -> Option<Period> {
+    let m = month_token(c.name("m").or(c.name("m2"))?.as_str())?;
+    months(years.captured(c, "y", m), m, m)
+}
+
+/// "2015 - 2020": whole years, at most thirty of them.
+fn read_year_range(c: &Captures, _: &Years) -> Option<Period> {
+    let a: i32 = c.name("a")?.as_str().parse().ok()?;
+    let b: i32 = c.name("b")?.as_str().parse().ok()?;
+    if b <= a || b - a > 30 {
+        return None;
+    }
+    Some(Period {
+        start: date(a, 1, 1)?,
+        end: date(b, 12, 31)?,
+    })
+}
+
+/// "as of 15/11/2022", "per 10. desember", "as of March 27": the date of a
+/// running total; without a year, the context year unless that puts the
+/// date after publication.
+fn read_as_of(c: &Captures, years: &Years) -> Option<NaiveDate> {
+    let (d, m, y) = if let Some(d) = c.name("d1") {
+        (d.as_str(), c.name("m1")?.as_str(), year_of(c, "y1"))
+    } else if let Some(d) = c.name("d2") {
+        (d.as_str(), c.name("m2")?.as_str(), year_of(c, "y2"))
+    } else {
+        (c.name("d3")?.as_str(), c.name("m3")?.as_str(), year_of(c, "y3"))
+    };
+    let day: u32 = d.parse().ok()?;
+    let month = month_token(m)?;
+    let (context_year, published) = (years.context_year, years.published);
+    let year = y.unwrap_or_else(|| {
+        let candidate = date(context_year, month, day.min(28));
+        match candidate {
+            Some(cd) if cd > published && context_year >= published.year() => context_year - 1,
+            _ => context_year,
+        }
+    });
+    date(year, month, day)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::money::MoneyMention;
 use crate::text::fold;
 use crate::{Project, ProjectKind};
 use regex::Regex;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 /// A company name found in the text.
@@ -318,9 +319,193 @@ pub(crate) fn collect_projects(
     last_company: &mut Option<LastCompany>,
     out: &mut Vec<Project>,
 ) {
-    let sentence_text = &s.text[s.start..s.end];
-    let eligible: Vec<usize> = s
-        .money_here
+    let mut assembler = Assembler::new(s, cues);
+    if !s.companies.is_empty() {
+        assembler.named_companies(last_company, out);
+    } else if let Some(last) = last_company.clone() {
+        assembler.continued_company(last, out);
+    }
+    // A list of projects ("...include: A ...; B ...; C ...") whose
+    // other items name no investor: each item with an amount is a
+    // project of its own, known by name only.
+    let sentence_text = s.sentence_text();
+    if sentence_text.matches(';').count() >= 1 && sentence_text.contains(':') {
+        assembler.listed_projects(out);
+    }
+}
+
+impl ProjectSentence<'_> {
+    /// The sentence's own text.
+    fn sentence_text(&self) -> &str {
+        &self.text[self.start..self.end]
+    }
+
+    /// A project of amount `k` with no investor, name, country or zone yet.
+    fn project_of_amount(&self, k: usize, kind: ProjectKind) -> Project {
+        let m = &self.money[k];
+        Project {
+            investor: None,
+            project: None,
+            investor_country: None,
+            zone: None,
+            province: self.province.map(str::to_string),
+            value: m.value,
+            currency: m.currency.to_string(),
+            kind,
+            span: [m.start, m.end],
+            sentence: self.sentence_text().to_string(),
+        }
+    }
+}
+
+/// Pairs the amounts of one sentence with investors, each amount at most once.
+struct Assembler<'s, 'a> {
+    s: &'s ProjectSentence<'a>,
+    cues: &'s CueIndex,
+    /// Amounts that can be a project's value (see `eligible_amounts`).
+    eligible: Vec<usize>,
+    /// Expansion when the sentence speaks of added capital.
+    kind: ProjectKind,
+    /// The sentence's industrial zone, looked up when first needed.
+    zone: OnceCell<Option<String>>,
+    /// Amounts already given to a project.
+    used: Vec<usize>,
+}
+
+impl<'s, 'a> Assembler<'s, 'a> {
+    /// Settle what all the sentence's projects share: the amounts that can
+    /// be a project's value, and the kind (expansion when the sentence speaks
+    /// of added capital).
+    fn new(s: &'s ProjectSentence<'a>, cues: &'s CueIndex) -> Self {
+        let expansion = cues.any(s.start, s.end, Cue::Added) || cues.any(s.start, s.end, Cue::AddedMoneyOnly);
+        Assembler {
+            s,
+            cues,
+            eligible: eligible_amounts(s, cues),
+            kind: if expansion {
+                ProjectKind::Expansion
+            } else {
+                ProjectKind::New
+            },
+            zone: OnceCell::new(),
+            used: Vec::new(),
+        }
+    }
+
+    /// The industrial zone named in the sentence (looked up once).
+    fn zone(&self) -> Option<String> {
+        self.zone.get_or_init(|| zone_in(self.s.sentence_text())).clone()
+    }
+
+    /// A project of `company` valued at amount `k`, with the nationality
+    /// stated near the company (within `bounds`, its sentence).
+    fn company_project(&mut self, company: &CompanyMention, bounds: (usize, usize), k: usize) -> Project {
+        self.used.push(k);
+        let country = home_country(self.s.text, company, bounds);
+        Project {
+            investor: Some(company.name.clone()),
+            investor_country: country.map(str::to_string),
+            zone: self.zone(),
+            ..self.s.project_of_amount(k, self.kind)
+        }
+    }
+
+    /// Each named company takes the first free amount after it (before the
+    /// next company, within its `;` clause), else the last free amount
+    /// before it; the last one named is remembered.
+    fn named_companies(&mut self, last_company: &mut Option<LastCompany>, out: &mut Vec<Project>) {
+        let s = self.s;
+        for (ci, company) in s.companies.iter().enumerate() {
+            if let Some(k) = self.amount_for_company(ci) {
+                out.push(self.company_project(company, (s.start, s.end), k));
+            }
+            *last_company = Some((
+                company.name.clone(),
+                (company.start, company.end),
+                (s.start, s.end),
+                s.index,
+            ));
+        }
+    }
+
+    /// The free amount that belongs to company `ci` of the sentence.
+    fn amount_for_company(&self, ci: usize) -> Option<usize> {
+        let s = self.s;
+        let company = &s.companies[ci];
+        let clause_lo = s.text[s.start..company.start]
+            .rfind(';')
+            .map_or(s.start, |i| s.start + i + 1);
+        let clause_hi = s.text[company.end..s.end].find(';').map_or(s.end, |i| company.end + i);
+        let next_company = s.companies.get(ci + 1).map_or(clause_hi, |n| n.start.min(clause_hi));
+        let previous_company_end = if ci == 0 {
+            clause_lo
+        } else {
+            s.companies[ci - 1].end.max(clause_lo)
+        };
+        let free = |k: &usize| !self.used.contains(k);
+        let after = self
+            .eligible
+            .iter()
+            .copied()
+            .filter(free)
+            .find(|&k| s.money[k].start >= company.end && s.money[k].start < next_company);
+        let before = self
+            .eligible
+            .iter()
+            .copied()
+            .filter(free)
+            .rfind(|&k| s.money[k].end <= company.start && s.money[k].start >= previous_company_end);
+        after.or(before)
+    }
+
+    /// A sentence naming no company gives its first amount to the last
+    /// company named (at most four sentences back) when it refers to it
+    /// ("the company") or reads like more of the same project.
+    fn continued_company(&mut self, last: LastCompany, out: &mut Vec<Project>) {
+        let s = self.s;
+        let (name, (start, end), bounds, at) = last;
+        let anaphor = self.cues.any(s.start, s.end, Cue::CompanyAnaphor);
+        let continues = s.index.saturating_sub(at) <= 4 && (anaphor || s.plain_continuation);
+        if continues && let Some(&k) = self.eligible.first() {
+            let company = CompanyMention { name, start, end };
+            out.push(self.company_project(&company, bounds, k));
+        }
+    }
+
+    /// Items of a listing sentence that name no company: each item with a
+    /// free amount and a name of its own is a project known by name only.
+    fn listed_projects(&mut self, out: &mut Vec<Project>) {
+        let s = self.s;
+        for (lo, hi) in list_items(s.sentence_text(), s.start) {
+            let clause = &s.text[lo..hi];
+            if s.companies.iter().any(|c| c.start < hi && c.end > lo) {
+                continue;
+            }
+            let Some(k) = self
+                .eligible
+                .iter()
+                .copied()
+                .find(|&k| !self.used.contains(&k) && s.money[k].start >= lo && s.money[k].end <= hi)
+            else {
+                continue;
+            };
+            let Some(name) = listed_project_name(clause) else {
+                continue;
+            };
+            self.used.push(k);
+            out.push(Project {
+                project: Some(name),
+                ..s.project_of_amount(k, self.kind)
+            });
+        }
+    }
+}
+
+/// Amounts of the sentence that can be a project's value: not conversions,
+/// not sums over several projects ("combined"), not new totals ("taking
+/// the total capital to").
+fn eligible_amounts(s: &ProjectSentence, cues: &CueIndex) -> Vec<usize> {
+    s.money_here
         .iter()
         .copied()
         .filter(|&k| {
@@ -337,125 +522,7 @@ pub(crate) fn collect_projects(
             let tail_start = crate::text::floor_boundary(before, tail_start);
             !is_new_total_prefix(&fold(&before[tail_start..]))
         })
-        .collect();
-    let expansion = cues.any(s.start, s.end, Cue::Added) || cues.any(s.start, s.end, Cue::AddedMoneyOnly);
-    let kind = if expansion {
-        ProjectKind::Expansion
-    } else {
-        ProjectKind::New
-    };
-    let zone = std::cell::OnceCell::new();
-    let zone = || zone.get_or_init(|| zone_in(sentence_text)).clone();
-    let mut used: Vec<usize> = Vec::new();
-    if !s.companies.is_empty() {
-        for (ci, company) in s.companies.iter().enumerate() {
-            let clause_lo = s.text[s.start..company.start]
-                .rfind(';')
-                .map_or(s.start, |i| s.start + i + 1);
-            let clause_hi = s.text[company.end..s.end].find(';').map_or(s.end, |i| company.end + i);
-            let next_company = s.companies.get(ci + 1).map_or(clause_hi, |n| n.start.min(clause_hi));
-            let previous_company_end = if ci == 0 {
-                clause_lo
-            } else {
-                s.companies[ci - 1].end.max(clause_lo)
-            };
-            let after = eligible
-                .iter()
-                .copied()
-                .find(|&k| !used.contains(&k) && s.money[k].start >= company.end && s.money[k].start < next_company);
-            let before = eligible.iter().copied().rfind(|&k| {
-                !used.contains(&k) && s.money[k].end <= company.start && s.money[k].start >= previous_company_end
-            });
-            if let Some(k) = after.or(before) {
-                let country = home_country(s.text, company, (s.start, s.end));
-                used.push(k);
-                let m: &MoneyMention = &s.money[k];
-                out.push(Project {
-                    investor: Some(company.name.clone()),
-                    project: None,
-                    investor_country: country.map(str::to_string),
-                    zone: zone(),
-                    province: s.province.map(str::to_string),
-                    value: m.value,
-                    currency: m.currency.to_string(),
-                    kind,
-                    span: [m.start, m.end],
-                    sentence: sentence_text.to_string(),
-                });
-            }
-            *last_company = Some((
-                company.name.clone(),
-                (company.start, company.end),
-                (s.start, s.end),
-                s.index,
-            ));
-        }
-    } else if let Some((name, (c_start, c_end), bounds, at)) = last_company.clone() {
-        let anaphor = cues.any(s.start, s.end, Cue::CompanyAnaphor);
-        let plain = s.plain_continuation;
-        if s.index.saturating_sub(at) <= 4
-            && (anaphor || plain)
-            && let Some(&k) = eligible.first()
-        {
-            used.push(k);
-            {
-                let m = &s.money[k];
-                let company = CompanyMention {
-                    name: name.clone(),
-                    start: c_start,
-                    end: c_end,
-                };
-                let country = home_country(s.text, &company, bounds);
-                out.push(Project {
-                    investor: Some(name),
-                    project: None,
-                    investor_country: country.map(str::to_string),
-                    zone: zone(),
-                    province: s.province.map(str::to_string),
-                    value: m.value,
-                    currency: m.currency.to_string(),
-                    kind,
-                    span: [m.start, m.end],
-                    sentence: sentence_text.to_string(),
-                });
-            }
-        }
-    }
-    // A list of projects ("...include: A ...; B ...; C ...") whose
-    // other items name no investor: each item with an amount is a
-    // project of its own, known by name only.
-    if sentence_text.matches(';').count() >= 1 && sentence_text.contains(':') {
-        for (lo, hi) in list_items(sentence_text, s.start) {
-            let clause = &s.text[lo..hi];
-            if s.companies.iter().any(|c| c.start < hi && c.end > lo) {
-                continue;
-            }
-            let Some(k) = eligible
-                .iter()
-                .copied()
-                .find(|&k| !used.contains(&k) && s.money[k].start >= lo && s.money[k].end <= hi)
-            else {
-                continue;
-            };
-            let Some(name) = listed_project_name(clause) else {
-                continue;
-            };
-            used.push(k);
-            let m = &s.money[k];
-            out.push(Project {
-                investor: None,
-                project: Some(name),
-                investor_country: None,
-                zone: None,
-                province: s.province.map(str::to_string),
-                value: m.value,
-                currency: m.currency.to_string(),
-                kind,
-                span: [m.start, m.end],
-                sentence: sentence_text.to_string(),
-            });
-        }
-    }
+        .collect()
 }
 
 static ITEM_BREAK: LazyLock<Regex> =

@@ -5,7 +5,7 @@
 use crate::counts::{CountMention, find_counts};
 use crate::cues::{Cue, CueIndex};
 use crate::figures::{Figure, FigureRef, Reading, SentenceContext};
-use crate::money::find_money;
+use crate::money::{MoneyMention, find_money};
 use crate::periods::{Period, TimeCues, expression_hits, time_cues_present};
 use crate::places::{ProvinceMention, find_provinces_folded};
 use crate::projects::{CompanyMention, LastCompany, ProjectSentence, collect_projects, find_companies};
@@ -14,28 +14,148 @@ use crate::{Count, CountKind, Extraction, Language, Metric, Money, Scope, Statis
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
-struct SentenceData {
-    sentence: Sentence,
-    time: TimeCues,
-    /// Period candidates with original byte offsets.
-    periods: Vec<(usize, Period)>,
-    provinces: Vec<ProvinceMention>,
-    money: Vec<usize>,
+/// Read one article: prepare what the whole text says, then read its
+/// sentences in order, each leaving state (period in force, running totals,
+/// scope, counts, last company) to the next.
+pub fn analyse(text: &str, published: NaiveDate, language: Language) -> Extraction {
+    let document = Document::prepare(text, published, language);
+    let mut pass = Pass::new(&document);
+    for index in 0..document.sentences.len() {
+        pass.read_sentence(index);
+    }
+    pass.out
 }
 
 fn iso(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-pub fn analyse(text: &str, published: NaiveDate, language: Language) -> Extraction {
-    let sentences = split_sentences(text);
-    let money = find_money(text, language);
-    let folded_text = Folded::new(text);
-    let cues = CueIndex::build(&folded_text);
-    let all_provinces = find_provinces_folded(text, &folded_text);
-    let time_hits = expression_hits(&folded_text.text);
+/// A sentence of the article with the provinces and amounts found in it.
+struct SentenceData {
+    sentence: Sentence,
+    provinces: Vec<ProvinceMention>,
+    /// Indices of the article's money mentions that lie in the sentence.
+    money: Vec<usize>,
+}
 
-    // Per-sentence preparation.
+/// What the whole article says before any sentence is read: amounts, cue
+/// words, provinces and time expressions (each found in one pass over the
+/// whole text, far cheaper than one per sentence), and the two article-wide
+/// defaults that sentence readings fall back on.
+struct Document<'t> {
+    text: &'t str,
+    published: NaiveDate,
+    language: Language,
+    money: Vec<MoneyMention>,
+    folded: Folded,
+    cues: CueIndex,
+    /// (folded offset, expression bit) of every time expression.
+    time_hits: Vec<(usize, u16)>,
+    sentences: Vec<SentenceData>,
+    /// The province the article is about, for figures whose sentence names none.
+    main_province: Option<&'static str>,
+    /// Scope of figures that nothing else decides.
+    default_scope: Scope,
+}
+
+impl<'t> Document<'t> {
+    /// Find the amounts, cues, provinces and time expressions of the whole
+    /// text, give each sentence its own, and settle the article-wide defaults.
+    fn prepare(text: &'t str, published: NaiveDate, language: Language) -> Self {
+        let money = find_money(text, language);
+        let folded = Folded::new(text);
+        let cues = CueIndex::build(&folded);
+        let provinces = find_provinces_folded(text, &folded);
+        let time_hits = expression_hits(&folded.text);
+        let sentences = assign_to_sentences(text, split_sentences(text), &provinces, &money);
+        let main_province = main_province(text, &sentences);
+        let default_scope = default_scope(&sentences, &cues);
+        Document {
+            text,
+            published,
+            language,
+            money,
+            folded,
+            cues,
+            time_hits,
+            sentences,
+            main_province,
+            default_scope,
+        }
+    }
+
+    /// Every amount of the article, with the sentence it stands in.
+    fn money_entries(&self) -> Vec<Money> {
+        let mut entries = Vec::with_capacity(self.money.len());
+        for m in &self.money {
+            let at = self.sentences.partition_point(|d| d.sentence.end <= m.start);
+            let sentence = self
+                .sentences
+                .get(at)
+                .filter(|d| d.sentence.start <= m.start)
+                .and_then(|d| self.text.get(d.sentence.start..d.sentence.end))
+                .unwrap_or("");
+            entries.push(Money {
+                value: m.value,
+                currency: m.currency.to_string(),
+                span: [m.start, m.end],
+                sentence: sentence.to_string(),
+            });
+        }
+        entries
+    }
+
+    /// The time expressions of the sentence `start..end`, with the offsets of
+    /// its periods mapped back to the original text. Only the expressions the
+    /// document-wide scan found in the sentence are parsed. A period without
+    /// a year takes the year of the period in force (`carried`).
+    fn time_cues(&self, start: usize, end: usize, carried: Option<Period>) -> (TimeCues, Vec<(usize, Period)>) {
+        let context_year = carried.map_or(self.published.year(), |p| p.end.year());
+        let folded_sentence = self.folded.slice(start, end);
+        let folded_base = self.folded.folded_offset(start);
+        let folded_end = folded_base + folded_sentence.len();
+        let first_hit = self.time_hits.partition_point(|h| h.0 < folded_base);
+        let present = self.time_hits[first_hit..]
+            .iter()
+            .take_while(|h| h.0 < folded_end)
+            .fold(0u16, |m, h| m | h.1);
+        let time = time_cues_present(folded_sentence, self.published, context_year, present);
+        let periods = time
+            .periods
+            .iter()
+            .map(|&(pos, p)| (self.folded.original(folded_base + pos), p))
+            .collect();
+        (time, periods)
+    }
+
+    /// The project counts of the sentence `start..end`; the digits of its
+    /// amounts (`money_here`) are not counts.
+    fn counts_in(&self, start: usize, end: usize, money_here: &[usize], previous_had_count: bool) -> Vec<CountMention> {
+        let folded_sentence = self.folded.slice(start, end);
+        let folded_base = self.folded.folded_offset(start);
+        let money_spans: Vec<(usize, usize)> = money_here
+            .iter()
+            .map(|&k| (self.money[k].start, self.money[k].end))
+            .collect();
+        find_counts(
+            folded_sentence,
+            &|folded_offset| self.folded.original(folded_base + folded_offset),
+            self.language,
+            &money_spans,
+            previous_had_count,
+        )
+    }
+}
+
+/// Give every sentence the provinces and amounts that start inside it
+/// (both lists are sorted by position). Sentences whose bounds do not fall
+/// on character boundaries are dropped.
+fn assign_to_sentences(
+    text: &str,
+    sentences: Vec<Sentence>,
+    all_provinces: &[ProvinceMention],
+    money: &[MoneyMention],
+) -> Vec<SentenceData> {
     let mut data: Vec<SentenceData> = Vec::with_capacity(sentences.len());
     let mut money_cursor = 0usize;
     for s in sentences {
@@ -59,54 +179,64 @@ pub fn analyse(text: &str, published: NaiveDate, language: Language) -> Extracti
         }
         data.push(SentenceData {
             sentence: s,
-            time: TimeCues::default(),
-            periods: Vec::new(),
             provinces,
             money: in_sentence,
         });
     }
+    data
+}
 
-    // The article's main province: most mentioned, headline counted twice.
+/// The article's main province: the most mentioned (see `province_weight`),
+/// the earliest named on a tie of weights.
+fn main_province(text: &str, data: &[SentenceData]) -> Option<&'static str> {
     let mut tally: HashMap<&'static str, (usize, usize)> = HashMap::new();
     for (order, d) in data.iter().enumerate() {
         for p in &d.provinces {
-            let mut weight = if d.sentence.headline { 2 } else { 1 };
-            // "X province", "Bac Ninh-provinsen", "tỉnh X": named as the province.
-            let after = fold(
-                text.get(p.end..crate::text::floor_boundary(text, p.end + 12))
-                    .unwrap_or(""),
-            );
-            let before = fold(
-                text.get(crate::text::floor_boundary(text, p.start.saturating_sub(14))..p.start)
-                    .unwrap_or(""),
-            );
-            if ["-provins", " provins", " province", " provinz", "-provinz"]
-                .iter()
-                .any(|k| after.starts_with(k))
-                || ["province of ", "tinh ", "provinz ", "provinsen "]
-                    .iter()
-                    .any(|k| before.ends_with(k))
-            {
-                weight += 2;
-            }
-            // A dateline ("HÀ NỘI — ...") names where the story was filed,
-            // not necessarily what it is about.
-            let dateline =
-                p.start == d.sentence.start && [" —", " –", " - ", " ("].iter().any(|k| after.starts_with(k));
-            if dateline {
-                weight = 0;
-            }
+            let weight = province_weight(text, &d.sentence, p);
             let e = tally.entry(p.code).or_insert((0, order));
             e.0 += weight;
         }
     }
-    let main_province = tally
+    tally
         .iter()
         .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
-        .map(|(code, _)| *code);
+        .map(|(code, _)| *code)
+}
 
-    // Default scope: an article headlined on foreign investment that never
-    // mentions domestic investment reports FDI throughout.
+/// How much one mention of a province says the article is about it: the
+/// headline counts twice, and naming it as a province ("X province", "tỉnh
+/// X") adds two; a dateline ("HÀ NỘI — ...") names where the story was
+/// filed, not what it is about, and counts nothing.
+fn province_weight(text: &str, sentence: &Sentence, p: &ProvinceMention) -> usize {
+    let mut weight = if sentence.headline { 2 } else { 1 };
+    // "X province", "Bac Ninh-provinsen", "tỉnh X": named as the province.
+    let after = fold(
+        text.get(p.end..crate::text::floor_boundary(text, p.end + 12))
+            .unwrap_or(""),
+    );
+    let before = fold(
+        text.get(crate::text::floor_boundary(text, p.start.saturating_sub(14))..p.start)
+            .unwrap_or(""),
+    );
+    if ["-provins", " provins", " province", " provinz", "-provinz"]
+        .iter()
+        .any(|k| after.starts_with(k))
+        || ["province of ", "tinh ", "provinz ", "provinsen "]
+            .iter()
+            .any(|k| before.ends_with(k))
+    {
+        weight += 2;
+    }
+    let dateline = p.start == sentence.start && [" —", " –", " - ", " ("].iter().any(|k| after.starts_with(k));
+    if dateline {
+        weight = 0;
+    }
+    weight
+}
+
+/// Default scope: an article headlined on foreign investment that never
+/// mentions domestic investment reports FDI throughout.
+fn default_scope(data: &[SentenceData], cues: &CueIndex) -> Scope {
     let headline_foreign = data
         .iter()
         .filter(|d| d.sentence.headline)
@@ -114,392 +244,29 @@ pub fn analyse(text: &str, published: NaiveDate, language: Language) -> Extracti
     let any_domestic = data
         .iter()
         .any(|d| cues.any(d.sentence.start, d.sentence.end, Cue::Domestic));
-    let default_scope = if headline_foreign && !any_domestic {
+    if headline_foreign && !any_domestic {
         Scope::Fdi
     } else {
         Scope::All
-    };
-
-    let mut out = Extraction {
-        language,
-        money: Vec::with_capacity(money.len()),
-        counts: Vec::new(),
-        statistics: Vec::new(),
-        projects: Vec::new(),
-    };
-    for m in &money {
-        let at = data.partition_point(|d| d.sentence.end <= m.start);
-        let sentence = data
-            .get(at)
-            .filter(|d| d.sentence.start <= m.start)
-            .and_then(|d| text.get(d.sentence.start..d.sentence.end))
-            .unwrap_or("");
-        out.money.push(Money {
-            value: m.value,
-            currency: m.currency.to_string(),
-            span: [m.start, m.end],
-            sentence: sentence.to_string(),
-        });
     }
-
-    let mut carried: Option<Period> = None;
-    let mut previous_stock_end: Option<NaiveDate> = None;
-    let mut previous_counts: Vec<(CountKind, Scope, bool)> = Vec::new();
-    let mut previous_sentence_scope: Option<(usize, Scope)> = None;
-    // The last named company, for sentences that continue about it.
-    let mut last_company: Option<LastCompany> = None;
-    // Statistics already emitted: (province, metric, currency, period, scope) -> values.
-    let mut seen_stats: HashMap<StatKey, Vec<f64>> = HashMap::new();
-
-    #[allow(clippy::needless_range_loop)] // `data[index]` is also updated in the loop
-    for index in 0..data.len() {
-        let (s_start, s_end, headline, paragraph) = {
-            let s = &data[index].sentence;
-            (s.start, s.end, s.headline, s.paragraph)
-        };
-        let s_text = &text[s_start..s_end];
-        let context_year = carried.map_or(published.year(), |p| p.end.year());
-        let folded_sentence = folded_text.slice(s_start, s_end);
-        let folded_base = folded_text.folded_offset(s_start);
-        let folded_end = folded_base + folded_sentence.len();
-        let first_hit = time_hits.partition_point(|h| h.0 < folded_base);
-        let present = time_hits[first_hit..]
-            .iter()
-            .take_while(|h| h.0 < folded_end)
-            .fold(0u16, |m, h| m | h.1);
-        let time = time_cues_present(folded_sentence, published, context_year, present);
-        let periods: Vec<(usize, Period)> = time
-            .periods
-            .iter()
-            .map(|&(pos, p)| (folded_text.original(folded_base + pos), p))
-            .collect();
-        data[index].periods = periods.clone();
-        data[index].time = time.clone();
-
-        let money_here: Vec<usize> = data[index].money.clone();
-        let money_spans: Vec<(usize, usize)> = money_here.iter().map(|&k| (money[k].start, money[k].end)).collect();
-        let counts: Vec<CountMention> = find_counts(
-            folded_sentence,
-            &|folded_offset| folded_text.original(folded_base + folded_offset),
-            language,
-            &money_spans,
-            !previous_counts.is_empty(),
-        );
-
-        let mut figures: Vec<Figure> = money_here
-            .iter()
-            .map(|&k| Figure {
-                start: money[k].start,
-                end: money[k].end,
-                phrase_end: money[k].end,
-                what: FigureRef::Money(k),
-            })
-            .chain(counts.iter().enumerate().map(|(k, c)| Figure {
-                start: c.start,
-                end: c.end,
-                phrase_end: c.phrase_end,
-                what: FigureRef::Count(k),
-            }))
-            .collect();
-        figures.sort_by_key(|f| f.start);
-
-        // Running totals ("as of", "home to") versus period flows.
-        let starts_with_subset = {
-            let head: String = folded_sentence.chars().take(24).collect();
-            [
-                "trong do",
-                "of which",
-                "of these",
-                "davon",
-                "av disse",
-                "av dette",
-                "including",
-                "of the total",
-                "of this",
-                "av dette",
-                "davon",
-                "among them",
-            ]
-            .iter()
-            .any(|m| head.starts_with(m))
-                || head.split_whitespace().nth(1) == Some("av") && head.split_whitespace().nth(2) == Some("dem")
-        };
-        let strong_stock = cues.any(s_start, s_end, Cue::Stock);
-        let weak_stock = cues.any(s_start, s_end, Cue::StockWeak) && periods.is_empty() && !time.year_to_date;
-        let continued_stock = starts_with_subset && previous_stock_end.is_some();
-        let stock = strong_stock || weak_stock || continued_stock;
-        let stock_end = if stock {
-            Some(
-                time.as_of
-                    .or(if continued_stock { previous_stock_end } else { None })
-                    // "as of the end of September": the end of the period named here.
-                    .or_else(|| periods.last().map(|(_, p)| p.end.min(published)))
-                    .or_else(|| carried.map(|p| p.end.min(published)))
-                    .unwrap_or(published),
-            )
-        } else {
-            None
-        };
-
-        // Year-to-date: from 1 January to the as-of date, the end of the
-        // period already reported, or publication.
-        let ytd_period = if time.year_to_date {
-            let year = carried.map_or(published.year(), |p| p.end.year());
-            let end = time
-                .as_of
-                .or_else(|| carried.filter(|p| p.end.year() == year).map(|p| p.end))
-                .unwrap_or(published);
-            NaiveDate::from_ymd_opt(year, 1, 1).map(|start| Period { start, end })
-        } else {
-            None
-        };
-        let period_for = |pos: usize| -> Option<Period> {
-            if let Some(&(_, p)) = periods.iter().rev().find(|(at, _)| *at < pos) {
-                return Some(p);
-            }
-            if let Some(&(_, p)) = periods.first() {
-                return Some(p);
-            }
-            if let Some(p) = ytd_period {
-                return Some(p);
-            }
-            if let Some(y) = time.year
-                && carried.is_none_or(|c| c.end.year() != y)
-            {
-                return Period::full_year(y);
-            }
-            carried
-        };
-
-        // Scope of the previous sentence (same paragraph) when it is unambiguous.
-        let inherited_sentence_scope = previous_sentence_scope.filter(|(p, _)| *p == paragraph).map(|(_, s)| s);
-
-        // USD with foreign and VND with domestic when a sentence pairs them.
-        let currencies: Vec<&str> = money_here
-            .iter()
-            .filter(|&&k| !money[k].converted)
-            .map(|&k| money[k].currency)
-            .collect();
-        let paired = currencies.contains(&"USD") && currencies.contains(&"VND");
-
-        let mut readings: Vec<Reading> = Vec::with_capacity(figures.len());
-        let mut count_kinds: Vec<CountKind> = vec![CountKind::Other; counts.len()];
-        let context = SentenceContext {
-            text,
-            cues: &cues,
-            figures: &figures,
-            counts: &counts,
-            money: &money,
-            start: s_start,
-            end: s_end,
-            stock,
-            paired,
-            default_scope,
-            inherited_sentence_scope,
-            starts_with_subset,
-            previous_counts: &previous_counts,
-        };
-        for (fi, fig) in figures.iter().enumerate() {
-            let reading = match fig.what {
-                FigureRef::Count(ci) => {
-                    let (kind, reading) = context.read_count(fi, ci, &readings, &count_kinds);
-                    count_kinds[ci] = kind;
-                    reading
-                }
-                FigureRef::Money(mi) => context.read_money(fi, mi, &readings),
-            };
-            readings.push(reading);
-        }
-
-        // Counts output.
-        for (ci, c) in counts.iter().enumerate() {
-            out.counts.push(Count {
-                value: c.value,
-                kind: count_kinds[ci],
-                span: [c.start, c.end],
-                sentence: s_text.to_string(),
-            });
-        }
-
-        // Companies: a sentence about one investor carries no province statistics.
-        let companies: Vec<CompanyMention> = find_companies(s_text)
-            .into_iter()
-            .map(|c| CompanyMention {
-                name: c.name,
-                start: c.start + s_start,
-                end: c.end + s_start,
-            })
-            .collect();
-        let project_level = !companies.is_empty() || cues.any(s_start, s_end, Cue::CompanyAnaphor);
-
-        // Province of a figure: the article's main province when the sentence
-        // names it, else the last province named before the figure ("behind
-        // Hanoi" after a figure is a comparison), else the main province.
-        let province_at = |pos: usize| -> Option<&'static str> {
-            let here = &data[index].provinces;
-            // A province named between the previous figure and this one
-            // ("..., followed by Dong Nai with $1.5 billion") is this figure's.
-            let previous_figure_end = figures.iter().rev().find(|f| f.end <= pos).map(|f| f.end);
-            if let Some(after) = previous_figure_end
-                && let Some(p) = here.iter().rev().find(|p| p.start >= after && p.start < pos)
-            {
-                return Some(p.code);
-            }
-            if main_province.is_some_and(|mp| here.iter().any(|p| p.code == mp)) {
-                main_province
-            } else {
-                here.iter()
-                    .rev()
-                    .find(|p| p.start < pos)
-                    .map(|p| p.code)
-                    .or(main_province)
-            }
-        };
-        let province = province_at(s_end);
-
-        let statistics_before = out.statistics.len();
-        if !headline && !project_level {
-            {
-                // Money counts as an investment figure when the sentence talks
-                // about investment, counts projects, or the cue names capital flows.
-                let invests = cues.any(s_start, s_end, Cue::Investment) || !counts.is_empty();
-                // National totals are not a province's, unless the sentence names one.
-                let national = cues.any(s_start, s_end, Cue::National) && data[index].provinces.is_empty();
-                let prospective = national || cues.any(s_start, s_end, Cue::Prospective);
-                for (fi, fig) in figures.iter().enumerate() {
-                    let reading = readings[fi];
-                    let Some(province) = province_at(fig.start) else {
-                        continue;
-                    };
-                    let (metric, value, currency) = match fig.what {
-                        FigureRef::Count(ci) => {
-                            let metric = match count_kinds[ci] {
-                                CountKind::NewProjects => Metric::NewProjects,
-                                CountKind::AdjustedProjects => Metric::AdjustedProjects,
-                                _ => continue,
-                            };
-                            (metric, counts[ci].value as f64, None)
-                        }
-                        FigureRef::Money(mi) => {
-                            let m = &money[mi];
-                            let capital_metric =
-                                matches!(reading.metric, Some(Metric::NewCapital | Metric::AddedCapital));
-                            // "$50-100 million per project": an average, not a total.
-                            let per_unit = cues.any(
-                                crate::figures::clause_start(text, s_start, m.start),
-                                crate::figures::clause_end(text, m.end, s_end),
-                                Cue::PerUnit,
-                            );
-                            if m.converted || prospective || per_unit || !(invests || capital_metric) {
-                                continue;
-                            }
-                            let Some(metric) = reading.metric else {
-                                continue;
-                            };
-                            (metric, m.value, Some(m.currency.to_string()))
-                        }
-                    };
-                    let (start, end) = if stock && matches!(fig.what, FigureRef::Money(_)) {
-                        (None, stock_end)
-                    } else if metric == Metric::TargetCapital {
-                        let year = time
-                            .year
-                            .or_else(|| period_for(fig.start).map(|p| p.end.year()))
-                            .unwrap_or(published.year());
-                        match Period::full_year(year) {
-                            Some(p) => (Some(p.start), Some(p.end)),
-                            None => continue,
-                        }
-                    } else {
-                        let Some(mut p) = period_for(fig.start) else {
-                            continue;
-                        };
-                        if time.comparison && is_previous_period(text, &figures, fi, s_start) {
-                            match p.previous_year() {
-                                Some(prev) => p = prev,
-                                None => continue,
-                            }
-                        }
-                        (Some(p.start), Some(p.end))
-                    };
-                    let key: StatKey = (province, metric, currency.clone(), start, end, reading.scope);
-                    // The same fact restated, possibly rounded ("674 Mio." then
-                    // "674,39 Mio."), is one statistic.
-                    let values = seen_stats.entry(key).or_default();
-                    if values.iter().any(|&v| close(v, value)) || values.len() > 64 {
-                        continue;
-                    }
-                    values.push(value);
-                    out.statistics.push(Statistic {
-                        province: province.to_string(),
-                        metric,
-                        value,
-                        currency,
-                        period_start: start.map(iso),
-                        period_end: end.map(iso),
-                        scope: reading.scope,
-                        span: [fig.start, fig.end],
-                        sentence: s_text.to_string(),
-                    });
-                }
-            }
-        }
-
-        // Named projects.
-        if !headline {
-            // Without an anaphor ("the company"), only a sentence that reads
-            // like more of the same project (no period, province, count,
-            // target or statistic) continues about the last named company.
-            let plain_continuation = periods.is_empty()
-                && counts.is_empty()
-                && !time.year_to_date
-                && !stock
-                && data[index].provinces.is_empty()
-                && !cues.any(s_start, s_end, Cue::Target)
-                && out.statistics.len() == statistics_before;
-            let sentence = ProjectSentence {
-                text,
-                start: s_start,
-                end: s_end,
-                index,
-                money: &money,
-                money_here: &money_here,
-                companies: &companies,
-                province,
-                plain_continuation,
-            };
-            collect_projects(&sentence, &cues, &mut last_company, &mut out.projects);
-        }
-
-        // Carry state to the next sentence.
-        if !headline {
-            if let Some(&(_, p)) = periods.last() {
-                carried = Some(p);
-            } else if let Some(p) = ytd_period {
-                carried = Some(p);
-            }
-            previous_stock_end = stock_end;
-            let foreign = cues.any(s_start, s_end, Cue::Foreign);
-            let domestic = cues.any(s_start, s_end, Cue::Domestic);
-            previous_sentence_scope = match (foreign, domestic) {
-                (true, false) => Some((paragraph, Scope::Fdi)),
-                (false, true) => Some((paragraph, Scope::Ddi)),
-                _ => None,
-            };
-            let count_readings: Vec<(CountKind, Scope, bool)> = figures
-                .iter()
-                .zip(readings.iter())
-                .filter_map(|(f, r)| match f.what {
-                    FigureRef::Count(ci) => Some((count_kinds[ci], r.scope, r.scope_explicit)),
-                    FigureRef::Money(_) => None,
-                })
-                .collect();
-            previous_counts = count_readings;
-        }
-    }
-    out
 }
 
+/// What one sentence leaves to the sentences after it.
+#[derive(Default)]
+struct Carried {
+    /// The reporting period in force: the last period named, or year-to-date.
+    period: Option<Period>,
+    /// As-of date of the previous sentence's running totals.
+    stock_end: Option<NaiveDate>,
+    /// (kind, scope, scope stated) of the previous sentence's counts.
+    counts: Vec<(CountKind, Scope, bool)>,
+    /// (paragraph, scope) of the previous sentence when it names one side only.
+    sentence_scope: Option<(usize, Scope)>,
+    /// The last named company, for sentences that continue about it.
+    last_company: Option<LastCompany>,
+}
+
+/// Statistics already emitted: (province, metric, currency, period, scope).
 type StatKey = (
     &'static str,
     Metric,
@@ -508,6 +275,531 @@ type StatKey = (
     Option<NaiveDate>,
     Scope,
 );
+
+/// The sentence-by-sentence pass over a prepared document.
+struct Pass<'d> {
+    doc: &'d Document<'d>,
+    carried: Carried,
+    /// Values already emitted per statistic key.
+    seen_stats: HashMap<StatKey, Vec<f64>>,
+    out: Extraction,
+}
+
+impl<'d> Pass<'d> {
+    /// A pass with nothing carried yet; the article's amounts are listed
+    /// up front (every amount is money, whatever its sentence yields).
+    fn new(doc: &'d Document<'d>) -> Self {
+        Pass {
+            doc,
+            carried: Carried::default(),
+            seen_stats: HashMap::new(),
+            out: Extraction {
+                language: doc.language,
+                money: doc.money_entries(),
+                counts: Vec::new(),
+                statistics: Vec::new(),
+                projects: Vec::new(),
+            },
+        }
+    }
+
+    /// Read sentence `index`: its figures and their readings, then the
+    /// counts, statistics and projects they yield, then what it leaves to
+    /// the next sentence. A headline yields counts only and leaves nothing.
+    fn read_sentence(&mut self, index: usize) {
+        let here = Here::read(self.doc, index, &self.carried);
+        let readings = here.read_figures(&self.carried);
+        self.emit_counts(&here, &readings);
+        let companies = here.companies();
+        let statistics_before = self.out.statistics.len();
+        if !here.headline && !here.is_project_level(&companies) {
+            self.emit_statistics(&here, &readings);
+        }
+        if !here.headline {
+            let added_statistics = self.out.statistics.len() != statistics_before;
+            self.emit_projects(&here, &companies, added_statistics);
+            self.carry(&here, &readings);
+        }
+    }
+
+    /// Every project count of the sentence, with the kind read for it.
+    fn emit_counts(&mut self, here: &Here, readings: &Readings) {
+        for (ci, c) in here.counts.iter().enumerate() {
+            self.out.counts.push(Count {
+                value: c.value,
+                kind: readings.count_kinds[ci],
+                span: [c.start, c.end],
+                sentence: here.text.to_string(),
+            });
+        }
+    }
+
+    /// Province statistics of a sentence that reports aggregates: every
+    /// figure with a province, a metric and a period is one, unless the same
+    /// fact was already given.
+    fn emit_statistics(&mut self, here: &Here, readings: &Readings) {
+        let gate = here.money_gate();
+        for (fi, fig) in here.figures.iter().enumerate() {
+            let reading = readings.per_figure[fi];
+            let Some(province) = here.province_at(fig.start) else {
+                continue;
+            };
+            let Some((metric, value, currency)) = here.measure(fi, reading, &readings.count_kinds, gate) else {
+                continue;
+            };
+            let Some((start, end)) = here.statistic_period(fi, metric) else {
+                continue;
+            };
+            let key: StatKey = (province, metric, currency.clone(), start, end, reading.scope);
+            if self.already_given(key, value) {
+                continue;
+            }
+            self.out.statistics.push(Statistic {
+                province: province.to_string(),
+                metric,
+                value,
+                currency,
+                period_start: start.map(iso),
+                period_end: end.map(iso),
+                scope: reading.scope,
+                span: [fig.start, fig.end],
+                sentence: here.text.to_string(),
+            });
+        }
+    }
+
+    /// Was this statistic already emitted? The same fact restated, possibly
+    /// rounded ("674 Mio." then "674,39 Mio."), is one statistic. Records
+    /// `value` when it is new (up to a bound per key).
+    fn already_given(&mut self, key: StatKey, value: f64) -> bool {
+        let values = self.seen_stats.entry(key).or_default();
+        if values.iter().any(|&v| close(v, value)) || values.len() > 64 {
+            return true;
+        }
+        values.push(value);
+        false
+    }
+
+    /// Named projects of a (non-headline) sentence. Without an anaphor ("the
+    /// company"), only a sentence that reads like more of the same project
+    /// (no period, province, count, target or statistic) continues about the
+    /// last named company.
+    fn emit_projects(&mut self, here: &Here, companies: &[CompanyMention], added_statistics: bool) {
+        let doc = self.doc;
+        let plain_continuation = here.periods.is_empty()
+            && here.counts.is_empty()
+            && !here.time.year_to_date
+            && !here.stock()
+            && here.data.provinces.is_empty()
+            && !doc.cues.any(here.start, here.end, Cue::Target)
+            && !added_statistics;
+        let sentence = ProjectSentence {
+            text: doc.text,
+            start: here.start,
+            end: here.end,
+            index: here.index,
+            money: &doc.money,
+            money_here: &here.data.money,
+            companies,
+            province: here.province_at(here.end),
+            plain_continuation,
+        };
+        collect_projects(
+            &sentence,
+            &doc.cues,
+            &mut self.carried.last_company,
+            &mut self.out.projects,
+        );
+    }
+
+    /// What a (non-headline) sentence leaves to the next: the period in
+    /// force, the as-of date of its running totals, its scope when it names
+    /// only foreign or only domestic investment, and its count readings.
+    fn carry(&mut self, here: &Here, readings: &Readings) {
+        let cues = &self.doc.cues;
+        if let Some(&(_, p)) = here.periods.last() {
+            self.carried.period = Some(p);
+        } else if let Some(p) = here.year_to_date {
+            self.carried.period = Some(p);
+        }
+        self.carried.stock_end = here.stock_end;
+        let foreign = cues.any(here.start, here.end, Cue::Foreign);
+        let domestic = cues.any(here.start, here.end, Cue::Domestic);
+        self.carried.sentence_scope = match (foreign, domestic) {
+            (true, false) => Some((here.paragraph, Scope::Fdi)),
+            (false, true) => Some((here.paragraph, Scope::Ddi)),
+            _ => None,
+        };
+        self.carried.counts = here
+            .figures
+            .iter()
+            .zip(readings.per_figure.iter())
+            .filter_map(|(f, r)| match f.what {
+                FigureRef::Count(ci) => Some((readings.count_kinds[ci], r.scope, r.scope_explicit)),
+                FigureRef::Money(_) => None,
+            })
+            .collect();
+    }
+}
+
+/// What was decided about a sentence's figures: a reading per figure, in
+/// text order, and a kind per count.
+struct Readings {
+    per_figure: Vec<Reading>,
+    count_kinds: Vec<CountKind>,
+}
+
+/// Whether a sentence's amounts can be province statistics at all.
+#[derive(Clone, Copy)]
+struct MoneyGate {
+    /// The sentence talks about investment or counts projects.
+    invests: bool,
+    /// National totals, plans or forecasts: not a province's results.
+    prospective: bool,
+}
+
+/// One sentence as the pass reads it: its bounds, time expressions and
+/// figures, and whether it reports running totals.
+struct Here<'d> {
+    doc: &'d Document<'d>,
+    data: &'d SentenceData,
+    index: usize,
+    start: usize,
+    end: usize,
+    headline: bool,
+    paragraph: usize,
+    /// The sentence's text.
+    text: &'d str,
+    time: TimeCues,
+    /// Periods named in the sentence, at original byte offsets.
+    periods: Vec<(usize, Period)>,
+    /// The period in force from earlier sentences.
+    carried: Option<Period>,
+    /// "so far this year": from 1 January.
+    year_to_date: Option<Period>,
+    counts: Vec<CountMention>,
+    /// Money and count mentions, in text order.
+    figures: Vec<Figure>,
+    /// The sentence opens with "of which", "trong đó", "davon"...
+    starts_with_subset: bool,
+    /// As-of date when the sentence reports running totals.
+    stock_end: Option<NaiveDate>,
+}
+
+impl<'d> Here<'d> {
+    /// Find the time expressions, counts and figures of sentence `index`.
+    fn read(doc: &'d Document<'d>, index: usize, carried: &Carried) -> Self {
+        let data = &doc.sentences[index];
+        let (start, end) = (data.sentence.start, data.sentence.end);
+        let (time, periods) = doc.time_cues(start, end, carried.period);
+        let counts = doc.counts_in(start, end, &data.money, !carried.counts.is_empty());
+        let figures = figures_in_order(&doc.money, &data.money, &counts);
+        let year_to_date = year_to_date_period(&time, carried.period, doc.published);
+        let mut here = Here {
+            doc,
+            data,
+            index,
+            start,
+            end,
+            headline: data.sentence.headline,
+            paragraph: data.sentence.paragraph,
+            text: &doc.text[start..end],
+            time,
+            periods,
+            carried: carried.period,
+            year_to_date,
+            counts,
+            figures,
+            starts_with_subset: opens_with_subset(doc.folded.slice(start, end)),
+            stock_end: None,
+        };
+        here.stock_end = here.running_total_end(carried.stock_end);
+        here
+    }
+
+    /// Running totals ("as of", "home to", or "of which" after a running
+    /// total) versus period flows: the as-of date of a running total (the
+    /// date stated, the previous total's, the end of the period named or in
+    /// force, else publication), `None` for a flow.
+    fn running_total_end(&self, previous_stock_end: Option<NaiveDate>) -> Option<NaiveDate> {
+        let cues = &self.doc.cues;
+        let published = self.doc.published;
+        let strong_stock = cues.any(self.start, self.end, Cue::Stock);
+        let weak_stock =
+            cues.any(self.start, self.end, Cue::StockWeak) && self.periods.is_empty() && !self.time.year_to_date;
+        let continued_stock = self.starts_with_subset && previous_stock_end.is_some();
+        if !(strong_stock || weak_stock || continued_stock) {
+            return None;
+        }
+        Some(
+            self.time
+                .as_of
+                .or(if continued_stock { previous_stock_end } else { None })
+                // "as of the end of September": the end of the period named here.
+                .or_else(|| self.periods.last().map(|(_, p)| p.end.min(published)))
+                .or_else(|| self.carried.map(|p| p.end.min(published)))
+                .unwrap_or(published),
+        )
+    }
+
+    /// The sentence reports running totals ("as of", "home to").
+    fn stock(&self) -> bool {
+        self.stock_end.is_some()
+    }
+
+    /// Read every figure in text order: what each count counts, what each
+    /// amount measures and whose money it is. A figure's reading leans on
+    /// those of the figures before it, so they are read one by one.
+    fn read_figures(&self, carried: &Carried) -> Readings {
+        let doc = self.doc;
+        // Scope of the previous sentence (same paragraph) when it is unambiguous.
+        let inherited_sentence_scope = carried
+            .sentence_scope
+            .filter(|(p, _)| *p == self.paragraph)
+            .map(|(_, s)| s);
+        let context = SentenceContext {
+            text: doc.text,
+            cues: &doc.cues,
+            figures: &self.figures,
+            counts: &self.counts,
+            money: &doc.money,
+            start: self.start,
+            end: self.end,
+            stock: self.stock(),
+            paired: self.pairs_usd_with_vnd(),
+            default_scope: doc.default_scope,
+            inherited_sentence_scope,
+            starts_with_subset: self.starts_with_subset,
+            previous_counts: &carried.counts,
+        };
+        let mut readings = Readings {
+            per_figure: Vec::with_capacity(self.figures.len()),
+            count_kinds: vec![CountKind::Other; self.counts.len()],
+        };
+        for (fi, fig) in self.figures.iter().enumerate() {
+            let reading = match fig.what {
+                FigureRef::Count(ci) => {
+                    let (kind, reading) = context.read_count(fi, ci, &readings.per_figure, &readings.count_kinds);
+                    readings.count_kinds[ci] = kind;
+                    reading
+                }
+                FigureRef::Money(mi) => context.read_money(fi, mi, &readings.per_figure),
+            };
+            readings.per_figure.push(reading);
+        }
+        readings
+    }
+
+    /// A sentence that pairs a USD amount with a VND amount (conversions
+    /// aside) reads USD as foreign and VND as domestic money.
+    fn pairs_usd_with_vnd(&self) -> bool {
+        let money = &self.doc.money;
+        let currencies: Vec<&str> = self
+            .data
+            .money
+            .iter()
+            .filter(|&&k| !money[k].converted)
+            .map(|&k| money[k].currency)
+            .collect();
+        currencies.contains(&"USD") && currencies.contains(&"VND")
+    }
+
+    /// Companies named in the sentence, at article offsets.
+    fn companies(&self) -> Vec<CompanyMention> {
+        find_companies(self.text)
+            .into_iter()
+            .map(|c| CompanyMention {
+                name: c.name,
+                start: c.start + self.start,
+                end: c.end + self.start,
+            })
+            .collect()
+    }
+
+    /// A sentence about one investor (named, or "the company") carries no
+    /// province statistics.
+    fn is_project_level(&self, companies: &[CompanyMention]) -> bool {
+        !companies.is_empty() || self.doc.cues.any(self.start, self.end, Cue::CompanyAnaphor)
+    }
+
+    /// Whether the sentence's amounts can be statistics: it must talk
+    /// about investment (or count projects), and national totals are not a
+    /// province's unless the sentence names one.
+    fn money_gate(&self) -> MoneyGate {
+        let cues = &self.doc.cues;
+        let invests = cues.any(self.start, self.end, Cue::Investment) || !self.counts.is_empty();
+        let national = cues.any(self.start, self.end, Cue::National) && self.data.provinces.is_empty();
+        MoneyGate {
+            invests,
+            prospective: national || cues.any(self.start, self.end, Cue::Prospective),
+        }
+    }
+
+    /// Metric, value and currency of figure `fi` as a statistic: counts of
+    /// new or adjusted projects, and amounts with a metric that are
+    /// investment totals (not conversions, plans, averages or other money).
+    fn measure(
+        &self,
+        fi: usize,
+        reading: Reading,
+        count_kinds: &[CountKind],
+        gate: MoneyGate,
+    ) -> Option<(Metric, f64, Option<String>)> {
+        match self.figures[fi].what {
+            FigureRef::Count(ci) => {
+                let metric = match count_kinds[ci] {
+                    CountKind::NewProjects => Metric::NewProjects,
+                    CountKind::AdjustedProjects => Metric::AdjustedProjects,
+                    _ => return None,
+                };
+                Some((metric, self.counts[ci].value as f64, None))
+            }
+            FigureRef::Money(mi) => {
+                let m = &self.doc.money[mi];
+                let capital_metric = matches!(reading.metric, Some(Metric::NewCapital | Metric::AddedCapital));
+                // "$50-100 million per project": an average, not a total.
+                let per_unit = self.doc.cues.any(
+                    crate::figures::clause_start(self.doc.text, self.start, m.start),
+                    crate::figures::clause_end(self.doc.text, m.end, self.end),
+                    Cue::PerUnit,
+                );
+                if m.converted || gate.prospective || per_unit || !(gate.invests || capital_metric) {
+                    return None;
+                }
+                let metric = reading.metric?;
+                Some((metric, m.value, Some(m.currency.to_string())))
+            }
+        }
+    }
+
+    /// Period bounds of figure `fi` as a statistic of `metric`: running
+    /// totals end at their as-of date, targets cover a calendar year, and
+    /// other figures take their period (moved back a year when a comparison
+    /// makes the figure the earlier period's).
+    fn statistic_period(&self, fi: usize, metric: Metric) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
+        let fig = self.figures[fi];
+        if self.stock() && matches!(fig.what, FigureRef::Money(_)) {
+            return Some((None, self.stock_end));
+        }
+        if metric == Metric::TargetCapital {
+            let year = self
+                .time
+                .year
+                .or_else(|| self.period_for(fig.start).map(|p| p.end.year()))
+                .unwrap_or(self.doc.published.year());
+            return Period::full_year(year).map(|p| (Some(p.start), Some(p.end)));
+        }
+        let mut p = self.period_for(fig.start)?;
+        if self.time.comparison && is_previous_period(self.doc.text, &self.figures, fi, self.start) {
+            p = p.previous_year()?;
+        }
+        Some((Some(p.start), Some(p.end)))
+    }
+
+    /// Period of a figure at `pos`: the last period named before it (else
+    /// the first named), year-to-date, a bare year that differs from the
+    /// period in force, else the period in force.
+    fn period_for(&self, pos: usize) -> Option<Period> {
+        if let Some(&(_, p)) = self.periods.iter().rev().find(|(at, _)| *at < pos) {
+            return Some(p);
+        }
+        if let Some(&(_, p)) = self.periods.first() {
+            return Some(p);
+        }
+        if let Some(p) = self.year_to_date {
+            return Some(p);
+        }
+        if let Some(y) = self.time.year
+            && self.carried.is_none_or(|c| c.end.year() != y)
+        {
+            return Period::full_year(y);
+        }
+        self.carried
+    }
+
+    /// Province of a figure at `pos`: one named between the previous figure
+    /// and this one; else the article's main province when the sentence
+    /// names it; else the last province named before the figure ("behind
+    /// Hanoi" after a figure is a comparison); else the main province.
+    fn province_at(&self, pos: usize) -> Option<&'static str> {
+        let here = &self.data.provinces;
+        let main_province = self.doc.main_province;
+        // "..., followed by Dong Nai with $1.5 billion"
+        let previous_figure_end = self.figures.iter().rev().find(|f| f.end <= pos).map(|f| f.end);
+        if let Some(after) = previous_figure_end
+            && let Some(p) = here.iter().rev().find(|p| p.start >= after && p.start < pos)
+        {
+            return Some(p.code);
+        }
+        if main_province.is_some_and(|mp| here.iter().any(|p| p.code == mp)) {
+            main_province
+        } else {
+            here.iter()
+                .rev()
+                .find(|p| p.start < pos)
+                .map(|p| p.code)
+                .or(main_province)
+        }
+    }
+}
+
+/// The sentence's amounts and counts as figures, in text order (an amount
+/// before a count starting at the same offset).
+fn figures_in_order(money: &[MoneyMention], money_here: &[usize], counts: &[CountMention]) -> Vec<Figure> {
+    let mut figures: Vec<Figure> = money_here
+        .iter()
+        .map(|&k| Figure {
+            start: money[k].start,
+            end: money[k].end,
+            phrase_end: money[k].end,
+            what: FigureRef::Money(k),
+        })
+        .chain(counts.iter().enumerate().map(|(k, c)| Figure {
+            start: c.start,
+            end: c.end,
+            phrase_end: c.phrase_end,
+            what: FigureRef::Count(k),
+        }))
+        .collect();
+    figures.sort_by_key(|f| f.start);
+    figures
+}
+
+/// Openings of a sentence that breaks down a total given before it.
+const SUBSET_OPENINGS: &[&str] = &[
+    "trong do",
+    "of which",
+    "of these",
+    "davon",
+    "av disse",
+    "av dette",
+    "including",
+    "of the total",
+    "of this",
+    "among them",
+];
+
+/// Does the (folded) sentence open with "of which", "trong đó", "davon",
+/// "X av dem"...?
+fn opens_with_subset(folded_sentence: &str) -> bool {
+    let head: String = folded_sentence.chars().take(24).collect();
+    SUBSET_OPENINGS.iter().any(|m| head.starts_with(m))
+        || head.split_whitespace().nth(1) == Some("av") && head.split_whitespace().nth(2) == Some("dem")
+}
+
+/// Year-to-date ("so far this year"): from 1 January to the as-of date,
+/// the end of the period already reported, or publication.
+fn year_to_date_period(time: &TimeCues, carried: Option<Period>, published: NaiveDate) -> Option<Period> {
+    if !time.year_to_date {
+        return None;
+    }
+    let year = carried.map_or(published.year(), |p| p.end.year());
+    let end = time
+        .as_of
+        .or_else(|| carried.filter(|p| p.end.year() == year).map(|p| p.end))
+        .unwrap_or(published);
+    NaiveDate::from_ymd_opt(year, 1, 1).map(|start| Period { start, end })
+}
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 0.005 * a.abs().max(b.abs())
