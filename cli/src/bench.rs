@@ -9,10 +9,7 @@ use fdi_client::{
     demo::{DemoConfig, generate},
     loader::{LoadOptions, LoadSummary, load},
 };
-use fdi_kit::{
-    config::DatabaseConfig,
-    telemetry::{LogConfig, LogFormat},
-};
+use fdi_kit::{config::DatabaseConfig, telemetry::LogConfig};
 use fdi_localpg::Cluster;
 use sqlx::{Connection, PgConnection};
 use tokio::net::TcpListener;
@@ -49,13 +46,7 @@ pub(crate) struct IngestBench {
 /// # Errors
 /// When PostgreSQL or a service cannot be started, or a load fails.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let telemetry = fdi_kit::telemetry::init(
-        &LogConfig {
-            format: LogFormat::Text,
-        },
-        "warn,sqlx=error",
-        "fdi-bench",
-    );
+    let telemetry = fdi_kit::telemetry::init(&LogConfig::TEXT, "warn,sqlx=error", "fdi-bench");
     let outcome = match args.which {
         Which::Ingest(bench) => ingest(bench).await,
         Which::Analytics(bench) => crate::bench_analytics::run(bench).await,
@@ -89,13 +80,8 @@ pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, Sys
         .await?;
     let url = cluster.url(database);
     let mut system = System::new(
-        DatabaseConfig {
-            url: url.clone(),
-            max_connections: 8,
-        },
-        LogConfig {
-            format: LogFormat::Text,
-        },
+        DatabaseConfig::new(url.clone()).with_max_connections(8),
+        LogConfig::TEXT,
         fdi_kit::shutdown::on_signal(),
     );
     let catalogue = system.catalogue(TcpListener::bind("127.0.0.1:0").await?)?;

@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::Args;
 use fdi_client::{
     interchange::{Format, ReadError, RowError, RowReader},
-    loader::{LoadOptions, LoadSummary, load},
+    loader::{LoadOptions, LoadSummary, OpenRows, load},
 };
 use fdi_proto::ingest::{EventInput, Outcome};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -108,44 +108,8 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let total = estimate_rows(&args.file, format);
 
     let problems = Arc::new(Mutex::new(LocalProblems::default()));
-    let open = {
-        let path = args.file.clone();
-        let problems = Arc::clone(&problems);
-        Box::new(move |offset: u64| {
-            let file = File::open(&path)?;
-            let mut reader = RowReader::new(BufReader::new(file), format).map_err(|e| anyhow::anyhow!("{e}"))?;
-            reader.skip_to(offset).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let problems = Arc::clone(&problems);
-            let rows = reader.map_while(move |item| match item {
-                Ok((_, row)) => Some(row),
-                // A malformed row keeps its offset: sent empty, the service rejects it, the summary shows why.
-                Err(ReadError::Row(error)) => {
-                    problems
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .malformed
-                        .push(error);
-                    Some(EventInput::default())
-                }
-                Err(error @ ReadError::Io { .. }) => {
-                    problems
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .io_error = Some(error.to_string());
-                    None
-                }
-            });
-            Ok(Box::new(rows) as Box<dyn Iterator<Item = EventInput> + Send>)
-        })
-    };
-
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}  {msg}",
-        )?
-        .progress_chars("=> "),
-    );
+    let open = open_rows(args.file.clone(), format, Arc::clone(&problems));
+    let bar = progress_bar(total)?;
     let mut options = LoadOptions::new(args.endpoint.clone(), load_id.clone());
     options.batch_rows = args.batch_rows;
     options.keep_issues = args.show.max(1) * 2;
@@ -177,6 +141,44 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         anyhow::bail!("reading stopped: {error}; run the same command again to resume");
     }
     Ok(())
+}
+
+/// Opens the register at a row offset, for the loader (which resumes by
+/// reopening); malformed rows and read errors are noted in `problems`.
+fn open_rows(path: PathBuf, format: Format, problems: Arc<Mutex<LocalProblems>>) -> OpenRows {
+    Box::new(move |offset: u64| {
+        let file = File::open(&path)?;
+        let mut reader = RowReader::new(BufReader::new(file), format).map_err(|e| anyhow::anyhow!("{e}"))?;
+        reader.skip_to(offset).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let problems = Arc::clone(&problems);
+        let note = move |note: &dyn Fn(&mut LocalProblems)| {
+            note(&mut problems.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        };
+        let rows = reader.map_while(move |item| match item {
+            Ok((_, row)) => Some(row),
+            // A malformed row keeps its offset: sent empty, the service rejects it, the summary shows why.
+            Err(ReadError::Row(error)) => {
+                note(&|problems| problems.malformed.push(error.clone()));
+                Some(EventInput::default())
+            }
+            Err(error @ ReadError::Io { .. }) => {
+                note(&|problems| problems.io_error = Some(error.to_string()));
+                None
+            }
+        });
+        Ok(Box::new(rows) as Box<dyn Iterator<Item = EventInput> + Send>)
+    })
+}
+
+fn progress_bar(total: u64) -> anyhow::Result<ProgressBar> {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}  {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    Ok(bar)
 }
 
 fn print_summary(args: &ImportArgs, load_id: &str, summary: &LoadSummary, problems: &LocalProblems) {

@@ -59,15 +59,15 @@ async fn serve(service: Service) -> anyhow::Result<()> {
     use fdi_kit::server::run_process;
     match service {
         Service::Catalogue(config) => {
-            let (listen, log) = (config.listen, config.log.clone());
+            let (listen, log) = (config.listen, config.log);
             run_process("fdi-catalogue", listen, &log, |l, s| fdi_catalogue::serve(config, l, s)).await
         }
         Service::Ingest(config) => {
-            let (listen, log) = (config.listen, config.log.clone());
+            let (listen, log) = (config.listen, config.log);
             run_process("fdi-ingest", listen, &log, |l, s| fdi_ingest::serve(config, l, s)).await
         }
         Service::Analytics(config) => {
-            let (listen, log) = (config.listen, config.log.clone());
+            let (listen, log) = (config.listen, config.log);
             run_process("fdi-analytics", listen, &log, |l, s| fdi_analytics::serve(config, l, s)).await
         }
     }
@@ -102,10 +102,7 @@ struct RebuildArgs {
 /// Empties the rollups and folds every event again; a running analytics
 /// service keeps answering (from the partial rollups) meanwhile.
 async fn rebuild_rollups(args: RebuildArgs) -> anyhow::Result<()> {
-    let database = fdi_kit::config::DatabaseConfig {
-        url: args.database_url,
-        max_connections: 2,
-    };
+    let database = fdi_kit::config::DatabaseConfig::new(args.database_url).with_max_connections(2);
     let pool = fdi_analytics::connect(&database).await?;
     let started = std::time::Instant::now();
     fdi_analytics::consumer::reset(&pool).await?;

@@ -14,6 +14,7 @@ use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use comfy_table::{CellAlignment, Table, presets};
 use fdi_kit::{
+    domain::{ReportingCurrency, today_in_vietnam},
     figures,
     money::{from_money, money_to_f64},
     period::{date_from_proto, date_to_proto},
@@ -245,9 +246,11 @@ pub fn series_plan(start: NaiveDate, end: NaiveDate) -> (Granularity, NaiveDate,
     }
 }
 
-/// Today in Vietnam (UTC+7), where the figures are reported.
-fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+/// What every call of one report asks with: the figure, scope and currency.
+struct Ask<'a> {
+    args: &'a ReportArgs,
+    scope: Scope,
+    currency: &'static str,
 }
 
 /// Asks the analytics service for everything the report shows.
@@ -255,61 +258,25 @@ fn today() -> NaiveDate {
 /// # Errors
 /// A [`ServiceError`] when the service refuses a call (unknown province, bad period), else what went wrong.
 pub async fn fetch(client: &mut AnalyticsServiceClient<Channel>, args: &ReportArgs) -> anyhow::Result<Report> {
-    let currency = if args.currency == Currency::Vnd { "VND" } else { "USD" };
-    let scope = args.scope.proto();
-    let summary = client
-        .get_summary(pb::GetSummaryRequest {
-            provinces: vec![args.province.clone()],
-            period: shorthand(&args.period),
-            scope: scope.into(),
-            currency_code: currency.into(),
-            ..Default::default()
-        })
-        .await
-        .map_err(|s| ServiceError::new("GetSummary", &s))?
-        .into_inner();
-    let province = summary
-        .provinces
-        .first()
-        .cloned()
-        .context("the summary names no province")?;
-    let resolved = summary.period.as_ref();
-    let day = |d: Option<&fdi_proto::Date>| d.and_then(date_from_proto).context("the summary has no period");
-    let span = (
-        day(resolved.and_then(|p| p.start.as_ref()))?,
-        day(resolved.and_then(|p| p.end.as_ref()))?,
-    );
-
-    // Pages until both the leading provinces and this one are seen (about 34 provinces: one page).
-    let (mut top, mut own, mut token) = (Vec::new(), None, String::new());
-    let (ranked, total) = loop {
-        let page = client
-            .get_ranking(pb::GetRankingRequest {
-                dimension: pb::Dimension::Province.into(),
-                figure: args.figure.into(),
-                period: range(span.0, span.1),
-                scope: scope.into(),
-                currency_code: currency.into(),
-                page_size: Some(100),
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .map_err(|s| ServiceError::new("GetRanking", &s))?
-            .into_inner();
-        own = own.or_else(|| page.entries.iter().find(|e| e.key == province).cloned());
-        let room = usize::from(args.top).saturating_sub(top.len());
-        top.extend(page.entries.into_iter().take(room));
-        let full = top.len() >= usize::from(args.top);
-        if page.next_page_token.is_empty() || (full && own.is_some()) {
-            break (page.total_size, page.total);
-        }
-        token = page.next_page_token;
+    let currency = match args.currency {
+        Currency::Vnd => ReportingCurrency::Vnd,
+        Currency::Usd => ReportingCurrency::Usd,
     };
+    let ask = Ask {
+        args,
+        scope: args.scope.proto(),
+        currency: currency.as_str(),
+    };
+    let (summary, province, span) = fetch_summary(client, &ask).await?;
+    let Ranked {
+        top,
+        own,
+        ranked,
+        total,
+    } = fetch_ranking(client, &ask, &province, span).await?;
     let display_name = own
         .as_ref()
         .map_or_else(|| args.province.trim().to_owned(), |e| e.display_name.clone());
-
     let (granularity, from, to) = series_plan(span.0, span.1);
     let series = client
         .get_time_series(pb::GetTimeSeriesRequest {
@@ -317,34 +284,16 @@ pub async fn fetch(client: &mut AnalyticsServiceClient<Channel>, args: &ReportAr
             granularity: granularity.into(),
             period: range(from, to),
             provinces: vec![province.clone()],
-            scope: scope.into(),
-            currency_code: currency.into(),
+            scope: ask.scope.into(),
+            currency_code: ask.currency.into(),
             ..Default::default()
         })
         .await
         .map_err(|s| ServiceError::new("GetTimeSeries", &s))?
         .into_inner();
-
     // Targets are set for foreign investment unless said otherwise: `all` asks for that (the service's default).
-    let target_scope = if scope == Scope::All { Scope::Fdi } else { scope };
-    let target = match client
-        .get_target_progress(pb::GetTargetProgressRequest {
-            province: province.clone(),
-            year: span.1.year(),
-            figure: args.figure.into(),
-            scope: target_scope.into(),
-            // To the period's end; to today while the period runs on, so the projection means something.
-            as_of: (span.1 < today()).then(|| date_to_proto(span.1)),
-            // The target's own currency: asking in another is refused.
-            currency_code: String::new(),
-        })
-        .await
-    {
-        Ok(progress) => Some(progress.into_inner()),
-        Err(status) if status.code() == Code::NotFound => None,
-        Err(status) => return Err(ServiceError::new("GetTargetProgress", &status).into()),
-    };
-
+    let target_scope = if ask.scope == Scope::All { Scope::Fdi } else { ask.scope };
+    let target = fetch_target(client, &ask, &province, span, target_scope).await?;
     Ok(Report {
         province,
         display_name,
@@ -361,6 +310,109 @@ pub async fn fetch(client: &mut AnalyticsServiceClient<Channel>, args: &ReportAr
         target_scope,
         target,
     })
+}
+
+/// The summary, the province as the service resolved it, and the period's first and last day.
+async fn fetch_summary(
+    client: &mut AnalyticsServiceClient<Channel>,
+    ask: &Ask<'_>,
+) -> anyhow::Result<(pb::Summary, String, (NaiveDate, NaiveDate))> {
+    let summary = client
+        .get_summary(pb::GetSummaryRequest {
+            provinces: vec![ask.args.province.clone()],
+            period: shorthand(&ask.args.period),
+            scope: ask.scope.into(),
+            currency_code: ask.currency.into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|s| ServiceError::new("GetSummary", &s))?
+        .into_inner();
+    let province = summary
+        .provinces
+        .first()
+        .cloned()
+        .context("the summary names no province")?;
+    let resolved = summary.period.as_ref();
+    let day = |d: Option<&fdi_proto::Date>| d.and_then(date_from_proto).context("the summary has no period");
+    let span = (
+        day(resolved.and_then(|p| p.start.as_ref()))?,
+        day(resolved.and_then(|p| p.end.as_ref()))?,
+    );
+    Ok((summary, province, span))
+}
+
+/// The ranking as the report shows it.
+struct Ranked {
+    top: Vec<pb::RankedEntry>,
+    own: Option<pb::RankedEntry>,
+    ranked: i32,
+    total: Option<pb::FigureValue>,
+}
+
+/// Pages through the ranking until both the leading provinces and this one
+/// are seen (about 34 provinces: one page).
+async fn fetch_ranking(
+    client: &mut AnalyticsServiceClient<Channel>,
+    ask: &Ask<'_>,
+    province: &str,
+    span: (NaiveDate, NaiveDate),
+) -> anyhow::Result<Ranked> {
+    let (mut top, mut own, mut token) = (Vec::new(), None, String::new());
+    let wanted = usize::from(ask.args.top);
+    loop {
+        let page = client
+            .get_ranking(pb::GetRankingRequest {
+                dimension: pb::Dimension::Province.into(),
+                figure: ask.args.figure.into(),
+                period: range(span.0, span.1),
+                scope: ask.scope.into(),
+                currency_code: ask.currency.into(),
+                page_size: Some(100),
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .map_err(|s| ServiceError::new("GetRanking", &s))?
+            .into_inner();
+        own = own.or_else(|| page.entries.iter().find(|e| e.key == province).cloned());
+        let room = wanted.saturating_sub(top.len());
+        top.extend(page.entries.into_iter().take(room));
+        if page.next_page_token.is_empty() || (top.len() >= wanted && own.is_some()) {
+            return Ok(Ranked {
+                top,
+                own,
+                ranked: page.total_size,
+                total: page.total,
+            });
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// The province's progress against its target for the period's year; `None` when it has none.
+async fn fetch_target(
+    client: &mut AnalyticsServiceClient<Channel>,
+    ask: &Ask<'_>,
+    province: &str,
+    span: (NaiveDate, NaiveDate),
+    target_scope: Scope,
+) -> anyhow::Result<Option<pb::TargetProgress>> {
+    let request = pb::GetTargetProgressRequest {
+        province: province.to_owned(),
+        year: span.1.year(),
+        figure: ask.args.figure.into(),
+        scope: target_scope.into(),
+        // To the period's end; to today while the period runs on, so the projection means something.
+        as_of: (span.1 < today_in_vietnam()).then(|| date_to_proto(span.1)),
+        // The target's own currency: asking in another is refused.
+        currency_code: String::new(),
+    };
+    match client.get_target_progress(request).await {
+        Ok(progress) => Ok(Some(progress.into_inner())),
+        Err(status) if status.code() == Code::NotFound => Ok(None),
+        Err(status) => Err(ServiceError::new("GetTargetProgress", &status).into()),
+    }
 }
 
 /// Digits grouped by thousands with commas, sign and decimals kept ("-1234567.50" → "-1,234,567.50").

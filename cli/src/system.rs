@@ -3,11 +3,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig},
-    shutdown::CancellationToken,
-    telemetry::LogConfig,
-};
+use fdi_kit::{config::DatabaseConfig, shutdown::CancellationToken, telemetry::LogConfig};
 use tokio::{net::TcpListener, task::JoinSet};
 
 /// `http://host:port` for a listen address (an unspecified address means this machine).
@@ -51,10 +47,8 @@ impl System {
     pub fn catalogue(&mut self, listener: TcpListener) -> anyhow::Result<String> {
         let listen = listener.local_addr()?;
         let config = fdi_catalogue::Config {
-            listen,
-            database: self.database.clone(),
-            server: ServerConfig::default(),
-            log: self.log.clone(),
+            log: self.log,
+            ..fdi_catalogue::Config::new(listen, self.database.clone())
         };
         self.tasks
             .spawn(fdi_catalogue::serve(config, listener, self.shutdown.clone()));
@@ -75,15 +69,9 @@ impl System {
     pub fn ingest(&mut self, listener: TcpListener, catalogue: &str, max_stream_rows: u64) -> anyhow::Result<String> {
         let listen = listener.local_addr()?;
         let config = fdi_ingest::Config {
-            listen,
-            catalogue_url: catalogue.to_owned(),
-            catalogue_timeout: Duration::from_secs(5),
-            max_batch_rows: 5000,
             max_stream_rows,
-            stream_idle_timeout: Duration::from_secs(60),
-            database: self.database.clone(),
-            server: ServerConfig::default(),
-            log: self.log.clone(),
+            log: self.log,
+            ..fdi_ingest::Config::new(listen, self.database.clone(), catalogue)
         };
         self.tasks
             .spawn(fdi_ingest::serve(config, listener, self.shutdown.clone()));
@@ -97,12 +85,8 @@ impl System {
     pub fn analytics(&mut self, listener: TcpListener, catalogue: &str) -> anyhow::Result<String> {
         let listen = listener.local_addr()?;
         let config = fdi_analytics::Config {
-            listen,
-            catalogue_url: catalogue.to_owned(),
-            catalogue_timeout: Duration::from_secs(5),
-            database: self.database.clone(),
-            server: ServerConfig::default(),
-            log: self.log.clone(),
+            log: self.log,
+            ..fdi_analytics::Config::new(listen, self.database.clone(), catalogue)
         };
         self.tasks
             .spawn(fdi_analytics::serve(config, listener, self.shutdown.clone()));

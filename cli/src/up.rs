@@ -91,10 +91,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             (ensure_database(&cluster).await?, Some(cluster))
         }
     };
-    let database = DatabaseConfig {
-        url: database_url.clone(),
-        max_connections: 10,
-    };
+    let database = DatabaseConfig::new(database_url.clone());
     let mut system = System::new(database, log, shutdown);
     let catalogue = system.catalogue(bind(args.catalogue_addr).await?)?;
     let ingest = system.ingest(bind(args.ingest_addr).await?, &catalogue, 2_000_000)?;

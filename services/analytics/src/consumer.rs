@@ -1,7 +1,8 @@
-//! The rollup consumer: reads ingest's events in commit order (`sequence`)
-//! and folds each batch into the rollups in the same transaction that moves
-//! its cursor, so every event is applied exactly once, across restarts.
-//! Woken by ingest's NOTIFY, with short polling as a fallback.
+//! The rollup consumer: reads ingest's events from the published feed in
+//! commit order (`sequence`) and folds each batch into the rollups in the
+//! same transaction that moves its cursor, so every event is applied exactly
+//! once, across restarts. Woken by ingest's NOTIFY, with short polling as a
+//! fallback. The SQL is [`crate::store::rollups`]'s.
 
 use std::{
     sync::{Arc, OnceLock},
@@ -9,107 +10,25 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
-use sqlx::{PgPool, postgres::PgListener};
-use tokio::sync::broadcast;
-
 use fdi_kit::shutdown::CancellationToken;
 use opentelemetry::metrics::Histogram;
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tokio::sync::broadcast;
 
-use crate::cube::{BatchRow, Cube, RepeatRow};
+use crate::{
+    cube::Cube,
+    store::{
+        self, StoreError,
+        notifications::{Notice, Notifications},
+        rollups::{BatchRow, Turn},
+    },
+};
 
 /// Events folded per transaction.
 pub const BATCH: i64 = 20_000;
-/// The channel ingest notifies after each commit.
-pub const EVENTS_CHANNEL: &str = "fdi_ingest_events";
-/// The channel [`reset`] notifies, so running services drop what they hold in memory.
-pub const RESET_CHANNEL: &str = "fdi_analytics_reset";
 /// Polling interval when no notification arrives.
 const POLL: Duration = Duration::from_millis(250);
-/// Serialises appliers (the service and a rebuild) on the cursor.
-const APPLY_LOCK: i64 = 0x00fd_1a71_a500_0002;
-
-/// One projection of the rollups: its name, grain and the dimensions it keeps.
-struct Projection {
-    name: &'static str,
-    grain: &'static str,
-    dims: &'static [&'static str],
-}
-
-const PROJECTIONS: &[Projection] = &[
-    Projection {
-        name: "province",
-        grain: "d",
-        dims: &["province"],
-    },
-    Projection {
-        name: "province",
-        grain: "m",
-        dims: &["province"],
-    },
-    Projection {
-        name: "zone",
-        grain: "m",
-        dims: &["zone"],
-    },
-    Projection {
-        name: "country",
-        grain: "m",
-        dims: &["province", "country"],
-    },
-    Projection {
-        name: "sector",
-        grain: "m",
-        dims: &["province", "sector"],
-    },
-    Projection {
-        name: "investor",
-        grain: "m",
-        dims: &["province", "investor"],
-    },
-];
-
-/// The dimensions every projection may keep, with the value of an unkept one.
-const ALL_DIMS: &[(&str, &str)] = &[
-    ("province", "''"),
-    ("zone", "''"),
-    ("country", "''"),
-    ("sector", "''"),
-    ("investor", "0"),
-];
-
-fn upsert_sql(projection: &Projection) -> String {
-    let period = if projection.grain == "d" {
-        "event_date"
-    } else {
-        "date_trunc('month', event_date)::date"
-    };
-    let select_dims: Vec<String> = ALL_DIMS
-        .iter()
-        .map(|(dim, empty)| {
-            if projection.dims.contains(dim) {
-                (*dim).to_owned()
-            } else {
-                (*empty).to_owned()
-            }
-        })
-        .collect();
-    let group_dims = projection.dims.join(", ");
-    format!(
-        "INSERT INTO rollup AS r (projection, grain, period, kind, scope, current_province, province, zone, country,
-                                sector, investor, currency, events, amount, amount_usd, amount_vnd)
-         SELECT '{name}', '{grain}', {period} AS p, kind, scope, current_province, {dims}, currency,
-                count(*), sum(amount), sum(amount_usd), sum(amount_vnd)
-         FROM batch GROUP BY p, kind, scope, current_province, {group_dims}, currency
-         ON CONFLICT (projection, grain, current_province, period, kind, scope, province, zone, country, sector,
-                      investor, currency)
-         DO UPDATE SET events = r.events + EXCLUDED.events, amount = r.amount + EXCLUDED.amount,
-                       amount_usd = r.amount_usd + EXCLUDED.amount_usd, amount_vnd = r.amount_vnd + EXCLUDED.amount_vnd",
-        name = projection.name,
-        grain = projection.grain,
-        dims = select_dims.join(", "),
-    )
-}
 
 /// An event as the alerts see it.
 #[derive(Debug, Clone)]
@@ -130,6 +49,22 @@ pub struct Applied {
     pub amount_usd: Option<Decimal>,
     /// Amount in VND, when any.
     pub amount_vnd: Option<Decimal>,
+}
+
+impl From<&BatchRow> for Applied {
+    fn from(row: &BatchRow) -> Self {
+        let has_amount = !row.currency.is_empty();
+        Self {
+            sequence: row.sequence,
+            current_province: row.current_province.clone(),
+            province: row.province.clone(),
+            event_date: row.event_date,
+            kind: row.kind.clone(),
+            scope: row.scope.clone(),
+            amount_usd: has_amount.then_some(row.amount_usd),
+            amount_vnd: has_amount.then_some(row.amount_vnd),
+        }
+    }
 }
 
 /// The `fdi.analytics.freshness_lag` metric: seconds from ingest's commit of
@@ -154,162 +89,49 @@ pub struct Followers {
     pub cube: Arc<Cube>,
 }
 
-impl From<&BatchRow> for Applied {
-    fn from(row: &BatchRow) -> Self {
-        let has_amount = !row.currency.is_empty();
-        Self {
-            sequence: row.sequence,
-            current_province: row.current_province.clone(),
-            province: row.province.clone(),
-            event_date: row.event_date,
-            kind: row.kind.clone(),
-            scope: row.scope.clone(),
-            amount_usd: has_amount.then_some(row.amount_usd),
-            amount_vnd: has_amount.then_some(row.amount_vnd),
-        }
-    }
-}
-
 /// Folds the next batch of events into the rollups; returns how many events
 /// it applied (0 when caught up) and hands them to the `followers`.
 ///
 /// # Errors
 /// When the database fails (nothing is applied then).
-pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(APPLY_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    let (last,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1 FOR UPDATE")
-        .fetch_one(&mut *tx)
-        .await?;
+pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, StoreError> {
+    let mut turn = Turn::begin(pool).await?;
     if let Some(followers) = followers {
         // Another process may have applied events (or rebuilt the rollups).
-        followers.cube.check_cursor(last);
+        followers.cube.check_cursor(turn.cursor());
     }
-    let (upper,): (Option<i64>,) = sqlx::query_as(
-        "SELECT max(sequence) FROM (SELECT sequence FROM ingest.events WHERE sequence > $1 ORDER BY sequence LIMIT $2) s",
-    )
-    .bind(last)
-    .bind(BATCH)
-    .fetch_one(&mut *tx)
-    .await?;
-    let Some(upper) = upper else {
+    let Some(upper) = turn.next_batch_end(BATCH).await? else {
         return Ok(0);
     };
-    fold_batch(tx, last, upper, followers).await
+    fold_batch(turn, upper, followers).await
 }
 
-/// Folds the events after `last` up to `upper` into the rollups, moves the
-/// cursor and commits; then hands the batch to the followers.
-#[tracing::instrument(name = "analytics.apply", skip_all, fields(from = last, to = upper, events = tracing::field::Empty))]
-async fn fold_batch(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    last: i64,
-    upper: i64,
-    followers: Option<&Followers>,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "CREATE TEMP TABLE batch ON COMMIT DROP AS
-         SELECT sequence, kind, scope, event_date, project_ref, province_code AS province,
-                current_province_code AS current_province, coalesce(zone_id, '') AS zone,
-                investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
-                coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
-                coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd, create_time
-         FROM ingest.events WHERE sequence > $1 AND sequence <= $2",
-    )
-    .bind(last)
-    .bind(upper)
-    .execute(&mut *tx)
-    .await?;
-    for projection in PROJECTIONS {
-        sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
-    }
-    let repeats = track_repeated_projects(&mut tx).await?;
+/// Folds the events after the turn's cursor up to `upper` into the rollups,
+/// moves the cursor and commits; then hands the batch to the followers.
+#[tracing::instrument(name = "analytics.apply", skip_all, fields(from = turn.cursor(), to = upper, events = tracing::field::Empty))]
+async fn fold_batch(turn: Turn, upper: i64, followers: Option<&Followers>) -> Result<u64, StoreError> {
+    let last = turn.cursor();
     let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
     let cube = followers.map(|f| f.cube.as_ref()).filter(|cube| cube.is_loaded());
-    let rows: Vec<BatchRow> = if watched || cube.is_some() {
-        sqlx::query_as(
-            "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector, currency,
-                    amount, amount_usd, amount_vnd
-             FROM batch ORDER BY sequence",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-    } else {
-        Vec::new()
-    };
-    // How long the newest of these events waited since ingest recorded it (the database's clock).
-    let (count, lag): (i64, f64) =
-        sqlx::query_as("SELECT count(*), extract(epoch FROM clock_timestamp() - max(create_time))::float8 FROM batch")
-            .fetch_one(&mut *tx)
-            .await?;
-    sqlx::query("UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1")
-        .bind(upper)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    freshness_lag().record(lag.max(0.0), &[]);
-    tracing::Span::current().record("events", count);
+    let folded = turn.fold(upper, watched || cube.is_some()).await?;
+    freshness_lag().record(folded.lag_seconds.max(0.0), &[]);
+    tracing::Span::current().record("events", folded.events);
     if let Some(cube) = cube {
-        cube.apply(last, upper, &rows, repeats);
+        cube.apply(last, upper, &folded.rows, folded.repeats);
     }
     if let Some(followers) = followers
         && watched
     {
-        let _ = followers.applied.send(rows.iter().map(Applied::from).collect());
+        let _ = followers.applied.send(folded.rows.iter().map(Applied::from).collect());
     }
-    Ok(u64::try_from(count).unwrap_or_default())
-}
-
-/// Records every event of projects seen with more than one `new` (or
-/// `termination`) event, so distinct-project counts can subtract repeats.
-/// Returns the rows it recorded.
-async fn track_repeated_projects(tx: &mut sqlx::PgConnection) -> Result<Vec<RepeatRow>, sqlx::Error> {
-    let repeated: Vec<(String, String)> = sqlx::query_as(
-        "WITH b AS (SELECT kind, project_ref, sequence FROM batch WHERE kind IN ('new', 'termination')),
-              first_seen AS (
-                  INSERT INTO projects_seen (kind, project_ref, first_sequence)
-                  SELECT DISTINCT ON (kind, project_ref) kind, project_ref, sequence FROM b
-                  ORDER BY kind, project_ref, sequence
-                  ON CONFLICT DO NOTHING
-                  RETURNING kind, project_ref)
-         SELECT b.kind, b.project_ref FROM b LEFT JOIN first_seen f USING (kind, project_ref)
-         GROUP BY b.kind, b.project_ref
-         HAVING count(*) > 1 OR bool_and(f.project_ref IS NULL)",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    if repeated.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (kinds, refs): (Vec<String>, Vec<String>) = repeated.into_iter().unzip();
-    sqlx::query_as(
-        "INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, province, current_province, zone,
-                              country, sector, investor)
-         SELECT kind, project_ref, sequence, event_date, scope, province, current_province, zone, country, sector,
-                investor
-         FROM batch WHERE (kind, project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         UNION ALL
-         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.province_code, e.current_province_code,
-                coalesce(e.zone_id, ''), e.investor_country, e.sector, coalesce(e.investor_id, 0)
-         FROM projects_seen s JOIN ingest.events e ON e.sequence = s.first_sequence
-         WHERE (s.kind, s.project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ON CONFLICT DO NOTHING
-         RETURNING kind, project_ref, event_date, scope, province, current_province, zone, country, sector",
-    )
-    .bind(&kinds)
-    .bind(&refs)
-    .fetch_all(&mut *tx)
-    .await
+    Ok(u64::try_from(folded.events).unwrap_or_default())
 }
 
 /// Applies batches until caught up; returns the events applied.
 ///
 /// # Errors
 /// When the database fails.
-pub async fn catch_up(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, sqlx::Error> {
+pub async fn catch_up(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, StoreError> {
     let mut total = 0;
     loop {
         let count = apply_next_batch(pool, followers).await?;
@@ -321,43 +143,26 @@ pub async fn catch_up(pool: &PgPool, followers: Option<&Followers>) -> Result<u6
 }
 
 /// Empties the rollups and rewinds the cursor, in one transaction; the
-/// consumer (or [`catch_up`]) then rebuilds them from the first event.
+/// consumer (or [`catch_up`]) then rebuilds them from the first event, and
+/// running services drop what they hold in memory.
 ///
 /// # Errors
 /// When the database fails.
-pub async fn reset(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(APPLY_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("TRUNCATE rollup, projects_seen, repeats")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE consumer SET last_sequence = 0, update_time = now() WHERE id = 1")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(RESET_CHANNEL)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
+pub async fn reset(pool: &PgPool) -> Result<(), StoreError> {
+    store::rollups::reset(pool).await
 }
 
 /// Keeps the rollups fresh until shutdown: applies whatever is new, loads
 /// the cube once caught up, then waits for ingest's notification (or the
 /// polling interval).
 pub async fn run(pool: PgPool, followers: Followers, shutdown: CancellationToken) {
-    let mut listener: Option<PgListener> = None;
+    let mut notifications: Option<Notifications> = None;
     loop {
         if shutdown.is_cancelled() {
             return;
         }
-        if listener.is_none() {
-            listener = match PgListener::connect_with(&pool).await {
-                Ok(mut l) => l.listen_all([EVENTS_CHANNEL, RESET_CHANNEL]).await.ok().map(|()| l),
-                Err(_) => None,
-            };
+        if notifications.is_none() {
+            notifications = Notifications::listen(&pool).await.ok();
         }
         match catch_up(&pool, Some(&followers)).await {
             Ok(count) => {
@@ -370,37 +175,35 @@ pub async fn run(pool: PgPool, followers: Followers, shutdown: CancellationToken
             }
             Err(error) => {
                 tracing::warn!(%error, "rollup consumer failed; retrying");
-                listener = None;
+                notifications = None;
             }
         }
-        let wait = async {
-            match listener.as_mut() {
-                // A notification, or the polling interval, whichever comes first.
-                Some(l) => match tokio::time::timeout(POLL, l.recv()).await {
-                    Ok(Ok(notification)) => {
-                        if notification.channel() == RESET_CHANNEL {
-                            followers.cube.invalidate();
-                        }
-                        false
-                    }
-                    Ok(Err(_)) => true,
-                    Err(_) => false,
-                },
-                None => {
-                    tokio::time::sleep(POLL).await;
-                    false
-                }
-            }
-        };
         tokio::select! {
             () = shutdown.cancelled() => return,
-            broken = wait => {
+            broken = wait(notifications.as_mut(), &followers.cube) => {
                 if broken {
-                    listener = None;
+                    notifications = None;
                     tokio::time::sleep(POLL).await;
                 }
             }
         }
+    }
+}
+
+/// Waits for a notification, or the polling interval, whichever comes
+/// first; a reset drops the cube. Returns whether the connection broke.
+async fn wait(notifications: Option<&mut Notifications>, cube: &Cube) -> bool {
+    let Some(notifications) = notifications else {
+        tokio::time::sleep(POLL).await;
+        return false;
+    };
+    match tokio::time::timeout(POLL, notifications.recv()).await {
+        Ok(Ok(Notice::Reset)) => {
+            cube.invalidate();
+            false
+        }
+        Ok(Ok(Notice::Events)) | Err(_) => false,
+        Ok(Err(_)) => true,
     }
 }
 

@@ -23,9 +23,15 @@ use std::{
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sqlx::PgPool;
-use tokio_stream::StreamExt;
 
-use crate::query::{Filter, GroupBy, Grouped, KindSums, Windows};
+use crate::{
+    query::{Filter, GroupBy, Grouped, KindSums, Windows},
+    store::{
+        self, StoreError,
+        rollups::{BatchRow, RepeatRow},
+        snapshot::MonthlyRow,
+    },
+};
 
 /// Cubes loaded by this process (for operators and the benchmark).
 static LOADS: AtomicU64 = AtomicU64::new(0);
@@ -96,60 +102,6 @@ struct CellSums {
     vnd: Decimal,
 }
 
-/// An event of a project with repeated `new` (or `termination`) events.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RepeatRow {
-    /// `new` or `termination`.
-    pub kind: String,
-    /// The project.
-    pub project_ref: String,
-    /// Its date.
-    pub event_date: NaiveDate,
-    /// `fdi` or `ddi`.
-    pub scope: String,
-    /// The province as recorded.
-    pub province: String,
-    /// Today's province.
-    pub current_province: String,
-    /// Zone id or "".
-    pub zone: String,
-    /// Home country.
-    pub country: String,
-    /// Sector.
-    pub sector: String,
-}
-
-/// One event of a batch, as the cube folds it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BatchRow {
-    /// Its sequence.
-    pub sequence: i64,
-    /// Event kind.
-    pub kind: String,
-    /// `fdi` or `ddi`.
-    pub scope: String,
-    /// Its date.
-    pub event_date: NaiveDate,
-    /// The province as recorded.
-    pub province: String,
-    /// Today's province.
-    pub current_province: String,
-    /// Zone id or "".
-    pub zone: String,
-    /// Home country.
-    pub country: String,
-    /// Sector.
-    pub sector: String,
-    /// Original currency or "".
-    pub currency: String,
-    /// Amount in the original currency (0 when none).
-    pub amount: Decimal,
-    /// Amount in USD.
-    pub amount_usd: Decimal,
-    /// Amount in VND.
-    pub amount_vnd: Decimal,
-}
-
 #[derive(Debug, Default)]
 struct Loaded {
     /// The cursor the cube reflects.
@@ -171,6 +123,28 @@ impl Loaded {
         cell.amount += sums.amount;
         cell.usd += sums.usd;
         cell.vnd += sums.vnd;
+    }
+
+    /// Adds one monthly rollup row of a projection the cube keeps.
+    fn add_row(&mut self, row: &MonthlyRow) {
+        let Some(projection) = projection_index(&row.projection) else {
+            return;
+        };
+        let key = CellKey {
+            kind: self.symbols.intern(&row.kind),
+            scope: self.symbols.intern(&row.scope),
+            current_province: self.symbols.intern(&row.current_province),
+            province: self.symbols.intern(&row.province),
+            dimension: self.symbols.intern(&row.dimension),
+            currency: self.symbols.intern(&row.currency),
+        };
+        let sums = CellSums {
+            events: row.events,
+            amount: row.amount,
+            usd: row.amount_usd,
+            vnd: row.amount_vnd,
+        };
+        self.add(projection, row.period, key, &sums);
     }
 
     /// Folds one event into every projection, keeping the dimensions each
@@ -305,62 +279,16 @@ impl Cube {
     ///
     /// # Errors
     /// When the database fails (the cube stays empty then).
-    pub async fn load(&self, pool: &PgPool) -> Result<i64, sqlx::Error> {
-        let mut tx = pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-        let (sequence,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut loaded = Loaded {
-            sequence,
-            ..Loaded::default()
-        };
-        {
-            let mut rows = sqlx::query_as::<_, LoadRow>(
-                "SELECT projection, period, kind, scope, current_province, province,
-                        CASE projection WHEN 'zone' THEN zone WHEN 'country' THEN country
-                                        WHEN 'sector' THEN sector ELSE '' END AS dimension,
-                        currency, events, amount, amount_usd, amount_vnd
-                 FROM rollup WHERE grain = 'm' AND projection = ANY($1)",
-            )
-            .bind(PROJECTIONS.as_slice())
-            .fetch(&mut *tx);
-            while let Some(row) = rows.next().await {
-                let row = row?;
-                let Some(projection) = projection_index(&row.projection) else {
-                    continue;
-                };
-                let key = CellKey {
-                    kind: loaded.symbols.intern(&row.kind),
-                    scope: loaded.symbols.intern(&row.scope),
-                    current_province: loaded.symbols.intern(&row.current_province),
-                    province: loaded.symbols.intern(&row.province),
-                    dimension: loaded.symbols.intern(&row.dimension),
-                    currency: loaded.symbols.intern(&row.currency),
-                };
-                let sums = CellSums {
-                    events: row.events,
-                    amount: row.amount,
-                    usd: row.amount_usd,
-                    vnd: row.amount_vnd,
-                };
-                loaded.add(projection, row.period, key, &sums);
-            }
-        }
-        loaded.repeats = sqlx::query_as(
-            "SELECT kind, project_ref, event_date, scope, province, current_province, zone, country, sector
-             FROM repeats",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+    pub async fn load(&self, pool: &PgPool) -> Result<i64, StoreError> {
+        let mut loaded = Loaded::default();
+        let snapshot = store::snapshot::load(pool, &PROJECTIONS, |row| loaded.add_row(&row)).await?;
+        loaded.sequence = snapshot.sequence;
+        loaded.repeats = snapshot.repeats;
         if let Ok(mut slot) = self.loaded.write() {
             *slot = Some(loaded);
         }
         LOADS.fetch_add(1, Ordering::Relaxed);
-        Ok(sequence)
+        Ok(snapshot.sequence)
     }
 
     /// Drops the contents when they do not reflect the rollups' `cursor`
@@ -535,20 +463,4 @@ fn add_repeats(
             sums.repeats += n - 1;
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct LoadRow {
-    projection: String,
-    period: NaiveDate,
-    kind: String,
-    scope: String,
-    current_province: String,
-    province: String,
-    dimension: String,
-    currency: String,
-    events: i64,
-    amount: Decimal,
-    amount_usd: Decimal,
-    amount_vnd: Decimal,
 }

@@ -1,36 +1,58 @@
-//! The analytics service's one error type and its one mapping to gRPC status.
+//! What an analytics request can fail with, and the one mapping to gRPC status.
 
 use tonic::Status;
+
+use crate::store::StoreError;
 
 /// Everything an analytics handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The client's request is wrong (or conflicts); the status says how.
-    #[error("rejected: {0}")]
-    Rejected(Status),
-    /// The catalogue could not be reached or failed.
+    /// The request is wrong (a field, a period, a page token); the
+    /// INVALID_ARGUMENT status, with its field violations, says how.
+    #[error("invalid request: {0}")]
+    Invalid(Status),
+    /// A province or zone named in the request is none the catalogue knows.
+    #[error("unknown {noun} `{name}`")]
+    UnknownPlace {
+        /// `province` or `zone`.
+        noun: &'static str,
+        /// The name as asked.
+        name: String,
+        /// The nearest known resource names.
+        suggestions: Vec<String>,
+    },
+    /// No target is set for the province, year, figure and scope asked about.
+    #[error("no target {0}")]
+    NoTarget(String),
+    /// The catalogue could not be reached or failed, so names could not be resolved.
     #[error("catalogue: {0}")]
     Catalogue(Status),
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    /// The rollups or ingest's feed could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl From<Status> for Error {
     fn from(status: Status) -> Self {
-        Self::Rejected(status)
+        Self::Invalid(status)
     }
 }
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
-            Error::Rejected(status) => status,
+            Error::Invalid(status) => status,
+            Error::UnknownPlace {
+                noun,
+                name,
+                suggestions,
+            } => fdi_kit::status::not_found(noun, &name, &suggestions),
+            Error::NoTarget(target) => fdi_kit::status::not_found("target", &target, &[]),
             Error::Catalogue(status) => {
                 tracing::warn!(code = ?status.code(), message = status.message(), "catalogue call failed");
                 fdi_kit::status::unavailable("the catalogue")
             }
-            Error::Database(error) => fdi_kit::db::failure_status(&error, "the analytics database"),
+            Error::Store(error) => fdi_kit::db::failure_status(error.database_error(), "the analytics database"),
         }
     }
 }

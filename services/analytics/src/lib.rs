@@ -2,7 +2,13 @@
 //! projects, new and added capital, share purchases, realised capital,
 //! terminations), rankings, time series, breakdowns, target progress,
 //! reconciliation and alerts, answered from rollups that a consumer keeps
-//! fresh from ingest's events, exactly once.
+//! fresh from ingest's published feed, exactly once.
+//!
+//! The layers: [`api`] reads and validates requests and converts answers;
+//! [`query`] holds the questions and computes the figures; [`cube`] answers
+//! whole-month questions from memory; [`consumer`] folds the feed into the
+//! rollups; [`store`] holds every SQL statement; [`places`] resolves names
+//! through the catalogue.
 //!
 //! [`serve`] runs the service; [`consumer::reset`] and [`consumer::catch_up`]
 //! rebuild the rollups from scratch (`fdi rebuild-rollups`).
@@ -13,20 +19,22 @@ pub mod cube;
 pub mod error;
 pub mod places;
 pub mod query;
+pub mod store;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use fdi_kit::{
+    catalogue::Catalogue,
     config::{DatabaseConfig, ServerConfig, parse_duration, parse_listen_addr},
     db,
-    server::{self, Readiness, spawn_readiness},
+    service::{Identity, Skeleton},
     shutdown::CancellationToken,
     telemetry::LogConfig,
 };
 use fdi_proto::analytics::analytics_service_server::AnalyticsServiceServer;
-use sqlx::{PgPool, migrate::Migrator};
+use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::broadcast};
-use tonic::transport::Endpoint;
+use tonic::service::Routes;
 
 use crate::{
     api::{AnalyticsApi, State},
@@ -38,21 +46,37 @@ use crate::{
 pub const SERVICE_NAME: &str = "fdi.analytics.v1.AnalyticsService";
 /// The database schema this service owns.
 pub const SCHEMA: &str = "analytics";
+/// Who analytics is, for the serve skeleton.
+const IDENTITY: Identity = Identity {
+    process: "fdi-analytics",
+    grpc_service: SERVICE_NAME,
+    schema: SCHEMA,
+};
+/// Batches of applied events a slow Watch subscriber may fall behind by.
+const WATCH_BACKLOG: usize = 256;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The defaults of [`Config`], written once: the flags' and [`Config::new`]'s.
+mod defaults {
+    /// Address to listen on.
+    pub const LISTEN: &str = "0.0.0.0:50053";
+    /// Where the catalogue service is.
+    pub const CATALOGUE_URL: &str = "http://localhost:50051";
+    /// Deadline of each call to the catalogue.
+    pub const CATALOGUE_TIMEOUT: &str = "5s";
+}
 
 /// Configuration of the analytics service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
 #[command(name = "fdi-analytics", version, about = "FDI Atlas analytics service (gRPC)")]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "FDI_ANALYTICS_ADDR", default_value = "0.0.0.0:50053", value_parser = parse_listen_addr)]
+    #[arg(long, env = "FDI_ANALYTICS_ADDR", default_value = defaults::LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
     /// Where the catalogue service is (names in requests).
-    #[arg(long, env = "FDI_CATALOGUE_URL", default_value = "http://localhost:50051")]
+    #[arg(long, env = "FDI_CATALOGUE_URL", default_value = defaults::CATALOGUE_URL)]
     pub catalogue_url: String,
     /// Deadline of each call to the catalogue.
-    #[arg(long, env = "FDI_CATALOGUE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "FDI_CATALOGUE_TIMEOUT", default_value = defaults::CATALOGUE_TIMEOUT, value_parser = parse_duration)]
     pub catalogue_timeout: Duration,
     /// Database settings.
     #[command(flatten)]
@@ -65,97 +89,101 @@ pub struct Config {
     pub log: LogConfig,
 }
 
+impl Config {
+    /// The service listening on `listen`, over `database`, with the catalogue
+    /// at `catalogue_url`; every other setting has its default (as the flags do).
+    #[must_use]
+    pub fn new(listen: SocketAddr, database: DatabaseConfig, catalogue_url: impl Into<String>) -> Self {
+        Self {
+            listen,
+            catalogue_url: catalogue_url.into(),
+            catalogue_timeout: default_catalogue_timeout(),
+            database,
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// [`defaults::CATALOGUE_TIMEOUT`] as a duration.
+fn default_catalogue_timeout() -> Duration {
+    parse_duration(defaults::CATALOGUE_TIMEOUT).expect("the default catalogue timeout is a duration (unit-tested)")
+}
+
 /// Connects to the analytics schema (for `fdi rebuild-rollups`).
 ///
 /// # Errors
 /// When the URL is invalid, the database unreachable or a migration fails.
 pub async fn connect(database: &DatabaseConfig) -> anyhow::Result<PgPool> {
-    let pool = db::connect_lazy(database, SCHEMA, "fdi-analytics")?;
-    db::migrate(&pool, SCHEMA, &MIGRATOR).await?;
+    let pool = db::connect_lazy(database, SCHEMA, IDENTITY.process)?;
+    store::migrate(&pool).await?;
     Ok(pool)
 }
 
-/// Runs the analytics service on `listener` until `shutdown` is cancelled.
+/// Runs the analytics service on `listener` until `shutdown` is cancelled:
+/// ready once its schema is migrated and ingest's feed exists; the consumer
+/// then keeps the rollups fresh. Health follows the database.
 ///
 /// # Errors
 /// When the database or catalogue URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let pool = db::connect_lazy(&config.database, SCHEMA, "fdi-analytics")?;
-    db::observe_pool(&pool, SCHEMA);
-    let catalogue = Endpoint::from_shared(config.catalogue_url.clone())?
-        .connect_timeout(config.catalogue_timeout)
-        .tcp_nodelay(true)
-        .connect_lazy();
-    let (applied, _) = broadcast::channel(256);
+    let skeleton = Skeleton::new(IDENTITY, &config.database, &config.server, shutdown)?;
+    let pool = skeleton.pool().clone();
+    let catalogue = Catalogue::connect_lazy(&config.catalogue_url, config.catalogue_timeout)?;
+    let (applied, _) = broadcast::channel(WATCH_BACKLOG);
     let state = Arc::new(State {
         pool: pool.clone(),
-        places: Places::new(catalogue, config.catalogue_timeout),
+        places: Places::new(catalogue),
         applied,
         cube: Arc::new(Cube::new()),
     });
-    let (readiness, health_service) = Readiness::new(&[SERVICE_NAME]).await;
-
-    // The consumer starts once the schema is migrated and ingest's feed exists.
-    let (prepared, mut prepared_watch) = tokio::sync::watch::channel(false);
-    let prepare = {
-        let pool = pool.clone();
-        move || {
-            let pool = pool.clone();
-            let prepared = prepared.clone();
-            async move {
-                db::migrate(&pool, SCHEMA, &MIGRATOR)
-                    .await
-                    .map_err(|e| format!("migrations: {e}"))?;
-                // The feed must exist before the rollups can follow it.
-                sqlx::query("SELECT 1 FROM ingest.events LIMIT 0")
-                    .execute(&pool)
-                    .await
-                    .map_err(|e| format!("ingest's events are not there yet: {e}"))?;
-                prepared.send_replace(true);
-                Ok(())
-            }
-        }
+    let followers = consumer::Followers {
+        applied: state.applied.clone(),
+        cube: Arc::clone(&state.cube),
     };
-    let probe = {
-        let pool = pool.clone();
-        move || {
+    let routes = Routes::new(AnalyticsServiceServer::new(AnalyticsApi::new(state)));
+    skeleton
+        .prepare({
             let pool = pool.clone();
-            async move { db::is_reachable(&pool, Duration::from_secs(2)).await }
-        }
-    };
-    let readiness_task = spawn_readiness(
-        readiness,
-        config.server.health_interval,
-        shutdown.clone(),
-        prepare,
-        probe,
-    );
-    let consumer_task = tokio::spawn({
-        let followers = consumer::Followers {
-            applied: state.applied.clone(),
-            cube: Arc::clone(&state.cube),
-        };
-        let (pool, shutdown) = (pool.clone(), shutdown.clone());
-        async move {
-            if prepared_watch.wait_for(|ready| *ready).await.is_ok() {
-                consumer::run(pool, followers, shutdown).await;
-            }
-        }
-    });
-
-    let (reflection_v1, reflection_v1alpha) = server::reflection(&[SERVICE_NAME]);
-    let serving = server::builder(&config.server)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(AnalyticsServiceServer::new(AnalyticsApi::new(state)))
-        .serve_with_incoming_shutdown(server::incoming(listener), shutdown.clone().cancelled_owned());
-    let result = server::serve_with_grace(serving, shutdown, config.server.shutdown_grace).await;
-
-    readiness_task.abort();
-    consumer_task.abort();
-    pool.close().await;
-    result?;
-    tracing::info!("analytics stopped");
+            move || prepare(pool.clone())
+        })
+        .after_ready(move |shutdown| consumer::run(pool, followers, shutdown))
+        .serve(listener, routes)
+        .await?;
     Ok(())
+}
+
+/// What makes the service ready: its schema migrated, and ingest's feed
+/// there for the rollups to follow.
+async fn prepare(pool: PgPool) -> Result<(), String> {
+    store::migrate(&pool).await.map_err(|e| format!("migrations: {e}"))?;
+    store::check_feed(&pool)
+        .await
+        .map_err(|e| format!("ingest's feed is not there yet: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_constructor_has_the_flags_defaults() {
+        let database = DatabaseConfig {
+            url: "postgres://localhost/fdi".into(),
+            max_connections: 10,
+        };
+        let built = Config::new(defaults::LISTEN.parse().unwrap(), database, defaults::CATALOGUE_URL);
+        assert_eq!(built.catalogue_timeout, Duration::from_secs(5));
+        let parsed = Config::try_parse_from(["fdi-analytics", "--database-url", "postgres://localhost/fdi"]);
+        // The environment may override a flag; compare only when it does not.
+        if let Ok(parsed) = parsed
+            && std::env::var_os("FDI_CATALOGUE_TIMEOUT").is_none()
+        {
+            assert_eq!(parsed.catalogue_timeout, built.catalogue_timeout);
+            assert_eq!(parsed.server.request_timeout, built.server.request_timeout);
+            assert_eq!(parsed.log.format, built.log.format);
+        }
+    }
 }

@@ -1,13 +1,17 @@
 //! Provinces and zones named in requests, resolved through the catalogue
 //! (any spelling, pre-2025 names too), and provinces' display names.
 
-use std::{collections::HashMap, sync::RwLock, time::Duration};
-
-use fdi_kit::rpc::{TracedChannel, retry_idempotent, traced};
-use fdi_proto::catalogue::{
-    EntityKind, ListProvincesRequest, ResolveRequest, catalogue_service_client::CatalogueServiceClient,
+use std::{
+    collections::HashMap,
+    sync::{PoisonError, RwLock},
 };
-use tonic::transport::Channel;
+
+use fdi_kit::{
+    catalogue::{Catalogue, id_of, strip_collection},
+    domain::MAX_NAME_CHARS,
+    status::{Violations, check_text},
+};
+use fdi_proto::catalogue::{Candidate, EntityKind, ListProvincesRequest, ResolveRequest};
 
 use crate::error::{Error, Result};
 
@@ -23,71 +27,67 @@ pub struct ProvinceRef {
 /// The catalogue client and the province names.
 #[derive(Debug)]
 pub struct Places {
-    client: CatalogueServiceClient<TracedChannel>,
-    timeout: Duration,
+    catalogue: Catalogue,
     names: RwLock<HashMap<String, String>>,
     /// Resolved names, so repeated questions cost no catalogue call (provinces change once a decade).
-    resolved: RwLock<HashMap<(i32, String), fdi_proto::catalogue::Candidate>>,
+    resolved: RwLock<HashMap<(i32, String), Candidate>>,
 }
 
 /// Resolved names remembered; beyond, the cache starts over.
 const MAX_RESOLVED: usize = 10_000;
+/// Provinces listed per call for their display names (all of them, merged ones too).
+const PROVINCES_PAGE: i32 = 100;
 
-fn id_of(resource: &str) -> String {
-    resource.rsplit('/').next().unwrap_or(resource).to_owned()
+/// What a kind of place is called, as a resource collection and in messages.
+fn collection_and_noun(kind: EntityKind) -> (&'static str, &'static str) {
+    if kind == EntityKind::Zone {
+        ("zones", "zone")
+    } else {
+        ("provinces", "province")
+    }
 }
 
 impl Places {
-    /// Over the catalogue at `channel`.
+    /// Over the catalogue.
     #[must_use]
-    pub fn new(channel: Channel, timeout: Duration) -> Self {
+    pub fn new(catalogue: Catalogue) -> Self {
         Self {
-            client: CatalogueServiceClient::new(traced(channel)),
-            timeout,
+            catalogue,
             names: RwLock::new(HashMap::new()),
             resolved: RwLock::new(HashMap::new()),
         }
     }
 
-    async fn resolve(&self, text: &str, kind: EntityKind, field: &str) -> Result<fdi_proto::catalogue::Candidate> {
-        let mut violations = fdi_kit::status::Violations::new();
-        fdi_kit::status::check_text(&mut violations, field, text, 500, true);
+    async fn resolve(&self, text: &str, kind: EntityKind, field: &str) -> Result<Candidate> {
+        let mut violations = Violations::new();
+        check_text(&mut violations, field, text, MAX_NAME_CHARS, true);
         violations.into_result()?;
-        let cache_key = (i32::from(kind), text.trim().to_owned());
+        let text = text.trim();
+        let cache_key = (i32::from(kind), text.to_owned());
         if let Some(hit) = self
             .resolved
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .get(&cache_key)
         {
             return Ok(hit.clone());
         }
-        let collection = if kind == EntityKind::Zone {
-            "zones/"
-        } else {
-            "provinces/"
-        };
-        let query = text.trim().strip_prefix(collection).unwrap_or(text.trim());
-        let request = ResolveRequest {
-            query: query.to_owned(),
-            kinds: vec![kind.into()],
-            max_suggestions: 3,
-        };
-        let response = retry_idempotent(|| {
-            let mut call = tonic::Request::new(request.clone());
-            call.set_timeout(self.timeout);
-            let mut client = self.client.clone();
-            async move { client.resolve(call).await }
-        })
-        .await
-        .map_err(Error::Catalogue)?
-        .into_inner();
-        let what = if kind == EntityKind::Zone { "zone" } else { "province" };
-        let hit = response.r#match.ok_or_else(|| {
-            let suggestions: Vec<String> = response.suggestions.into_iter().map(|s| s.resource).collect();
-            Error::from(fdi_kit::status::not_found(what, text.trim(), &suggestions))
+        let (collection, noun) = collection_and_noun(kind);
+        let response = self
+            .catalogue
+            .resolve(ResolveRequest {
+                query: strip_collection(text, collection).to_owned(),
+                kinds: vec![kind.into()],
+                max_suggestions: 3,
+            })
+            .await
+            .map_err(Error::Catalogue)?;
+        let hit = response.r#match.ok_or_else(|| Error::UnknownPlace {
+            noun,
+            name: text.to_owned(),
+            suggestions: response.suggestions.into_iter().map(|s| s.resource).collect(),
         })?;
-        let mut resolved = self.resolved.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut resolved = self.resolved.write().unwrap_or_else(PoisonError::into_inner);
         if resolved.len() >= MAX_RESOLVED {
             resolved.clear();
         }
@@ -102,8 +102,8 @@ impl Places {
     pub async fn province(&self, text: &str, field: &str) -> Result<ProvinceRef> {
         let hit = self.resolve(text, EntityKind::Province, field).await?;
         Ok(ProvinceRef {
-            code: id_of(&hit.resource),
-            current: id_of(&hit.current_province),
+            code: id_of(&hit.resource).to_owned(),
+            current: id_of(&hit.current_province).to_owned(),
         })
     }
 
@@ -112,42 +112,37 @@ impl Places {
     /// # Errors
     /// INVALID_ARGUMENT, NOT_FOUND, or the catalogue unreachable.
     pub async fn zone(&self, text: &str, field: &str) -> Result<String> {
-        Ok(id_of(&self.resolve(text, EntityKind::Zone, field).await?.resource))
+        let hit = self.resolve(text, EntityKind::Zone, field).await?;
+        Ok(id_of(&hit.resource).to_owned())
     }
 
     /// The Vietnamese name of a province code (the code itself when unknown).
     pub async fn display_name(&self, code: &str) -> String {
-        if let Some(name) = self
-            .names
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(code)
-        {
-            return name.clone();
+        if let Some(name) = self.known_name(code) {
+            return name;
         }
-        let request = ListProvincesRequest {
-            page_size: Some(100),
-            include_merged: true,
-            ..Default::default()
-        };
-        let listed = retry_idempotent(|| {
-            let mut call = tonic::Request::new(request.clone());
-            call.set_timeout(self.timeout);
-            let mut client = self.client.clone();
-            async move { client.list_provinces(call).await }
-        })
-        .await;
+        let listed = self
+            .catalogue
+            .list_provinces(ListProvincesRequest {
+                page_size: Some(PROVINCES_PAGE),
+                include_merged: true,
+                ..Default::default()
+            })
+            .await;
         if let Ok(response) = listed {
-            let mut names = self.names.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for province in response.into_inner().provinces {
+            let mut names = self.names.write().unwrap_or_else(PoisonError::into_inner);
+            for province in response.provinces {
                 names.insert(province.code, province.display_name);
             }
         }
+        self.known_name(code).unwrap_or_else(|| code.to_owned())
+    }
+
+    fn known_name(&self, code: &str) -> Option<String> {
         self.names
             .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
             .get(code)
             .cloned()
-            .unwrap_or_else(|| code.to_owned())
     }
 }

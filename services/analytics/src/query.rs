@@ -1,14 +1,24 @@
-//! Reading the rollups: a period split into whole months (monthly rows) and
-//! the days at its edges (daily rows), sums by group, kind and currency, and
-//! the figures of the events specification computed from them.
+//! The questions asked of the rollups and the figures computed from their
+//! answers: what to group by and which events count, sums by group, kind
+//! and currency, a period split into whole months (monthly rows) and the
+//! days at its edges (daily rows), and the figures of the events
+//! specification. The cube ([`crate::cube`]) and the store
+//! ([`crate::store::figures`]) answer the same questions.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use fdi_kit::{figures, money::to_money, period::Span};
+use fdi_kit::{
+    domain::{EventKind, ReportingCurrency},
+    figures,
+    money::to_money,
+    period::Span,
+};
 use fdi_proto::{Money, analytics::FigureValue, common::Figure};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+
+/// Sums of the rollups in SQL (kept here, beside the questions, for the tools and tests that compare paths).
+pub use crate::store::figures::sums;
 
 /// What to group sums by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,21 +52,6 @@ impl GroupBy {
             Self::Sector => "sector",
             Self::Investor => "investor",
             Self::Nothing | Self::CurrentProvince | Self::RecordedProvince | Self::Kind | Self::Month => "province",
-        }
-    }
-
-    /// The grouping expression over a table with the rollup's columns and `date_column`.
-    fn expression(self, date_column: &str) -> String {
-        match self {
-            Self::Nothing => "''".to_owned(),
-            Self::CurrentProvince => "current_province".to_owned(),
-            Self::RecordedProvince => "province".to_owned(),
-            Self::Zone => "zone".to_owned(),
-            Self::Country => "country".to_owned(),
-            Self::Sector => "sector".to_owned(),
-            Self::Investor => "investor::text".to_owned(),
-            Self::Kind => "kind".to_owned(),
-            Self::Month => format!("to_char(date_trunc('month', {date_column}), 'YYYY-MM')"),
         }
     }
 }
@@ -152,143 +147,68 @@ impl Windows {
     }
 }
 
-/// A range that matches nothing, for absent windows (dates PostgreSQL can hold).
-const NONE: (NaiveDate, NaiveDate) = match (NaiveDate::from_ymd_opt(9999, 12, 31), NaiveDate::from_ymd_opt(1, 1, 1)) {
-    (Some(late), Some(early)) => (late, early),
-    _ => panic!("valid dates"),
-};
-
-#[derive(sqlx::FromRow)]
-struct SumRow {
-    g: String,
-    kind: String,
-    currency: String,
-    events: i64,
-    amount: Decimal,
-    usd: Decimal,
-    vnd: Decimal,
-}
-
-/// Sums the rollups over `span` for the events `filter` selects, by `group`.
-///
-/// # Errors
-/// When the database fails.
-pub async fn sums(pool: &PgPool, group: GroupBy, span: Span, filter: &Filter) -> Result<Grouped, sqlx::Error> {
-    let windows = Windows::of(span);
-    let months = windows.months.unwrap_or(NONE);
-    let head = windows.head.unwrap_or(NONE);
-    let tail = windows.tail.unwrap_or(NONE);
-    let rows: Vec<SumRow> = sqlx::query_as(&format!(
-        "SELECT {g} AS g, kind, currency, sum(events)::bigint AS events, sum(amount) AS amount,
-                sum(amount_usd) AS usd, sum(amount_vnd) AS vnd
-         FROM rollup
-         WHERE projection = $1
-           AND ((grain = 'm' AND period BETWEEN $2 AND $3)
-                OR (grain = 'd' AND (period BETWEEN $4 AND $5 OR period BETWEEN $6 AND $7)))
-           AND ($8::text IS NULL OR scope = $8)
-           AND (cardinality($9::text[]) = 0 OR current_province = ANY($9))
-           AND (cardinality($10::text[]) = 0 OR province = ANY($10))
-           AND (cardinality($11::text[]) = 0 OR zone = ANY($11))
-         GROUP BY 1, kind, currency",
-        g = group.expression("period")
-    ))
-    .bind(group.projection())
-    .bind(months.0)
-    .bind(months.1)
-    .bind(head.0)
-    .bind(head.1)
-    .bind(tail.0)
-    .bind(tail.1)
-    .bind(filter.scope)
-    .bind(&filter.current_provinces)
-    .bind(&filter.recorded_provinces)
-    .bind(&filter.zones)
-    .fetch_all(pool)
-    .await?;
-    let mut grouped = Grouped::new();
-    for row in rows {
-        let sums = grouped.entry(row.g).or_default().entry(row.kind).or_default();
-        sums.events += row.events;
-        if !row.currency.is_empty() {
-            *sums.by_currency.entry(row.currency).or_default() += row.amount;
-        }
-        sums.usd += row.usd;
-        sums.vnd += row.vnd;
-    }
-
-    // Projects with more than one `new` (or `termination`) event count once per group.
-    let repeats: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT g, kind, sum(n - 1)::bigint FROM (
-             SELECT {g} AS g, kind, project_ref, count(*) AS n FROM repeats
-             WHERE event_date BETWEEN $1 AND $2
-               AND ($3::text IS NULL OR scope = $3)
-               AND (cardinality($4::text[]) = 0 OR current_province = ANY($4))
-               AND (cardinality($5::text[]) = 0 OR province = ANY($5))
-               AND (cardinality($6::text[]) = 0 OR zone = ANY($6))
-             GROUP BY 1, kind, project_ref) t
-         WHERE n > 1 GROUP BY g, kind",
-        g = group.expression("event_date")
-    ))
-    .bind(span.start)
-    .bind(span.end)
-    .bind(filter.scope)
-    .bind(&filter.current_provinces)
-    .bind(&filter.recorded_provinces)
-    .bind(&filter.zones)
-    .fetch_all(pool)
-    .await?;
-    for (g, kind, extra) in repeats {
-        grouped.entry(g).or_default().entry(kind).or_default().repeats += extra;
-    }
-    Ok(grouped)
-}
-
-/// The reporting currencies: USD and VND (every event carries both values).
+/// The kinds of event whose amounts a money figure sums (none for a count).
 #[must_use]
-pub fn is_reporting_currency(code: &str) -> bool {
-    matches!(code, "USD" | "VND")
-}
-
-/// A figure's value from the sums of one group, in `currency` (USD or VND).
-#[must_use]
-pub fn figure_value(figure: Figure, kinds: &BTreeMap<String, KindSums>, currency: &str) -> FigureValue {
-    let empty = KindSums::default();
-    let of = |kind: &str| kinds.get(kind).unwrap_or(&empty);
-    let money_kinds: &[&str] = match figure {
-        Figure::NewCapital => &["new"],
-        Figure::AddedCapital => &["adjustment"],
-        Figure::SharePurchaseCapital => &["share_purchase"],
-        Figure::TotalCapital => &["new", "adjustment", "share_purchase"],
-        Figure::RealisedCapital => &["disbursement"],
+pub fn kinds_of(figure: Figure) -> &'static [EventKind] {
+    match figure {
+        Figure::NewCapital => &[EventKind::New],
+        Figure::AddedCapital => &[EventKind::Adjustment],
+        Figure::SharePurchaseCapital => &[EventKind::SharePurchase],
+        Figure::TotalCapital => &[EventKind::New, EventKind::Adjustment, EventKind::SharePurchase],
+        Figure::RealisedCapital => &[EventKind::Disbursement],
         _ => &[],
-    };
+    }
+}
+
+/// A figure's value from the sums of one group, in `currency`.
+#[must_use]
+pub fn figure_value(figure: Figure, kinds: &BTreeMap<String, KindSums>, currency: ReportingCurrency) -> FigureValue {
+    let empty = KindSums::default();
+    let of = |kind: EventKind| kinds.get(kind.as_str()).unwrap_or(&empty);
     if figures::is_money(figure) {
         let mut by_currency: BTreeMap<String, Decimal> = BTreeMap::new();
         let mut converted = Decimal::ZERO;
-        for kind in money_kinds {
-            let sums = of(kind);
+        for kind in kinds_of(figure) {
+            let sums = of(*kind);
             for (code, amount) in &sums.by_currency {
                 *by_currency.entry(code.clone()).or_default() += amount;
             }
-            converted += if currency == "VND" { sums.vnd } else { sums.usd };
+            converted += match currency {
+                ReportingCurrency::Usd => sums.usd,
+                ReportingCurrency::Vnd => sums.vnd,
+            };
         }
-        return FigureValue {
-            figure: figure.into(),
-            count: 0,
-            converted: Some(to_money(converted, currency)),
-            by_currency: by_currency
-                .into_iter()
-                .map(|(code, amount)| to_money(amount, &code))
-                .collect(),
-        };
+        let by_currency = by_currency
+            .into_iter()
+            .map(|(code, amount)| to_money(amount, &code))
+            .collect();
+        return money_value(figure, to_money(converted, currency.as_str()), by_currency);
     }
+    let distinct = |kind: EventKind| of(kind).events - of(kind).repeats;
     let count = match figure {
-        Figure::NewProjects => of("new").events - of("new").repeats,
-        Figure::AdjustedProjects => of("adjustment").events,
-        Figure::SharePurchases => of("share_purchase").events,
-        Figure::TerminatedProjects => of("termination").events - of("termination").repeats,
+        Figure::NewProjects => distinct(EventKind::New),
+        Figure::AdjustedProjects => of(EventKind::Adjustment).events,
+        Figure::SharePurchases => of(EventKind::SharePurchase).events,
+        Figure::TerminatedProjects => distinct(EventKind::Termination),
         _ => 0,
     };
+    count_value(figure, count)
+}
+
+/// A money figure's value: the amount converted, and by original currency.
+#[must_use]
+pub fn money_value(figure: Figure, converted: Money, by_currency: Vec<Money>) -> FigureValue {
+    FigureValue {
+        figure: figure.into(),
+        count: 0,
+        converted: Some(converted),
+        by_currency,
+    }
+}
+
+/// A count figure's value.
+#[must_use]
+pub fn count_value(figure: Figure, count: i64) -> FigureValue {
     FigureValue {
         figure: figure.into(),
         count,
@@ -312,7 +232,7 @@ pub fn as_number(value: &FigureValue) -> f64 {
 
 /// The sum of figure values (for totals), in `currency`.
 #[must_use]
-pub fn add_values(figure: Figure, values: &[&FigureValue], currency: &str) -> FigureValue {
+pub fn add_values(figure: Figure, values: &[&FigureValue], currency: ReportingCurrency) -> FigureValue {
     let mut by_currency: BTreeMap<String, Decimal> = BTreeMap::new();
     let mut converted = Decimal::ZERO;
     let mut count = 0;
@@ -330,7 +250,7 @@ pub fn add_values(figure: Figure, values: &[&FigureValue], currency: &str) -> Fi
     FigureValue {
         figure: figure.into(),
         count,
-        converted: money.then(|| to_money(converted, currency)),
+        converted: money.then(|| to_money(converted, currency.as_str())),
         by_currency: by_currency
             .into_iter()
             .map(|(code, amount)| to_money(amount, &code))

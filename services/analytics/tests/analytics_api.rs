@@ -35,12 +35,9 @@ struct System {
 
 async fn start_analytics(database_url: &str, catalogue_url: &str) -> ServiceGuard {
     let config = fdi_analytics::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue_url.to_owned(),
-        catalogue_timeout: Duration::from_secs(5),
-        database: database(database_url),
         server: server(),
         log: log(),
+        ..fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), database(database_url), catalogue_url)
     };
     let guard = spawn_service(|listener, shutdown| fdi_analytics::serve(config, listener, shutdown)).await;
     wait_until_serving(&guard.endpoint(), fdi_analytics::SERVICE_NAME, Duration::from_secs(60)).await;

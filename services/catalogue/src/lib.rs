@@ -22,7 +22,7 @@ use fdi_kit::{
     config::{DatabaseConfig, ServerConfig, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
-    telemetry::{LogConfig, LogFormat},
+    telemetry::LogConfig,
 };
 use fdi_proto::catalogue::catalogue_service_server::CatalogueServiceServer;
 use tokio::net::TcpListener;
@@ -75,9 +75,7 @@ impl Config {
             listen,
             database,
             server: ServerConfig::default(),
-            log: LogConfig {
-                format: LogFormat::default(),
-            },
+            log: LogConfig::default(),
         }
     }
 }

@@ -30,7 +30,7 @@ use fdi_kit::{
     config::{DatabaseConfig, ServerConfig, parse_duration, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
-    telemetry::{LogConfig, LogFormat},
+    telemetry::LogConfig,
 };
 use fdi_proto::ingest::ingest_service_server::IngestServiceServer;
 use tokio::net::TcpListener;
@@ -115,9 +115,7 @@ impl Config {
             stream_idle_timeout: default_duration(DEFAULT_STREAM_IDLE_TIMEOUT),
             database,
             server: ServerConfig::default(),
-            log: LogConfig {
-                format: LogFormat::default(),
-            },
+            log: LogConfig::default(),
         }
     }
 }

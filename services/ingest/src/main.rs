@@ -8,7 +8,7 @@ use fdi_ingest::{Config, serve};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let (listen, log) = (config.listen, config.log.clone());
+    let (listen, log) = (config.listen, config.log);
     fdi_kit::server::run_process("fdi-ingest", listen, &log, |listener, shutdown| {
         serve(config, listener, shutdown)
     })

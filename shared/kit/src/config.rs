@@ -10,8 +10,31 @@ pub struct DatabaseConfig {
     #[arg(long = "database-url", env = "DATABASE_URL")]
     pub url: String,
     /// Maximum connections in this service's pool.
-    #[arg(long = "db-max-connections", env = "FDI_DB_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(long = "db-max-connections", env = "FDI_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: u32,
+}
+
+/// Pool size per service unless configured.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+
+impl DatabaseConfig {
+    /// The database at `url` with the default pool size.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+
+    /// The same database with a pool of `max_connections`.
+    #[must_use]
+    pub fn with_max_connections(self, max_connections: u32) -> Self {
+        Self {
+            max_connections,
+            ..self
+        }
+    }
 }
 
 /// How a service listens and shuts down.

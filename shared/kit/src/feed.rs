@@ -9,8 +9,10 @@
 //! After each commit of events, ingest sends a notification on
 //! [`EVENTS_CHANNEL`] whose payload is the highest sequence committed.
 //!
-//! The columns of each view are listed in ingest's migration that creates
-//! it (`services/ingest/migrations/0003_feed.sql`) and in `ARCHITECTURE.md`.
+//! The columns of each view and what each means are written in ingest's
+//! migration that creates it (`services/ingest/migrations/0003_feed.sql`),
+//! as comments the database keeps (`\d+ ingest.feed_events_v1` in psql shows
+//! them), and in `ARCHITECTURE.md`.
 
 /// Every recorded event in commit order (`sequence`), with its amounts in
 /// both reporting currencies and its province before and after the merger.

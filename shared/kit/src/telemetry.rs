@@ -39,11 +39,18 @@ pub enum LogFormat {
 }
 
 /// Logging settings.
-#[derive(clap::Args, Debug, Clone)]
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
 pub struct LogConfig {
     /// `json` (one object per line) or `text`.
     #[arg(long = "log-format", env = "FDI_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub format: LogFormat,
+}
+
+impl LogConfig {
+    /// Human-readable lines (a terminal, tests, benchmarks).
+    pub const TEXT: Self = Self {
+        format: LogFormat::Text,
+    };
 }
 
 /// The exporters installed by [`init`]; flush them with [`Telemetry::shutdown`].

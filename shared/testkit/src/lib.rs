@@ -214,7 +214,7 @@ pub mod settings {
 
     use fdi_kit::{
         config::{DatabaseConfig, ServerConfig},
-        telemetry::{LogConfig, LogFormat},
+        telemetry::LogConfig,
     };
 
     /// Server settings with a 200 ms health interval.
@@ -229,17 +229,12 @@ pub mod settings {
     /// A pool of 4 connections to `url`.
     #[must_use]
     pub fn database(url: &str) -> DatabaseConfig {
-        DatabaseConfig {
-            url: url.to_owned(),
-            max_connections: 4,
-        }
+        DatabaseConfig::new(url).with_max_connections(4)
     }
 
     /// Text log lines.
     #[must_use]
     pub fn log() -> LogConfig {
-        LogConfig {
-            format: LogFormat::Text,
-        }
+        LogConfig::TEXT
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use fdi_kit::{
+    domain::ReportingCurrency,
     figures,
     paging::{PageToken, fingerprint, page_size},
     period::Span,
@@ -17,7 +18,7 @@ use fdi_proto::{
 use super::{State, boundaries, place_filter, reporting_currency, scope_filter, span};
 use crate::{
     error::Result,
-    query::{Filter, GroupBy, Windows, add_values, as_number, figure_value},
+    query::{Filter, GroupBy, Grouped, Windows, add_values, as_number, figure_value},
 };
 
 fn required_figure(value: i32, field: &str) -> Result<Figure> {
@@ -54,17 +55,12 @@ pub(super) async fn summary(state: &State, request: &pb::GetSummaryRequest) -> R
     let (grouped, as_of) = state.sums(group, span, &filter).await?;
     let values: Vec<Vec<pb::FigureValue>> = grouped
         .values()
-        .map(|kinds| {
-            figures::ALL
-                .iter()
-                .map(|f| figure_value(*f, kinds, &currency))
-                .collect()
-        })
+        .map(|kinds| figures::ALL.iter().map(|f| figure_value(*f, kinds, currency)).collect())
         .collect();
     let figures_out = figures::ALL
         .iter()
         .enumerate()
-        .map(|(i, figure)| add_values(*figure, &values.iter().map(|v| &v[i]).collect::<Vec<_>>(), &currency))
+        .map(|(i, figure)| add_values(*figure, &values.iter().map(|v| &v[i]).collect::<Vec<_>>(), currency))
         .collect();
     let provinces = filter
         .current_provinces
@@ -76,7 +72,7 @@ pub(super) async fn summary(state: &State, request: &pb::GetSummaryRequest) -> R
         period: Some(span.to_proto()),
         provinces,
         scope: request.scope,
-        currency_code: currency,
+        currency_code: currency.as_str().to_owned(),
         figures: figures_out,
         as_of_sequence: as_of,
     })
@@ -107,7 +103,7 @@ async fn ranked(
     group: GroupBy,
     span: Span,
     filter: &Filter,
-    currency: &str,
+    currency: ReportingCurrency,
 ) -> Result<(Vec<pb::RankedEntry>, pb::FigureValue)> {
     if !matches!(
         group,
@@ -185,7 +181,7 @@ pub(super) async fn ranking(state: &State, request: &pb::GetRankingRequest) -> R
         &request.figure.to_string(),
         &format!("{}..{}", span.start, span.end),
         &request.scope.to_string(),
-        &currency,
+        currency.as_str(),
         &request.boundaries.to_string(),
     ]);
     let offset: usize = match PageToken::decode(&request.page_token, query)? {
@@ -195,7 +191,7 @@ pub(super) async fn ranking(state: &State, request: &pb::GetRankingRequest) -> R
             .map_err(|_| invalid_argument("page_token", "is corrupt"))?,
         None => 0,
     };
-    let (entries, total) = ranked(state, figure, group, span, &filter, &currency).await?;
+    let (entries, total) = ranked(state, figure, group, span, &filter, currency).await?;
     let total_size = i32::try_from(entries.len()).unwrap_or(i32::MAX);
     let next_page_token = if offset + size < entries.len() {
         PageToken::encode(&(offset + size).to_string(), query)
@@ -238,7 +234,7 @@ pub(super) async fn breakdown(state: &State, request: &pb::GetBreakdownRequest) 
         group_of(dimension, Boundaries::Current)?,
         span,
         &filter,
-        &currency,
+        currency,
     )
     .await?;
     if entries.len() > limit {
@@ -246,7 +242,7 @@ pub(super) async fn breakdown(state: &State, request: &pb::GetBreakdownRequest) 
         let other = add_values(
             figure,
             &rest.iter().filter_map(|e| e.value.as_ref()).collect::<Vec<_>>(),
-            &currency,
+            currency,
         );
         entries.push(pb::RankedEntry {
             rank: i32::try_from(limit + 1).unwrap_or(i32::MAX),
@@ -286,6 +282,9 @@ fn bucket_of(month: &str, granularity: Granularity) -> Option<(String, NaiveDate
     Some((label, start, end))
 }
 
+/// One bucket of a time series: its label, its last day and its value.
+type Bucket = (String, NaiveDate, pb::FigureValue);
+
 pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesRequest) -> Result<pb::TimeSeries> {
     let figure = required_figure(request.figure, "figure")?;
     let span = span(request.period.as_ref())?;
@@ -303,18 +302,32 @@ pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesReques
         end: span.end,
     };
     let (by_month, _) = state.sums(GroupBy::Month, extended, &filter).await?;
+    let totals = bucket_totals(&by_month, span, granularity, figure, currency);
+    Ok(pb::TimeSeries {
+        points: points(&totals, span),
+        compound_annual_growth: compound_annual_growth(&totals, span),
+    })
+}
 
+/// The figure by bucket (keyed by first day), from monthly sums; every
+/// bucket of the span appears, empty ones with zero.
+fn bucket_totals(
+    by_month: &Grouped,
+    span: Span,
+    granularity: Granularity,
+    figure: Figure,
+    currency: ReportingCurrency,
+) -> BTreeMap<NaiveDate, Bucket> {
     let mut buckets: BTreeMap<NaiveDate, (String, NaiveDate, Vec<pb::FigureValue>)> = BTreeMap::new();
-    for (month, kinds) in &by_month {
+    for (month, kinds) in by_month {
         if let Some((label, start, end)) = bucket_of(month, granularity) {
             buckets
                 .entry(start)
                 .or_insert_with(|| (label, end, Vec::new()))
                 .2
-                .push(figure_value(figure, kinds, &currency));
+                .push(figure_value(figure, kinds, currency));
         }
     }
-    // Every bucket of the span appears, empty ones with zero.
     let mut cursor = span.start;
     while cursor <= span.end {
         let month = format!("{}-{:02}", cursor.year(), cursor.month());
@@ -325,22 +338,20 @@ pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesReques
             break;
         }
     }
-    let totals: BTreeMap<NaiveDate, (String, NaiveDate, pb::FigureValue)> = buckets
+    buckets
         .into_iter()
         .map(|(start, (label, end, values))| {
-            (
-                start,
-                (
-                    label,
-                    end,
-                    add_values(figure, &values.iter().collect::<Vec<_>>(), &currency),
-                ),
-            )
+            let total = add_values(figure, &values.iter().collect::<Vec<_>>(), currency);
+            (start, (label, end, total))
         })
-        .collect();
+        .collect()
+}
+
+/// The buckets within the span (cut to it), with year-on-year growth.
+fn points(totals: &BTreeMap<NaiveDate, Bucket>, span: Span) -> Vec<pb::TimeSeriesPoint> {
     let number_at = |start: NaiveDate| totals.get(&start).map(|(_, _, v)| as_number(v));
     let mut points = Vec::new();
-    for (start, (label, end, value)) in &totals {
+    for (start, (label, end, value)) in totals {
         if *end < span.start || *start > span.end {
             continue;
         }
@@ -362,7 +373,11 @@ pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesReques
             year_on_year,
         });
     }
-    // Compound annual growth between the first and last whole years of the span.
+    points
+}
+
+/// Compound annual growth between the first and last whole years of the span.
+fn compound_annual_growth(totals: &BTreeMap<NaiveDate, Bucket>, span: Span) -> Option<f64> {
     let first_year = if span.start.ordinal() == 1 {
         span.start.year()
     } else {
@@ -380,14 +395,10 @@ pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesReques
             .map(|(_, (_, _, v))| as_number(v))
             .sum()
     };
-    let compound_annual_growth = if last_year > first_year {
+    if last_year > first_year {
         let (first, last) = (year_total(first_year), year_total(last_year));
         (first > 0.0 && last > 0.0).then(|| (last / first).powf(1.0 / f64::from(last_year - first_year)) - 1.0)
     } else {
         None
-    };
-    Ok(pb::TimeSeries {
-        points,
-        compound_annual_growth,
-    })
+    }
 }

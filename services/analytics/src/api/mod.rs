@@ -1,4 +1,5 @@
-//! The `fdi.analytics.v1.AnalyticsService` handlers.
+//! The `fdi.analytics.v1.AnalyticsService` handlers: each reads its request,
+//! validates it, asks the cube or the store, and converts the answer.
 
 mod figures;
 mod progress;
@@ -7,26 +8,26 @@ mod watch;
 use std::{pin::Pin, sync::Arc};
 
 use fdi_kit::{
+    domain::{ReportingCurrency, Scope},
     period::{self, Span},
     status::invalid_argument,
-    telemetry::db_span,
 };
 use fdi_proto::{
     analytics::{self as pb, analytics_service_server::AnalyticsService},
-    common::{Boundaries, Period, Scope},
+    common::{Boundaries, Period},
 };
 use sqlx::PgPool;
 use tokio::sync::broadcast;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
-use tracing::Instrument;
 
 use crate::{
     consumer::Applied,
     cube::Cube,
     error::Result,
     places::Places,
-    query::{self, Filter, GroupBy, Grouped},
+    query::{Filter, GroupBy, Grouped},
+    store,
 };
 
 /// Most provinces or zones one request may name.
@@ -35,7 +36,7 @@ const MAX_PLACES: usize = 63;
 /// State shared by the handlers.
 #[derive(Debug)]
 pub struct State {
-    /// The database (rollups, and ingest's targets).
+    /// The database (rollups, and ingest's feed).
     pub pool: PgPool,
     /// Names through the catalogue.
     pub places: Places,
@@ -54,13 +55,8 @@ impl State {
         {
             return Ok(answer);
         }
-        let (as_of,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1")
-            .fetch_one(&self.pool)
-            .instrument(db_span("SELECT", "consumer"))
-            .await?;
-        let grouped = query::sums(&self.pool, group, span, filter)
-            .instrument(db_span("SELECT", "rollup"))
-            .await?;
+        let as_of = store::figures::cursor(&self.pool).await?;
+        let grouped = store::figures::sums(&self.pool, group, span, filter).await?;
         Ok((grouped, as_of))
     }
 }
@@ -80,22 +76,18 @@ impl AnalyticsApi {
 }
 
 /// The reporting currency: USD (default) or VND.
-fn reporting_currency(code: &str, field: &str) -> Result<String> {
-    let code = code.trim().to_ascii_uppercase();
-    match code.as_str() {
-        "" => Ok("USD".to_owned()),
-        "USD" | "VND" => Ok(code),
-        _ => Err(invalid_argument(field, format!("`{code}` is not supported: report in USD or VND")).into()),
-    }
+fn reporting_currency(code: &str, field: &str) -> Result<ReportingCurrency> {
+    ReportingCurrency::parse_requested(code).ok_or_else(|| {
+        let code = code.trim().to_ascii_uppercase();
+        invalid_argument(field, format!("`{code}` is not supported: report in USD or VND")).into()
+    })
 }
 
+/// The scope a request names, as the filter holds it: `None` for all.
 fn scope_filter(scope: i32) -> Result<Option<&'static str>> {
-    match Scope::try_from(scope) {
-        Ok(Scope::Fdi) => Ok(Some("fdi")),
-        Ok(Scope::Ddi) => Ok(Some("ddi")),
-        Ok(Scope::All | Scope::Unspecified) => Ok(None),
-        Err(_) => Err(invalid_argument("scope", format!("{scope} is not a scope")).into()),
-    }
+    Scope::from_proto_field(scope)
+        .map(|scope| scope.map(Scope::as_str))
+        .map_err(|_| invalid_argument("scope", format!("{scope} is not a scope")).into())
 }
 
 fn boundaries(value: i32) -> Result<Boundaries> {
@@ -149,58 +141,35 @@ async fn place_filter(
 
 type AlertStream = Pin<Box<dyn Stream<Item = Result<pb::Alert, Status>> + Send>>;
 
-#[tonic::async_trait]
-impl AnalyticsService for AnalyticsApi {
-    type WatchStream = AlertStream;
+/// The service: each unary RPC hands its request to its handler with the
+/// state, and the handler's error becomes the status (one mapping, in
+/// [`crate::error`]); Watch starts a stream.
+macro_rules! analytics_service {
+    ($($rpc:ident($request:ident) -> $response:ident = $handler:path;)+) => {
+        #[tonic::async_trait]
+        impl AnalyticsService for AnalyticsApi {
+            type WatchStream = AlertStream;
 
-    async fn get_summary(&self, request: Request<pb::GetSummaryRequest>) -> Result<Response<pb::Summary>, Status> {
-        Ok(Response::new(
-            figures::summary(&self.state, &request.into_inner()).await?,
-        ))
-    }
+            $(
+                async fn $rpc(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
+                    Ok(Response::new($handler(&self.state, &request.into_inner()).await?))
+                }
+            )+
 
-    async fn get_ranking(&self, request: Request<pb::GetRankingRequest>) -> Result<Response<pb::Ranking>, Status> {
-        Ok(Response::new(
-            figures::ranking(&self.state, &request.into_inner()).await?,
-        ))
-    }
+            async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+                Ok(Response::new(
+                    watch::start(Arc::clone(&self.state), request.into_inner()).await?,
+                ))
+            }
+        }
+    };
+}
 
-    async fn get_time_series(
-        &self,
-        request: Request<pb::GetTimeSeriesRequest>,
-    ) -> Result<Response<pb::TimeSeries>, Status> {
-        Ok(Response::new(
-            figures::time_series(&self.state, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn get_breakdown(
-        &self,
-        request: Request<pb::GetBreakdownRequest>,
-    ) -> Result<Response<pb::Breakdown>, Status> {
-        Ok(Response::new(
-            figures::breakdown(&self.state, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn get_target_progress(
-        &self,
-        request: Request<pb::GetTargetProgressRequest>,
-    ) -> Result<Response<pb::TargetProgress>, Status> {
-        Ok(Response::new(
-            progress::target_progress(&self.state, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn reconcile(&self, request: Request<pb::ReconcileRequest>) -> Result<Response<pb::Reconciliation>, Status> {
-        Ok(Response::new(
-            progress::reconcile(&self.state, &request.into_inner()).await?,
-        ))
-    }
-
-    async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
-        Ok(Response::new(
-            watch::start(Arc::clone(&self.state), request.into_inner()).await?,
-        ))
-    }
+analytics_service! {
+    get_summary(GetSummaryRequest) -> Summary = figures::summary;
+    get_ranking(GetRankingRequest) -> Ranking = figures::ranking;
+    get_time_series(GetTimeSeriesRequest) -> TimeSeries = figures::time_series;
+    get_breakdown(GetBreakdownRequest) -> Breakdown = figures::breakdown;
+    get_target_progress(GetTargetProgressRequest) -> TargetProgress = progress::target_progress;
+    reconcile(ReconcileRequest) -> Reconciliation = progress::reconcile;
 }

@@ -1,54 +1,85 @@
 //! GetTargetProgress and Reconcile.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use fdi_kit::{
+    domain::{self, FIRST_YEAR, LAST_YEAR, MERGER_DATE, ReportingCurrency},
     figures,
-    money::{from_money, to_money},
+    money::{from_money, money_to_f64, to_money},
     period::{Span, date_from_proto, date_to_proto},
     status::invalid_argument,
-    telemetry::db_span,
 };
 use fdi_proto::{
     analytics as pb,
     common::{Figure, Scope},
 };
 use rust_decimal::{Decimal, prelude::ToPrimitive};
-use tracing::Instrument;
 
 use super::{State, reporting_currency, scope_filter, span};
 use crate::{
-    error::Result,
-    query::{Filter, GroupBy, figure_value},
+    error::{Error, Result},
+    places::ProvinceRef,
+    query::{Filter, GroupBy, KindSums, count_value, figure_value, money_value},
+    store::{self, reported::Reported, targets::TargetValue},
 };
 
-/// A statistic a document reported.
-#[derive(sqlx::FromRow)]
-struct ReportedRow {
-    metric: String,
-    amount: Option<Decimal>,
-    currency: Option<String>,
-    count: Option<i64>,
-    document_id: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct TargetRow {
-    amount: Option<Decimal>,
-    currency: Option<String>,
-    count: Option<i64>,
-}
-
-/// Today in Vietnam (UTC+7).
-fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+/// A GetTargetProgress request, checked.
+struct ProgressQuestion {
+    province: ProvinceRef,
+    year: i32,
+    figure: Figure,
+    scope: Scope,
+    /// The year's first and last days.
+    year_span: Span,
+    /// The day the achievement is counted to.
+    as_of: NaiveDate,
 }
 
 pub(super) async fn target_progress(
     state: &State,
     request: &pb::GetTargetProgressRequest,
 ) -> Result<pb::TargetProgress> {
-    if !(1988..=2100).contains(&request.year) {
-        return Err(invalid_argument("year", "is required: a year between 1988 and 2100").into());
+    let question = progress_question(state, request).await?;
+    let ProgressQuestion {
+        province,
+        year,
+        figure,
+        scope,
+        ..
+    } = &question;
+    let scope_name = figures::scope_name(*scope);
+    let target = store::targets::target(&state.pool, &province.code, *year, *figure, scope_name)
+        .await?
+        .ok_or_else(|| {
+            let figure_name = figures::name(*figure).unwrap_or("");
+            Error::NoTarget(format!(
+                "provinces/{}/targets/{year}-{figure_name}-{scope_name}",
+                province.code
+            ))
+        })?;
+    let currency = progress_currency(&request.currency_code, &target)?;
+    // A target of a pre-2025 unit counts what was recorded under it; of a current one, today's boundaries.
+    let filter = province_filter(province, true, scope_filter((*scope).into())?);
+    let so_far = Span {
+        start: question.year_span.start,
+        end: question.as_of,
+    };
+    let (grouped, _) = state.sums(GroupBy::Nothing, so_far, &filter).await?;
+    let achieved = figure_value(*figure, group_sums(&grouped), currency);
+    let target_number = target_number(&target, currency)?;
+    Ok(progress(&question, achieved, target_number, currency))
+}
+
+/// Checks a GetTargetProgress request: the year, figure (total capital by
+/// default), scope (foreign by default), province and day.
+async fn progress_question(state: &State, request: &pb::GetTargetProgressRequest) -> Result<ProgressQuestion> {
+    if !domain::is_valid_year(request.year) {
+        return Err(invalid_argument(
+            "year",
+            format!("is required: a year between {FIRST_YEAR} and {LAST_YEAR}"),
+        )
+        .into());
     }
     let figure = match Figure::try_from(request.figure) {
         Ok(Figure::Unspecified) => Figure::TotalCapital,
@@ -61,119 +92,81 @@ pub(super) async fn target_progress(
         Err(_) => return Err(invalid_argument("scope", "is not a scope").into()),
     };
     let province = state.places.province(&request.province, "province").await?;
-    let year_start = NaiveDate::from_ymd_opt(request.year, 1, 1).unwrap_or(NaiveDate::MIN);
-    let year_end = NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX);
+    let year_span = Span {
+        start: NaiveDate::from_ymd_opt(request.year, 1, 1).unwrap_or(NaiveDate::MIN),
+        end: NaiveDate::from_ymd_opt(request.year, 12, 31).unwrap_or(NaiveDate::MAX),
+    };
     let as_of = match request.as_of.as_ref() {
         Some(date) => date_from_proto(date).ok_or_else(|| invalid_argument("as_of", "must be a full valid date"))?,
-        None => today().clamp(year_start, year_end),
+        None => domain::today_in_vietnam().clamp(year_span.start, year_span.end),
     };
-    if !(year_start..=year_end).contains(&as_of) {
+    if !(year_span.start..=year_span.end).contains(&as_of) {
         return Err(invalid_argument("as_of", format!("must fall within {}", request.year)).into());
     }
-    let target: Option<TargetRow> = sqlx::query_as(
-        "SELECT amount, currency, count FROM ingest.targets
-         WHERE province_code = $1 AND year = $2 AND figure = $3 AND scope = $4",
-    )
-    .bind(&province.code)
-    .bind(request.year)
-    .bind(figures::name(figure))
-    .bind(figures::scope_name(scope))
-    .fetch_optional(&state.pool)
-    .instrument(db_span("SELECT", "targets"))
-    .await?;
-    let Some(target) = target else {
-        return Err(fdi_kit::status::not_found(
-            "target",
-            &format!(
-                "provinces/{}/targets/{}-{}-{}",
-                province.code,
-                request.year,
-                figures::name(figure).unwrap_or(""),
-                figures::scope_name(scope)
-            ),
-            &[],
-        )
-        .into());
+    Ok(ProgressQuestion {
+        province,
+        year: request.year,
+        figure,
+        scope,
+        year_span,
+        as_of,
+    })
+}
+
+/// The currency progress is told in: the one asked for, else the target's (USD for a count).
+fn progress_currency(requested: &str, target: &TargetValue) -> Result<ReportingCurrency> {
+    if !requested.trim().is_empty() {
+        return reporting_currency(requested, "currency_code");
+    }
+    let code = match target {
+        TargetValue::Money { currency, .. } => currency.as_str(),
+        TargetValue::Count(_) => ReportingCurrency::default().as_str(),
     };
-    let currency = if request.currency_code.trim().is_empty() {
-        target.currency.clone().unwrap_or_else(|| "USD".to_owned())
-    } else {
-        reporting_currency(&request.currency_code, "currency_code")?
-    };
-    if figures::is_money(figure) && !matches!(currency.as_str(), "USD" | "VND") {
-        return Err(invalid_argument(
+    ReportingCurrency::parse(code).ok_or_else(|| {
+        invalid_argument(
             "currency_code",
             "the target is not in USD or VND: say currency_code USD or VND",
         )
-        .into());
-    }
-    // A target of a pre-2025 unit counts what was recorded under it; of a current one, today's boundaries.
-    let filter = if province.code == province.current {
-        Filter {
-            current_provinces: vec![province.code.clone()],
-            scope: scope_filter(scope.into())?,
-            ..Filter::default()
-        }
-    } else {
-        Filter {
-            recorded_provinces: vec![province.code.clone()],
-            scope: scope_filter(scope.into())?,
-            ..Filter::default()
-        }
-    };
-    let (grouped, _) = state
-        .sums(
-            GroupBy::Nothing,
-            Span {
-                start: year_start,
-                end: as_of,
-            },
-            &filter,
-        )
-        .await?;
-    let empty = Default::default();
-    let achieved = figure_value(figure, grouped.get("").unwrap_or(&empty), &currency);
+        .into()
+    })
+}
 
-    let target_number = match (target.amount, target.count) {
-        (Some(amount), _) => {
-            if target.currency.as_deref() != Some(currency.as_str()) {
-                return Err(invalid_argument(
-                    "currency_code",
-                    format!(
-                        "the target is in {}; ask in that currency",
-                        target.currency.unwrap_or_default()
-                    ),
-                )
-                .into());
-            }
-            amount
-        }
-        (None, Some(count)) => Decimal::from(count),
-        (None, None) => Decimal::ZERO,
-    };
+/// The target as a number in `currency` (a count as is).
+fn target_number(target: &TargetValue, currency: ReportingCurrency) -> Result<Decimal> {
+    match target {
+        TargetValue::Money { amount, currency: code } if code == currency.as_str() => Ok(*amount),
+        TargetValue::Money { currency: code, .. } => Err(invalid_argument(
+            "currency_code",
+            format!("the target is in {code}; ask in that currency"),
+        )
+        .into()),
+        TargetValue::Count(count) => Ok(Decimal::from(*count)),
+    }
+}
+
+/// Progress towards the target: the fractions achieved and projected on a
+/// straight line to the year's end.
+fn progress(
+    question: &ProgressQuestion,
+    achieved: pb::FigureValue,
+    target_number: Decimal,
+    currency: ReportingCurrency,
+) -> pb::TargetProgress {
+    let figure = question.figure;
     let achieved_number = match &achieved.converted {
         Some(money) => from_money(money).unwrap_or_default(),
         None => Decimal::from(achieved.count),
     };
-    let days_in_year = (year_end - year_start).num_days() + 1;
-    let days_elapsed = (as_of - year_start).num_days() + 1;
+    let year_start = question.year_span.start;
+    let days_in_year = (question.year_span.end - year_start).num_days() + 1;
+    let days_elapsed = (question.as_of - year_start).num_days() + 1;
     let projected_number =
         (achieved_number * Decimal::from(days_in_year) / Decimal::from(days_elapsed.max(1))).round_dp(6);
     let value_of = |number: Decimal| {
         if figures::is_money(figure) {
-            pb::FigureValue {
-                figure: figure.into(),
-                count: 0,
-                converted: Some(to_money(number, &currency)),
-                by_currency: Vec::new(),
-            }
+            money_value(figure, to_money(number, currency.as_str()), Vec::new())
         } else {
-            pb::FigureValue {
-                figure: figure.into(),
-                count: number.round().to_i64().unwrap_or_default(),
-                converted: None,
-                by_currency: Vec::new(),
-            }
+            count_value(figure, number.round().to_i64().unwrap_or_default())
         }
     };
     let ratio = |part: Decimal| {
@@ -183,116 +176,121 @@ pub(super) async fn target_progress(
             (part / target_number).to_f64().unwrap_or_default()
         }
     };
-    Ok(pb::TargetProgress {
-        province: format!("provinces/{}", province.code),
-        year: request.year,
+    pb::TargetProgress {
+        province: format!("provinces/{}", question.province.code),
+        year: question.year,
         figure: figure.into(),
         target: Some(value_of(target_number)),
         fraction: ratio(achieved_number),
         projected_fraction: ratio(projected_number),
         projected_year_end: Some(value_of(projected_number)),
         achieved: Some(achieved),
-        as_of: Some(date_to_proto(as_of)),
-    })
+        as_of: Some(date_to_proto(question.as_of)),
+    }
+}
+
+/// The events of a province: as recorded under it when it is a pre-2025
+/// unit, or when `today` is false; else on today's boundaries.
+fn province_filter(province: &ProvinceRef, today: bool, scope: Option<&'static str>) -> Filter {
+    if today && province.code == province.current {
+        Filter {
+            current_provinces: vec![province.code.clone()],
+            scope,
+            ..Filter::default()
+        }
+    } else {
+        Filter {
+            recorded_provinces: vec![province.code.clone()],
+            scope,
+            ..Filter::default()
+        }
+    }
+}
+
+/// The sums of the one group of an ungrouped answer.
+fn group_sums(grouped: &crate::query::Grouped) -> &BTreeMap<String, KindSums> {
+    static EMPTY: BTreeMap<String, KindSums> = BTreeMap::new();
+    grouped.get("").unwrap_or(&EMPTY)
 }
 
 pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> Result<pb::Reconciliation> {
     let span = span(request.period.as_ref())?;
     let currency = reporting_currency(&request.currency_code, "currency_code")?;
     let province = state.places.province(&request.province, "province").await?;
-    // Reports name provinces as they were: before 2025-07-01 a province meant the pre-merger unit.
-    let reform = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or(NaiveDate::MAX);
-    let filter = if province.code == province.current && span.end >= reform {
-        Filter {
-            current_provinces: vec![province.code.clone()],
-            scope: scope_filter(request.scope)?,
-            ..Filter::default()
-        }
-    } else {
-        Filter {
-            recorded_provinces: vec![province.code.clone()],
-            scope: scope_filter(request.scope)?,
-            ..Filter::default()
-        }
-    };
+    // Reports name provinces as they were: before the merger a province meant the pre-merger unit.
+    let scope = scope_filter(request.scope)?;
+    let filter = province_filter(&province, span.end >= MERGER_DATE, scope);
     let (grouped, _) = state.sums(GroupBy::Nothing, span, &filter).await?;
-    let empty = Default::default();
-    let kinds = grouped.get("").unwrap_or(&empty);
+    let kinds = group_sums(&grouped);
 
     // What documents reported for exactly this province, period and scope; the latest document wins.
-    let scope_name = filter.scope.unwrap_or("all");
-    let reported: Vec<ReportedRow> = sqlx::query_as(
-        "SELECT DISTINCT ON (metric) metric, amount, currency, count, document_id FROM ingest.reported_statistics
-         WHERE province = $1 AND period_start = $2 AND period_end = $3 AND scope = $4
-         ORDER BY metric, document_id DESC",
-    )
-    .bind(&province.code)
-    .bind(span.start)
-    .bind(span.end)
-    .bind(scope_name)
-    .fetch_all(&state.pool)
-    .instrument(db_span("SELECT", "reported_statistics"))
-    .await?;
-    let lines: Vec<pb::ReconciliationLine> = figures::ALL
+    let scope_name = scope.unwrap_or(figures::scope_name(Scope::All));
+    let reported = store::reported::latest(&state.pool, &province.code, span, scope_name).await?;
+    let lines = figures::ALL
         .iter()
         .map(|figure| {
-            let computed = figure_value(*figure, kinds, &currency);
-            let mut line = pb::ReconciliationLine {
-                figure: (*figure).into(),
-                computed: Some(computed.clone()),
-                reported: None,
-                sources: Vec::new(),
-                gap: None,
-                relative_gap: None,
-            };
-            let Some(report) = reported.iter().find(|r| figures::from_name(&r.metric) == Some(*figure)) else {
-                return line;
-            };
-            line.sources.push(format!("documents/{}", report.document_id));
-            let (reported_number, computed_number) = match (report.amount, report.currency.as_deref(), report.count) {
-                (Some(amount), Some(code), _) => {
-                    line.reported = Some(pb::FigureValue {
-                        figure: (*figure).into(),
-                        count: 0,
-                        converted: Some(to_money(amount, code)),
-                        by_currency: vec![to_money(amount, code)],
-                    });
-                    // The gap is measured in the reported currency when the rollups hold it (USD, VND).
-                    let in_reported = matches!(code, "USD" | "VND").then(|| figure_value(*figure, kinds, code));
-                    (
-                        amount.to_f64(),
-                        in_reported
-                            .as_ref()
-                            .and_then(|v| v.converted.as_ref())
-                            .map(fdi_kit::money::money_to_f64),
-                    )
-                }
-                (_, _, Some(count)) => {
-                    line.reported = Some(pb::FigureValue {
-                        figure: (*figure).into(),
-                        count,
-                        converted: None,
-                        by_currency: Vec::new(),
-                    });
-                    #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-                    let numbers = (Some(count as f64), Some(computed.count as f64));
-                    numbers
-                }
-                _ => (None, None),
-            };
-            if let (Some(reported_number), Some(computed_number)) = (reported_number, computed_number) {
-                let gap = reported_number - computed_number;
-                line.gap = Some(gap);
-                line.relative_gap = (reported_number != 0.0).then(|| gap / reported_number);
-            }
-            line
+            let report = reported.iter().find(|r| figures::from_name(&r.metric) == Some(*figure));
+            reconciliation_line(*figure, kinds, currency, report)
         })
         .collect();
-    let reported_available = !reported.is_empty();
     Ok(pb::Reconciliation {
         province: format!("provinces/{}", province.code),
         period: Some(span.to_proto()),
         lines,
-        reported_available,
+        reported_available: !reported.is_empty(),
     })
+}
+
+/// One figure computed from the rollups beside what a document reported,
+/// and the gap between them.
+fn reconciliation_line(
+    figure: Figure,
+    kinds: &BTreeMap<String, KindSums>,
+    currency: ReportingCurrency,
+    report: Option<&Reported>,
+) -> pb::ReconciliationLine {
+    let computed = figure_value(figure, kinds, currency);
+    let mut line = pb::ReconciliationLine {
+        figure: figure.into(),
+        computed: Some(computed.clone()),
+        reported: None,
+        sources: Vec::new(),
+        gap: None,
+        relative_gap: None,
+    };
+    let Some(report) = report else {
+        return line;
+    };
+    line.sources.push(format!("documents/{}", report.document_id));
+    let (reported_number, computed_number) = match (report.amount, report.currency.as_deref(), report.count) {
+        (Some(amount), Some(code), _) => {
+            line.reported = Some(money_value(
+                figure,
+                to_money(amount, code),
+                vec![to_money(amount, code)],
+            ));
+            // The gap is measured in the reported currency when the rollups hold it (USD, VND).
+            let in_reported = ReportingCurrency::parse(code).map(|code| figure_value(figure, kinds, code));
+            (
+                amount.to_f64(),
+                in_reported
+                    .as_ref()
+                    .and_then(|v| v.converted.as_ref())
+                    .map(money_to_f64),
+            )
+        }
+        (_, _, Some(count)) => {
+            line.reported = Some(count_value(figure, count));
+            #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+            let numbers = (Some(count as f64), Some(computed.count as f64));
+            numbers
+        }
+        _ => (None, None),
+    };
+    if let (Some(reported_number), Some(computed_number)) = (reported_number, computed_number) {
+        let gap = reported_number - computed_number;
+        line.gap = Some(gap);
+        line.relative_gap = (reported_number != 0.0).then(|| gap / reported_number);
+    }
+    line
 }

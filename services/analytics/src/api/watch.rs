@@ -4,28 +4,37 @@
 use std::{collections::HashSet, sync::Arc};
 
 use chrono::Datelike;
-use fdi_kit::{money::from_money, status::invalid_argument, telemetry::db_span};
-use fdi_proto::analytics::{self as pb, AlertKind};
+use fdi_kit::{
+    domain::{ReportingCurrency, Scope},
+    money::{from_money, to_money},
+    period::{Span, date_to_proto},
+    status::invalid_argument,
+};
+use fdi_proto::{
+    analytics::{self as pb, AlertKind},
+    common::Figure,
+};
 use rust_decimal::Decimal;
 use tokio::sync::{broadcast::error::RecvError, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
-use tracing::Instrument;
 
 use super::{AlertStream, State};
 use crate::{
     consumer::Applied,
     error::Result,
-    query::{Filter, GroupBy, figure_value},
+    query::{Filter, GroupBy, figure_value, kinds_of},
+    store::{self, targets::MoneyTarget},
 };
+
+/// The figure whose targets Watch reports crossing.
+const WATCHED_FIGURE: Figure = Figure::TotalCapital;
 
 /// Checks the request and starts the stream.
 pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Result<AlertStream> {
     let threshold = match &request.threshold {
         Some(money) => {
-            let currency = money.currency_code.trim().to_ascii_uppercase();
-            if !matches!(currency.as_str(), "USD" | "VND") {
-                return Err(invalid_argument("threshold.currency_code", "must be USD or VND").into());
-            }
+            let currency = ReportingCurrency::parse(&money.currency_code.trim().to_ascii_uppercase())
+                .ok_or_else(|| invalid_argument("threshold.currency_code", "must be USD or VND"))?;
             let amount = from_money(money)
                 .filter(|a| !a.is_sign_negative())
                 .ok_or_else(|| invalid_argument("threshold", "must be a non-negative amount"))?;
@@ -58,14 +67,9 @@ pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Resul
                 .filter(|e| provinces.is_empty() || provinces.contains(&e.current_province))
                 .collect();
             let mut alerts = Vec::new();
-            if let Some((amount, currency)) = &threshold {
+            if let Some((amount, currency)) = threshold {
                 for event in &relevant {
-                    let value = if currency == "VND" {
-                        event.amount_vnd
-                    } else {
-                        event.amount_usd
-                    };
-                    if let Some(value) = value.filter(|v| v >= amount) {
+                    if let Some(value) = amount_in(event, currency).filter(|v| *v >= amount) {
                         alerts.push(large_event_alert(event, value, currency));
                     }
                 }
@@ -91,12 +95,20 @@ fn now() -> prost_types::Timestamp {
     }
 }
 
-fn large_event_alert(event: &Applied, value: Decimal, currency: &str) -> pb::Alert {
+/// An event's amount in a reporting currency, when it has one.
+fn amount_in(event: &Applied, currency: ReportingCurrency) -> Option<Decimal> {
+    match currency {
+        ReportingCurrency::Usd => event.amount_usd,
+        ReportingCurrency::Vnd => event.amount_vnd,
+    }
+}
+
+fn large_event_alert(event: &Applied, value: Decimal, currency: ReportingCurrency) -> pb::Alert {
     pb::Alert {
         kind: AlertKind::LargeEvent.into(),
         province: format!("provinces/{}", event.current_province),
         event: format!("events/{}", event.sequence),
-        amount: Some(fdi_kit::money::to_money(value, currency)),
+        amount: Some(to_money(value, currency.as_str())),
         message: format!(
             "{} event of {} {currency} in provinces/{}",
             event.kind,
@@ -104,7 +116,7 @@ fn large_event_alert(event: &Applied, value: Decimal, currency: &str) -> pb::Ale
             event.current_province
         ),
         create_time: Some(now()),
-        event_date: Some(fdi_kit::period::date_to_proto(event.event_date)),
+        event_date: Some(date_to_proto(event.event_date)),
     }
 }
 
@@ -121,66 +133,59 @@ async fn target_crossings(state: &State, events: &[&Applied], crossed: &mut Hash
         if crossed.contains(&(province.clone(), year)) {
             continue;
         }
-        let targets: Vec<(String, Decimal, String)> = sqlx::query_as(
-            "SELECT scope, amount, currency FROM ingest.targets
-             WHERE province_code = $1 AND year = $2 AND figure = 'total_capital' AND currency IN ('USD', 'VND')",
-        )
-        .bind(&province)
-        .bind(year)
-        .fetch_all(&state.pool)
-        .instrument(db_span("SELECT", "targets"))
-        .await
-        .unwrap_or_default();
-        for (scope, target, currency) in targets {
-            let Some(span) = fdi_kit::period::Span::year(year) else {
-                continue;
-            };
-            let filter = Filter {
-                current_provinces: vec![province.clone()],
-                scope: match scope.as_str() {
-                    "fdi" => Some("fdi"),
-                    "ddi" => Some("ddi"),
-                    _ => None,
-                },
-                ..Filter::default()
-            };
-            let Ok(grouped) = state
-                .sums(GroupBy::Nothing, span, &filter)
-                .await
-                .map(|(grouped, _)| grouped)
-            else {
-                continue;
-            };
-            let empty = Default::default();
-            let achieved = figure_value(
-                fdi_proto::common::Figure::TotalCapital,
-                grouped.get("").unwrap_or(&empty),
-                &currency,
-            );
-            let reached = achieved.converted.as_ref().and_then(from_money).unwrap_or_default();
-            // What this batch added: the achievement before it decides whether the target was crossed now.
-            let added: Decimal = events
-                .iter()
-                .filter(|e| e.current_province == province && e.event_date.year() == year)
-                .filter(|e| matches!(e.kind.as_str(), "new" | "adjustment" | "share_purchase"))
-                .filter(|e| scope == "all" || e.scope == scope)
-                .filter_map(|e| if currency == "VND" { e.amount_vnd } else { e.amount_usd })
-                .sum();
-            if reached >= target && reached - added < target {
+        let targets = store::targets::money_targets(&state.pool, &province, year, WATCHED_FIGURE)
+            .await
+            .unwrap_or_default();
+        for target in targets {
+            if let Some(alert) = crossing(state, events, &province, year, &target).await {
                 crossed.insert((province.clone(), year));
-                alerts.push(pb::Alert {
-                    kind: AlertKind::TargetCrossed.into(),
-                    province: format!("provinces/{province}"),
-                    event: String::new(),
-                    amount: achieved.converted.clone(),
-                    message: format!(
-                        "provinces/{province} reached its {year} {scope} total-capital target of {target} {currency}"
-                    ),
-                    create_time: Some(now()),
-                    event_date: None,
-                });
+                alerts.push(alert);
             }
         }
     }
     alerts
+}
+
+/// The alert when `province` reached `target` for `year` with this batch of `events`.
+async fn crossing(
+    state: &State,
+    events: &[&Applied],
+    province: &str,
+    year: i32,
+    target: &MoneyTarget,
+) -> Option<pb::Alert> {
+    let span = Span::year(year)?;
+    let filter = Filter {
+        current_provinces: vec![province.to_owned()],
+        scope: target.scope.map(Scope::as_str),
+        ..Filter::default()
+    };
+    let (grouped, _) = state.sums(GroupBy::Nothing, span, &filter).await.ok()?;
+    let empty = Default::default();
+    let achieved = figure_value(WATCHED_FIGURE, grouped.get("").unwrap_or(&empty), target.currency);
+    let reached = achieved.converted.as_ref().and_then(from_money).unwrap_or_default();
+    // What this batch added: the achievement before it decides whether the target was crossed now.
+    let added: Decimal = events
+        .iter()
+        .filter(|e| e.current_province == province && e.event_date.year() == year)
+        .filter(|e| kinds_of(WATCHED_FIGURE).iter().any(|kind| kind.as_str() == e.kind))
+        .filter(|e| target.scope.is_none_or(|scope| e.scope == scope.as_str()))
+        .filter_map(|e| amount_in(e, target.currency))
+        .sum();
+    if reached < target.amount || reached - added >= target.amount {
+        return None;
+    }
+    let scope = target.scope.map_or("all", Scope::as_str);
+    Some(pb::Alert {
+        kind: AlertKind::TargetCrossed.into(),
+        province: format!("provinces/{province}"),
+        event: String::new(),
+        amount: achieved.converted.clone(),
+        message: format!(
+            "provinces/{province} reached its {year} {scope} total-capital target of {} {}",
+            target.amount, target.currency
+        ),
+        create_time: Some(now()),
+        event_date: None,
+    })
 }
