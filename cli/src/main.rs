@@ -56,20 +56,10 @@ enum Service {
 
 /// Runs one service as its binary does.
 async fn serve(service: Service) -> anyhow::Result<()> {
-    use fdi_kit::server::run_process;
     match service {
-        Service::Catalogue(config) => {
-            let (listen, log) = (config.listen, config.log);
-            run_process("fdi-catalogue", listen, &log, |l, s| fdi_catalogue::serve(config, l, s)).await
-        }
-        Service::Ingest(config) => {
-            let (listen, log) = (config.listen, config.log);
-            run_process("fdi-ingest", listen, &log, |l, s| fdi_ingest::serve(config, l, s)).await
-        }
-        Service::Analytics(config) => {
-            let (listen, log) = (config.listen, config.log);
-            run_process("fdi-analytics", listen, &log, |l, s| fdi_analytics::serve(config, l, s)).await
-        }
+        Service::Catalogue(config) => fdi_catalogue::run(config).await,
+        Service::Ingest(config) => fdi_ingest::run(config).await,
+        Service::Analytics(config) => fdi_analytics::run(config).await,
     }
 }
 
@@ -112,4 +102,18 @@ async fn rebuild_rollups(args: RebuildArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every subcommand's flags are consistent (unique names and ids, valid
+    /// defaults), including the services' configurations `fdi serve` embeds.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

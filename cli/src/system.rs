@@ -3,7 +3,11 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use fdi_kit::{config::DatabaseConfig, shutdown::CancellationToken, telemetry::LogConfig};
+use fdi_kit::{
+    config::{Common, DatabaseConfig},
+    shutdown::CancellationToken,
+    telemetry::LogConfig,
+};
 use tokio::{net::TcpListener, task::JoinSet};
 
 /// `http://host:port` for a listen address (an unspecified address means this machine).
@@ -22,8 +26,8 @@ pub struct System {
     pub tasks: JoinSet<anyhow::Result<()>>,
     /// Cancelled on Ctrl-C (or by the caller) to stop them all.
     pub shutdown: CancellationToken,
-    database: DatabaseConfig,
-    log: LogConfig,
+    /// The database and logging every service shares (each serves with the defaults).
+    common: Common,
     catalogue: Option<String>,
 }
 
@@ -34,8 +38,10 @@ impl System {
         Self {
             tasks: JoinSet::new(),
             shutdown,
-            database,
-            log,
+            common: Common {
+                log,
+                ..Common::new(database)
+            },
             catalogue: None,
         }
     }
@@ -46,10 +52,7 @@ impl System {
     /// When the listener has no address.
     pub fn catalogue(&mut self, listener: TcpListener) -> anyhow::Result<String> {
         let listen = listener.local_addr()?;
-        let config = fdi_catalogue::Config {
-            log: self.log,
-            ..fdi_catalogue::Config::new(listen, self.database.clone())
-        };
+        let config = fdi_catalogue::Config::new(listen, self.common.clone());
         self.tasks
             .spawn(fdi_catalogue::serve(config, listener, self.shutdown.clone()));
         self.catalogue = Some(endpoint(listen));
@@ -70,8 +73,7 @@ impl System {
         let listen = listener.local_addr()?;
         let config = fdi_ingest::Config {
             max_stream_rows,
-            log: self.log,
-            ..fdi_ingest::Config::new(listen, self.database.clone(), catalogue)
+            ..fdi_ingest::Config::new(listen, self.common.clone(), catalogue)
         };
         self.tasks
             .spawn(fdi_ingest::serve(config, listener, self.shutdown.clone()));
@@ -84,10 +86,7 @@ impl System {
     /// When the listener has no address.
     pub fn analytics(&mut self, listener: TcpListener, catalogue: &str) -> anyhow::Result<String> {
         let listen = listener.local_addr()?;
-        let config = fdi_analytics::Config {
-            log: self.log,
-            ..fdi_analytics::Config::new(listen, self.database.clone(), catalogue)
-        };
+        let config = fdi_analytics::Config::new(listen, self.common.clone(), catalogue);
         self.tasks
             .spawn(fdi_analytics::serve(config, listener, self.shutdown.clone()));
         Ok(endpoint(listen))

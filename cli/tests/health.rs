@@ -4,11 +4,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use fdi_testkit::{
-    ServiceGuard, ServingStatus, health_status,
-    settings::{database, log, server},
-    spawn_service, wait_until_serving,
-};
+use fdi_kit::config::CatalogueConfig;
+use fdi_testkit::{ServiceGuard, ServingStatus, health_status, settings::common, spawn_service, wait_until_serving};
 use sqlx::{Connection, PgConnection};
 
 /// Waits until every service reports `wanted`; false when one does not within `timeout`.
@@ -42,12 +39,7 @@ async fn every_service_is_not_serving_while_postgres_is_down_and_serving_once_it
     drop(admin);
     let url = cluster.url("health");
 
-    let catalogue_config = fdi_catalogue::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: database(&url),
-        server: server(),
-        log: log(),
-    };
+    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&url));
     let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
     wait_until_serving(
         &catalogue.endpoint(),
@@ -56,25 +48,21 @@ async fn every_service_is_not_serving_while_postgres_is_down_and_serving_once_it
     )
     .await;
     let ingest_config = fdi_ingest::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue.endpoint(),
-        catalogue_timeout: Duration::from_secs(2),
-        max_batch_rows: 5000,
+        catalogue: CatalogueConfig {
+            timeout: Duration::from_secs(2),
+            ..CatalogueConfig::new(catalogue.endpoint())
+        },
         max_stream_rows: 1_000_000,
-        stream_idle_timeout: Duration::from_secs(60),
-        database: database(&url),
-        server: server(),
-        log: log(),
+        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&url), catalogue.endpoint())
     };
     let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
     wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, Duration::from_secs(60)).await;
     let analytics_config = fdi_analytics::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue.endpoint(),
-        catalogue_timeout: Duration::from_secs(2),
-        database: database(&url),
-        server: server(),
-        log: log(),
+        catalogue: CatalogueConfig {
+            timeout: Duration::from_secs(2),
+            ..CatalogueConfig::new(catalogue.endpoint())
+        },
+        ..fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&url), catalogue.endpoint())
     };
     let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
     wait_until_serving(

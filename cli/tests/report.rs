@@ -13,47 +13,25 @@ use fdi_proto::{
     common::{Figure, Period, Scope, period},
     ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
 };
-use fdi_testkit::{
-    ServiceGuard,
-    settings::{database, log, server},
-    spawn_service, wait_until_serving,
-};
+use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use rust_decimal::Decimal;
 use tonic::Code;
 
 /// Catalogue, ingest and analytics on one fresh database; the guards keep them running.
 async fn start() -> (Vec<ServiceGuard>, String, String) {
     let db = fdi_testkit::database().await;
-    let catalogue_config = fdi_catalogue::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: database(&db.url),
-        server: server(),
-        log: log(),
-    };
+    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
     let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
     let wait = Duration::from_secs(60);
     wait_until_serving(&catalogue.endpoint(), fdi_catalogue::SERVICE_NAME, wait).await;
     let ingest_config = fdi_ingest::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue.endpoint(),
-        catalogue_timeout: Duration::from_secs(5),
-        max_batch_rows: 5000,
         max_stream_rows: 1_000_000,
-        stream_idle_timeout: Duration::from_secs(60),
-        database: database(&db.url),
-        server: server(),
-        log: log(),
+        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint())
     };
     let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
     wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, wait).await;
-    let analytics_config = fdi_analytics::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue.endpoint(),
-        catalogue_timeout: Duration::from_secs(5),
-        database: database(&db.url),
-        server: server(),
-        log: log(),
-    };
+    let analytics_config =
+        fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
     let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
     wait_until_serving(&analytics.endpoint(), fdi_analytics::SERVICE_NAME, wait).await;
     let (ingest_url, analytics_url) = (ingest.endpoint(), analytics.endpoint());

@@ -10,7 +10,7 @@ pub enum Error {
     /// The request is wrong (a field, a period, a page token); the
     /// INVALID_ARGUMENT status, with its field violations, says how.
     #[error("invalid request: {0}")]
-    Invalid(Status),
+    Invalid(#[from] Status),
     /// A province or zone named in the request is none the catalogue knows.
     #[error("unknown {noun} `{name}`")]
     UnknownPlace {
@@ -30,12 +30,6 @@ pub enum Error {
     /// The rollups or ingest's feed could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<Status> for Error {
-    fn from(status: Status) -> Self {
-        Self::Invalid(status)
-    }
 }
 
 impl From<Error> for Status {

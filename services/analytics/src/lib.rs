@@ -21,15 +21,14 @@ pub mod places;
 pub mod query;
 pub mod store;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc};
 
 use fdi_kit::{
     catalogue::Catalogue,
-    config::{DatabaseConfig, ServerConfig, parse_duration, parse_listen_addr},
+    config::{CatalogueConfig, Common, DatabaseConfig, parse_listen_addr},
     db,
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
-    telemetry::LogConfig,
 };
 use fdi_proto::analytics::analytics_service_server::AnalyticsServiceServer;
 use sqlx::PgPool;
@@ -55,59 +54,35 @@ const IDENTITY: Identity = Identity {
 /// Batches of applied events a slow Watch subscriber may fall behind by.
 const WATCH_BACKLOG: usize = 256;
 
-/// The defaults of [`Config`], written once: the flags' and [`Config::new`]'s.
-mod defaults {
-    /// Address to listen on.
-    pub const LISTEN: &str = "0.0.0.0:50053";
-    /// Where the catalogue service is.
-    pub const CATALOGUE_URL: &str = "http://localhost:50051";
-    /// Deadline of each call to the catalogue.
-    pub const CATALOGUE_TIMEOUT: &str = "5s";
-}
+/// Address to listen on unless configured.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:50053";
 
 /// Configuration of the analytics service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
 #[command(name = "fdi-analytics", version, about = "FDI Atlas analytics service (gRPC)")]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "FDI_ANALYTICS_ADDR", default_value = defaults::LISTEN, value_parser = parse_listen_addr)]
+    #[arg(long, env = "FDI_ANALYTICS_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
-    /// Where the catalogue service is (names in requests).
-    #[arg(long, env = "FDI_CATALOGUE_URL", default_value = defaults::CATALOGUE_URL)]
-    pub catalogue_url: String,
-    /// Deadline of each call to the catalogue.
-    #[arg(long, env = "FDI_CATALOGUE_TIMEOUT", default_value = defaults::CATALOGUE_TIMEOUT, value_parser = parse_duration)]
-    pub catalogue_timeout: Duration,
-    /// Database settings.
+    /// Where the catalogue is (names in requests).
     #[command(flatten)]
-    pub database: DatabaseConfig,
-    /// Server settings.
+    pub catalogue: CatalogueConfig,
+    /// Database, server and logging settings.
     #[command(flatten)]
-    pub server: ServerConfig,
-    /// Logging settings.
-    #[command(flatten)]
-    pub log: LogConfig,
+    pub common: Common,
 }
 
 impl Config {
-    /// The service listening on `listen`, over `database`, with the catalogue
-    /// at `catalogue_url`; every other setting has its default (as the flags do).
+    /// The service listening on `listen` with `common` settings and the
+    /// catalogue at `catalogue_url`; every other setting has its default (as the flags do).
     #[must_use]
-    pub fn new(listen: SocketAddr, database: DatabaseConfig, catalogue_url: impl Into<String>) -> Self {
+    pub fn new(listen: SocketAddr, common: Common, catalogue_url: impl Into<String>) -> Self {
         Self {
             listen,
-            catalogue_url: catalogue_url.into(),
-            catalogue_timeout: default_catalogue_timeout(),
-            database,
-            server: ServerConfig::default(),
-            log: LogConfig::default(),
+            catalogue: CatalogueConfig::new(catalogue_url),
+            common,
         }
     }
-}
-
-/// [`defaults::CATALOGUE_TIMEOUT`] as a duration.
-fn default_catalogue_timeout() -> Duration {
-    parse_duration(defaults::CATALOGUE_TIMEOUT).expect("the default catalogue timeout is a duration (unit-tested)")
 }
 
 /// Connects to the analytics schema (for `fdi rebuild-rollups`).
@@ -120,6 +95,16 @@ pub async fn connect(database: &DatabaseConfig) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// Runs the analytics service as its own process: telemetry, the configured
+/// listener, serving until SIGTERM or SIGINT, telemetry flushed.
+///
+/// # Errors
+/// When the address cannot be bound or serving fails.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (listen, log) = (config.listen, config.common.log);
+    fdi_kit::server::run_process(IDENTITY.process, listen, log, |l, s| serve(config, l, s)).await
+}
+
 /// Runs the analytics service on `listener` until `shutdown` is cancelled:
 /// ready once its schema is migrated and ingest's feed exists; the consumer
 /// then keeps the rollups fresh. Health follows the database.
@@ -127,9 +112,9 @@ pub async fn connect(database: &DatabaseConfig) -> anyhow::Result<PgPool> {
 /// # Errors
 /// When the database or catalogue URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let skeleton = Skeleton::new(IDENTITY, &config.database, &config.server, shutdown)?;
+    let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
     let pool = skeleton.pool().clone();
-    let catalogue = Catalogue::connect_lazy(&config.catalogue_url, config.catalogue_timeout)?;
+    let catalogue = Catalogue::connect_lazy(&config.catalogue)?;
     let (applied, _) = broadcast::channel(WATCH_BACKLOG);
     let state = Arc::new(State {
         pool: pool.clone(),
@@ -164,26 +149,18 @@ async fn prepare(pool: PgPool) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use fdi_kit::config::DEFAULT_CATALOGUE_URL;
+    use fdi_testkit::settings::{DEFAULT_TEST_URL, assert_flag_defaults};
 
     use super::*;
 
     #[test]
     fn the_constructor_has_the_flags_defaults() {
-        let database = DatabaseConfig {
-            url: "postgres://localhost/fdi".into(),
-            max_connections: 10,
-        };
-        let built = Config::new(defaults::LISTEN.parse().unwrap(), database, defaults::CATALOGUE_URL);
-        assert_eq!(built.catalogue_timeout, Duration::from_secs(5));
-        let parsed = Config::try_parse_from(["fdi-analytics", "--database-url", "postgres://localhost/fdi"]);
-        // The environment may override a flag; compare only when it does not.
-        if let Ok(parsed) = parsed
-            && std::env::var_os("FDI_CATALOGUE_TIMEOUT").is_none()
-        {
-            assert_eq!(parsed.catalogue_timeout, built.catalogue_timeout);
-            assert_eq!(parsed.server.request_timeout, built.server.request_timeout);
-            assert_eq!(parsed.log.format, built.log.format);
-        }
+        let built = Config::new(
+            DEFAULT_LISTEN.parse().unwrap(),
+            Common::new(DatabaseConfig::new(DEFAULT_TEST_URL)),
+            DEFAULT_CATALOGUE_URL,
+        );
+        assert_flag_defaults("fdi-analytics", &built);
     }
 }

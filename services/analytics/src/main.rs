@@ -1,16 +1,10 @@
-//! `fdi-analytics`: configuration, then [`fdi_kit::server::run_process`]:
+//! `fdi-analytics`: configuration, then [`fdi_analytics::run`]:
 //! telemetry, listener, serve until SIGTERM/SIGINT (calls in flight get a
 //! grace period), flush telemetry, exit 0.
 
 use clap::Parser;
-use fdi_analytics::{Config, serve};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
-    let (listen, log) = (config.listen, config.log);
-    fdi_kit::server::run_process("fdi-analytics", listen, &log, |listener, shutdown| {
-        serve(config, listener, shutdown)
-    })
-    .await
+    fdi_analytics::run(fdi_analytics::Config::parse()).await
 }

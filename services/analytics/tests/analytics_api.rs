@@ -15,7 +15,7 @@ use fdi_proto::{
 };
 use fdi_testkit::{
     ServiceGuard,
-    settings::{database, log, server},
+    settings::{common, database},
     spawn_service, wait_until_serving,
 };
 use rust_decimal::Decimal;
@@ -34,11 +34,7 @@ struct System {
 }
 
 async fn start_analytics(database_url: &str, catalogue_url: &str) -> ServiceGuard {
-    let config = fdi_analytics::Config {
-        server: server(),
-        log: log(),
-        ..fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), database(database_url), catalogue_url)
-    };
+    let config = fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(database_url), catalogue_url);
     let guard = spawn_service(|listener, shutdown| fdi_analytics::serve(config, listener, shutdown)).await;
     wait_until_serving(&guard.endpoint(), fdi_analytics::SERVICE_NAME, Duration::from_secs(60)).await;
     guard
@@ -46,12 +42,7 @@ async fn start_analytics(database_url: &str, catalogue_url: &str) -> ServiceGuar
 
 async fn start() -> System {
     let db = fdi_testkit::database().await;
-    let catalogue_config = fdi_catalogue::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: database(&db.url),
-        server: server(),
-        log: log(),
-    };
+    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
     let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
     wait_until_serving(
         &catalogue.endpoint(),
@@ -60,15 +51,8 @@ async fn start() -> System {
     )
     .await;
     let ingest_config = fdi_ingest::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        catalogue_url: catalogue.endpoint(),
-        catalogue_timeout: Duration::from_secs(5),
-        max_batch_rows: 5000,
         max_stream_rows: 1_000_000,
-        stream_idle_timeout: Duration::from_secs(60),
-        database: database(&db.url),
-        server: server(),
-        log: log(),
+        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint())
     };
     let ingest_guard = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
     wait_until_serving(

@@ -11,7 +11,7 @@ use crate::store::{Resource, StoreError};
 pub enum Error {
     /// The client's request is wrong; the status (built with the kit's helpers) says how.
     #[error("rejected: {0}")]
-    Rejected(Status),
+    Rejected(#[from] Status),
     /// What the call read changed before it could act on it (a stale etag,
     /// a concurrent writer): ABORTED with this message, and the client retries.
     #[error("conflict: {0}")]
@@ -22,12 +22,6 @@ pub enum Error {
     /// The storage failed, or refused a write.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<Status> for Error {
-    fn from(status: Status) -> Self {
-        Self::Rejected(status)
-    }
 }
 
 impl From<Error> for Status {

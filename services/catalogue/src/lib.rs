@@ -19,10 +19,9 @@ pub mod store;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use fdi_kit::{
-    config::{DatabaseConfig, ServerConfig, parse_listen_addr},
+    config::{Common, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
-    telemetry::LogConfig,
 };
 use fdi_proto::catalogue::catalogue_service_server::CatalogueServiceServer;
 use tokio::net::TcpListener;
@@ -54,30 +53,28 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "FDI_CATALOGUE_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
-    /// Database settings.
+    /// Database, server and logging settings.
     #[command(flatten)]
-    pub database: DatabaseConfig,
-    /// Server settings.
-    #[command(flatten)]
-    pub server: ServerConfig,
-    /// Logging settings.
-    #[command(flatten)]
-    pub log: LogConfig,
+    pub common: Common,
 }
 
 impl Config {
-    /// Settings for a catalogue on `listen` over `database`, every other
-    /// setting at the default its flag has (tests and `fdi up` change what
-    /// they need with struct update syntax).
+    /// Settings for a catalogue on `listen` with `common` settings; nothing
+    /// else to set.
     #[must_use]
-    pub fn new(listen: SocketAddr, database: DatabaseConfig) -> Self {
-        Self {
-            listen,
-            database,
-            server: ServerConfig::default(),
-            log: LogConfig::default(),
-        }
+    pub fn new(listen: SocketAddr, common: Common) -> Self {
+        Self { listen, common }
     }
+}
+
+/// Runs the catalogue as its own process: telemetry, the configured
+/// listener, serving until SIGTERM or SIGINT, telemetry flushed.
+///
+/// # Errors
+/// When the address cannot be bound or serving fails.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (listen, log) = (config.listen, config.common.log);
+    fdi_kit::server::run_process(IDENTITY.process, listen, log, |l, s| serve(config, l, s)).await
 }
 
 /// Runs the catalogue on `listener` until `shutdown` is cancelled.
@@ -88,7 +85,7 @@ impl Config {
 /// # Errors
 /// When the database URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let skeleton = Skeleton::new(IDENTITY, &config.database, &config.server, shutdown)?;
+    let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
     let state = Arc::new(Catalogue::new(Store::new(skeleton.pool().clone())));
     let api =
         CatalogueServiceServer::new(CatalogueApi::new(Arc::clone(&state))).max_decoding_message_size(MAX_REQUEST_BYTES);
@@ -109,21 +106,17 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use fdi_kit::config::DatabaseConfig;
+    use fdi_testkit::settings::{DEFAULT_TEST_URL, assert_flag_defaults};
 
     use super::*;
 
     #[test]
-    fn new_config_has_the_flag_defaults() {
-        if std::env::vars().any(|(name, _)| name.starts_with("FDI_")) {
-            return; // the environment overrides the defaults
-        }
-        let database = DatabaseConfig {
-            url: "postgres://fdi@localhost/fdi".to_owned(),
-            max_connections: 10,
-        };
-        let parsed = Config::parse_from(["fdi-catalogue", "--database-url", &database.url]);
-        let built = Config::new(DEFAULT_LISTEN.parse().unwrap(), database);
-        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
+    fn the_constructor_has_the_flags_defaults() {
+        let built = Config::new(
+            DEFAULT_LISTEN.parse().unwrap(),
+            Common::new(DatabaseConfig::new(DEFAULT_TEST_URL)),
+        );
+        assert_flag_defaults("fdi-catalogue", &built);
     }
 }

@@ -1,16 +1,10 @@
-//! `fdi-catalogue`: configuration, then [`fdi_kit::server::run_process`]:
+//! `fdi-catalogue`: configuration, then [`fdi_catalogue::run`]:
 //! telemetry, listener, serve until SIGTERM/SIGINT (calls in flight get a
 //! grace period), flush telemetry, exit 0.
 
 use clap::Parser;
-use fdi_catalogue::{Config, serve};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse();
-    let (listen, log) = (config.listen, config.log);
-    fdi_kit::server::run_process("fdi-catalogue", listen, &log, |listener, shutdown| {
-        serve(config, listener, shutdown)
-    })
-    .await
+    fdi_catalogue::run(fdi_catalogue::Config::parse()).await
 }

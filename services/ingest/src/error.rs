@@ -9,7 +9,7 @@ use crate::store::StoreError;
 pub enum Error {
     /// The client's request is wrong (or conflicts); the status says how.
     #[error("rejected: {0}")]
-    Rejected(Status),
+    Rejected(#[from] Status),
     /// The catalogue could not be reached or failed.
     #[error("catalogue: {0}")]
     Catalogue(Status),
@@ -20,12 +20,6 @@ pub enum Error {
     /// missing); the client sees INTERNAL, the details are logged.
     #[error("internal: {0}")]
     Internal(&'static str),
-}
-
-impl From<Status> for Error {
-    fn from(status: Status) -> Self {
-        Self::Rejected(status)
-    }
 }
 
 impl From<Error> for Status {

@@ -27,10 +27,9 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use fdi_kit::{
     catalogue::Catalogue,
-    config::{DatabaseConfig, ServerConfig, parse_duration, parse_listen_addr},
+    config::{CatalogueConfig, Common, default_duration, parse_duration, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
-    telemetry::LogConfig,
 };
 use fdi_proto::ingest::ingest_service_server::IngestServiceServer;
 use tokio::net::TcpListener;
@@ -60,9 +59,6 @@ const IDENTITY: Identity = Identity {
 
 /// Default address to listen on.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:50052";
-/// Default catalogue URL.
-pub const DEFAULT_CATALOGUE_URL: &str = "http://localhost:50051";
-const DEFAULT_CATALOGUE_TIMEOUT: &str = "5s";
 const DEFAULT_MAX_BATCH_ROWS: usize = 5000;
 const DEFAULT_MAX_STREAM_ROWS: u64 = 2_000_000;
 const DEFAULT_STREAM_IDLE_TIMEOUT: &str = "60s";
@@ -74,12 +70,9 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "FDI_INGEST_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
-    /// Where the catalogue service is.
-    #[arg(long, env = "FDI_CATALOGUE_URL", default_value = DEFAULT_CATALOGUE_URL)]
-    pub catalogue_url: String,
-    /// Deadline of each call to the catalogue.
-    #[arg(long, env = "FDI_CATALOGUE_TIMEOUT", default_value = DEFAULT_CATALOGUE_TIMEOUT, value_parser = parse_duration)]
-    pub catalogue_timeout: Duration,
+    /// Where the catalogue is.
+    #[command(flatten)]
+    pub catalogue: CatalogueConfig,
     /// Rows per bulk-load message.
     #[arg(long, env = "FDI_INGEST_MAX_BATCH_ROWS", default_value_t = DEFAULT_MAX_BATCH_ROWS)]
     pub max_batch_rows: usize,
@@ -89,41 +82,36 @@ pub struct Config {
     /// How long a bulk-load stream may stay silent before it is closed.
     #[arg(long, env = "FDI_INGEST_STREAM_IDLE_TIMEOUT", default_value = DEFAULT_STREAM_IDLE_TIMEOUT, value_parser = parse_duration)]
     pub stream_idle_timeout: Duration,
-    /// Database settings.
+    /// Database, server and logging settings.
     #[command(flatten)]
-    pub database: DatabaseConfig,
-    /// Server settings.
-    #[command(flatten)]
-    pub server: ServerConfig,
-    /// Logging settings.
-    #[command(flatten)]
-    pub log: LogConfig,
+    pub common: Common,
 }
 
 impl Config {
-    /// The configuration of a service listening on `listen`, on `database`,
-    /// calling the catalogue at `catalogue_url`; everything else as the
-    /// flags default it.
+    /// The configuration of a service listening on `listen` with `common`
+    /// settings, calling the catalogue at `catalogue_url`; everything else as
+    /// the flags default it.
     #[must_use]
-    pub fn new(listen: SocketAddr, database: DatabaseConfig, catalogue_url: impl Into<String>) -> Self {
+    pub fn new(listen: SocketAddr, common: Common, catalogue_url: impl Into<String>) -> Self {
         Self {
             listen,
-            catalogue_url: catalogue_url.into(),
-            catalogue_timeout: default_duration(DEFAULT_CATALOGUE_TIMEOUT),
+            catalogue: CatalogueConfig::new(catalogue_url),
             max_batch_rows: DEFAULT_MAX_BATCH_ROWS,
             max_stream_rows: DEFAULT_MAX_STREAM_ROWS,
             stream_idle_timeout: default_duration(DEFAULT_STREAM_IDLE_TIMEOUT),
-            database,
-            server: ServerConfig::default(),
-            log: LogConfig::default(),
+            common,
         }
     }
 }
 
-/// A default duration, written once for the flag and for [`Config::new`].
-fn default_duration(text: &str) -> Duration {
-    // The defaults are constants of this file, checked by a unit test.
-    parse_duration(text).unwrap_or_else(|error| panic!("default duration: {error}"))
+/// Runs the ingest service as its own process: telemetry, the configured
+/// listener, serving until SIGTERM or SIGINT, telemetry flushed.
+///
+/// # Errors
+/// When the address cannot be bound or serving fails.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (listen, log) = (config.listen, config.common.log);
+    fdi_kit::server::run_process(IDENTITY.process, listen, log, |l, s| serve(config, l, s)).await
 }
 
 /// Runs the ingest service on `listener` until `shutdown` is cancelled.
@@ -134,8 +122,8 @@ fn default_duration(text: &str) -> Duration {
 /// # Errors
 /// When the database or catalogue URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let skeleton = Skeleton::new(IDENTITY, &config.database, &config.server, shutdown)?;
-    let catalogue = Catalogue::connect_lazy(&config.catalogue_url, config.catalogue_timeout)?;
+    let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
+    let catalogue = Catalogue::connect_lazy(&config.catalogue)?;
     let pipeline = Arc::new(Pipeline {
         store: Store::new(skeleton.pool().clone()),
         references: References::new(catalogue),
@@ -155,7 +143,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let pipeline = Arc::clone(&ready);
             async move { get_ready(&pipeline).await }
         })
-        .depends_on(&config.catalogue_url, fdi_kit::catalogue::SERVICE_NAME)
+        .depends_on(&config.catalogue.url, fdi_kit::catalogue::SERVICE_NAME)
         .every(RATES_REFRESH, move || {
             let pipeline = Arc::clone(&pipeline);
             async move {
@@ -187,18 +175,18 @@ async fn get_ready(pipeline: &Pipeline) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use fdi_kit::config::{DEFAULT_CATALOGUE_URL, DatabaseConfig};
+    use fdi_testkit::settings::{DEFAULT_TEST_URL, assert_flag_defaults};
 
     use super::*;
 
     #[test]
-    fn the_constructor_and_the_flags_default_alike() {
-        let database = DatabaseConfig {
-            url: "postgres://localhost/fdi".into(),
-            max_connections: 10,
-        };
-        let parsed = Config::parse_from(["fdi-ingest", "--database-url", "postgres://localhost/fdi"]);
-        let built = Config::new(DEFAULT_LISTEN.parse().unwrap(), database, DEFAULT_CATALOGUE_URL);
-        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
+    fn the_constructor_has_the_flags_defaults() {
+        let built = Config::new(
+            DEFAULT_LISTEN.parse().unwrap(),
+            Common::new(DatabaseConfig::new(DEFAULT_TEST_URL)),
+            DEFAULT_CATALOGUE_URL,
+        );
+        assert_flag_defaults("fdi-ingest", &built);
     }
 }

@@ -11,7 +11,10 @@ use fdi_proto::catalogue::{
 };
 use tonic::{Status, transport::Endpoint};
 
-use crate::rpc::{TracedChannel, retry_idempotent, traced};
+use crate::{
+    config::CatalogueConfig,
+    rpc::{TracedChannel, retry_idempotent, traced},
+};
 
 /// The catalogue's gRPC service name (for its health).
 pub const SERVICE_NAME: &str = "fdi.catalogue.v1.CatalogueService";
@@ -24,13 +27,14 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// A client of the catalogue at `url` that connects on first use; each
-    /// call (and the connection) may take at most `timeout`.
+    /// A client of the catalogue at the configured URL that connects on first
+    /// use; each call (and the connection) may take at most the configured timeout.
     ///
     /// # Errors
     /// When `url` is not a valid URI.
-    pub fn connect_lazy(url: &str, timeout: Duration) -> Result<Self, tonic::transport::Error> {
-        let channel = Endpoint::from_shared(url.to_owned())?
+    pub fn connect_lazy(config: &CatalogueConfig) -> Result<Self, tonic::transport::Error> {
+        let timeout = config.timeout;
+        let channel = Endpoint::from_shared(config.url.clone())?
             .connect_timeout(timeout)
             .tcp_nodelay(true)
             .connect_lazy();

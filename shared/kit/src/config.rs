@@ -3,6 +3,8 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+use crate::telemetry::LogConfig;
+
 /// How a service reaches PostgreSQL.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DatabaseConfig {
@@ -35,6 +37,69 @@ impl DatabaseConfig {
             ..self
         }
     }
+}
+
+/// The settings every service has besides its own: its database, how it
+/// serves and how it logs (flags and variables of the same names in each).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Database settings.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// Server settings.
+    #[command(flatten)]
+    pub server: ServerConfig,
+    /// Logging settings.
+    #[command(flatten)]
+    pub log: LogConfig,
+}
+
+impl Common {
+    /// A service over `database`, serving and logging as the flags default.
+    #[must_use]
+    pub fn new(database: DatabaseConfig) -> Self {
+        Self {
+            database,
+            server: ServerConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Where the catalogue's callers (ingest, analytics) find it.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CatalogueConfig {
+    /// Where the catalogue service is.
+    #[arg(id = "catalogue_url", long = "catalogue-url", env = "FDI_CATALOGUE_URL", default_value = DEFAULT_CATALOGUE_URL)]
+    pub url: String,
+    /// Deadline of each call to the catalogue (and of connecting to it).
+    #[arg(id = "catalogue_timeout", long = "catalogue-timeout", env = "FDI_CATALOGUE_TIMEOUT", default_value = DEFAULT_CATALOGUE_TIMEOUT, value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Where the catalogue is unless configured.
+pub const DEFAULT_CATALOGUE_URL: &str = "http://localhost:50051";
+/// Deadline of a catalogue call unless configured.
+pub const DEFAULT_CATALOGUE_TIMEOUT: &str = "5s";
+
+impl CatalogueConfig {
+    /// The catalogue at `url` with the default deadline.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            timeout: default_duration(DEFAULT_CATALOGUE_TIMEOUT),
+        }
+    }
+}
+
+/// A default written as text for a flag, as a duration for a constructor.
+///
+/// # Panics
+/// When `text` is no duration: defaults are constants, each checked by a unit test.
+#[must_use]
+pub fn default_duration(text: &str) -> Duration {
+    parse_duration(text).unwrap_or_else(|error| panic!("a default duration: {error}"))
 }
 
 /// How a service listens and shuts down.
@@ -111,6 +176,11 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn defaults_are_durations() {
+        assert_eq!(CatalogueConfig::new("http://c").timeout, Duration::from_secs(5));
     }
 
     #[test]

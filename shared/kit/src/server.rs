@@ -282,7 +282,7 @@ where
 pub async fn run_process<F, Fut, E>(
     name: &'static str,
     listen: std::net::SocketAddr,
-    log: &crate::telemetry::LogConfig,
+    log: crate::telemetry::LogConfig,
     serve: F,
 ) -> Result<(), E>
 where
@@ -290,7 +290,7 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: From<std::io::Error>,
 {
-    let telemetry = crate::telemetry::init(log, "info", name);
+    let telemetry = crate::telemetry::init(&log, "info", name);
     let served = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => {
             tracing::info!(addr = %listen, exporting_telemetry = telemetry.exporting(), "{name} listening");

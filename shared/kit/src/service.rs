@@ -7,7 +7,7 @@
 //! does the rest in the same order for all three:
 //!
 //! ```ignore
-//! let skeleton = Skeleton::new(CATALOGUE, &config.database, &config.server, shutdown)?;
+//! let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
 //! let state = Arc::new(Catalogue::new(skeleton.pool().clone()));
 //! skeleton
 //!     .prepare(move || { let state = Arc::clone(&state); async move { state.load().await } })
@@ -23,7 +23,7 @@ use tokio::{net::TcpListener, sync::watch};
 use tonic::service::Routes;
 
 use crate::{
-    config::{DatabaseConfig, ServerConfig},
+    config::{Common, ServerConfig},
     db,
     server::{self, Readiness, ServingStatus, spawn_readiness},
     shutdown::CancellationToken,
@@ -64,18 +64,13 @@ impl Skeleton {
     ///
     /// # Errors
     /// When the database URL is invalid.
-    pub fn new(
-        identity: Identity,
-        database: &DatabaseConfig,
-        server: &ServerConfig,
-        shutdown: CancellationToken,
-    ) -> Result<Self, sqlx::Error> {
-        let pool = db::connect_lazy(database, identity.schema, identity.process)?;
+    pub fn new(identity: Identity, common: &Common, shutdown: CancellationToken) -> Result<Self, sqlx::Error> {
+        let pool = db::connect_lazy(&common.database, identity.schema, identity.process)?;
         db::observe_pool(&pool, identity.schema);
         Ok(Self {
             identity,
             pool,
-            server: server.clone(),
+            server: common.server.clone(),
             shutdown,
             prepare: None,
             dependencies: Vec::new(),

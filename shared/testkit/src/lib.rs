@@ -213,7 +213,7 @@ pub mod settings {
     use std::time::Duration;
 
     use fdi_kit::{
-        config::{DatabaseConfig, ServerConfig},
+        config::{Common, DatabaseConfig, ServerConfig},
         telemetry::LogConfig,
     };
 
@@ -236,5 +236,33 @@ pub mod settings {
     #[must_use]
     pub fn log() -> LogConfig {
         LogConfig::TEXT
+    }
+
+    /// The database URL [`assert_flag_defaults`] parses.
+    pub const DEFAULT_TEST_URL: &str = "postgres://fdi@localhost/fdi";
+
+    /// Asserts that a service's `Config::new` (`built`, over [`DEFAULT_TEST_URL`])
+    /// is what its flags give with only the database URL set, so the
+    /// constructor and the flags share their defaults. Skipped when `FDI_*`
+    /// variables are set: they override the flags' defaults.
+    ///
+    /// # Panics
+    /// When the two differ.
+    pub fn assert_flag_defaults<C: clap::Parser + std::fmt::Debug>(program: &str, built: &C) {
+        if std::env::vars().any(|(name, _)| name.starts_with("FDI_")) {
+            return;
+        }
+        let parsed = C::parse_from([program, "--database-url", DEFAULT_TEST_URL]);
+        assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
+    }
+
+    /// The common settings of a service under test over the database at `url`.
+    #[must_use]
+    pub fn common(url: &str) -> Common {
+        Common {
+            database: database(url),
+            server: server(),
+            log: log(),
+        }
     }
 }

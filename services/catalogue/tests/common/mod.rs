@@ -7,21 +7,13 @@ use std::time::Duration;
 
 use fdi_catalogue::{Config, SERVICE_NAME, serve};
 use fdi_proto::catalogue::catalogue_service_client::CatalogueServiceClient;
-use fdi_testkit::{
-    ServiceGuard,
-    settings::{database, log, server},
-    spawn_service, wait_until_serving,
-};
+use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use tonic::transport::Channel;
 
 pub type Client = CatalogueServiceClient<Channel>;
 
 pub fn config(database_url: &str) -> Config {
-    Config {
-        server: server(),
-        log: log(),
-        ..Config::new("127.0.0.1:0".parse().unwrap(), database(database_url))
-    }
+    Config::new("127.0.0.1:0".parse().unwrap(), common(database_url))
 }
 
 /// A running catalogue on a fresh database, ready to serve.

@@ -6,11 +6,7 @@
 use std::time::Duration;
 
 use fdi_proto::ingest::{EventInput, ingest_service_client::IngestServiceClient};
-use fdi_testkit::{
-    ServiceGuard,
-    settings::{database, log, server},
-    spawn_service, wait_until_serving,
-};
+use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use tonic::transport::Channel;
 
 pub type Client = IngestServiceClient<Channel>;
@@ -23,20 +19,11 @@ pub struct System {
 }
 
 pub fn catalogue_config(database_url: &str) -> fdi_catalogue::Config {
-    fdi_catalogue::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: database(database_url),
-        server: server(),
-        log: log(),
-    }
+    fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(database_url))
 }
 
 pub fn ingest_config(database_url: &str, catalogue_url: &str) -> fdi_ingest::Config {
-    fdi_ingest::Config {
-        server: server(),
-        log: log(),
-        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), database(database_url), catalogue_url)
-    }
+    fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(database_url), catalogue_url)
 }
 
 pub async fn start_catalogue(database_url: &str) -> ServiceGuard {
