@@ -3,6 +3,8 @@
 
 use fdi_proto::common::{Figure, Scope};
 
+use crate::domain;
+
 /// Every figure, in the order of the specification.
 pub const ALL: [Figure; 9] = [
     Figure::NewProjects,
@@ -55,21 +57,13 @@ pub fn is_money(figure: Figure) -> bool {
 /// The stored name of a scope (`all` for unspecified).
 #[must_use]
 pub fn scope_name(scope: Scope) -> &'static str {
-    match scope {
-        Scope::Fdi => "fdi",
-        Scope::Ddi => "ddi",
-        Scope::All | Scope::Unspecified => "all",
-    }
+    domain::Scope::try_from(scope).map_or("all", domain::Scope::as_str)
 }
 
 /// The scope of a stored name.
 #[must_use]
 pub fn scope_from_name(text: &str) -> Scope {
-    match text {
-        "fdi" => Scope::Fdi,
-        "ddi" => Scope::Ddi,
-        _ => Scope::All,
-    }
+    domain::Scope::parse(text).map_or(Scope::All, Scope::from)
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ use fdi_proto::{
 };
 use tonic::Status;
 
-use crate::status::invalid_argument;
+use crate::{
+    domain::{FIRST_YEAR, LAST_YEAR, is_valid_year},
+    status::invalid_argument,
+};
 
 /// An inclusive range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,7 +112,7 @@ pub fn parse_shorthand(text: &str) -> Option<Span> {
 ///
 /// # Errors
 /// INVALID_ARGUMENT when the period is missing, malformed, inverted or
-/// outside 1988-2100.
+/// outside [`FIRST_YEAR`] to [`LAST_YEAR`].
 pub fn resolve(period: Option<&Period>, field: &str) -> Result<Span, Status> {
     let span = match period.and_then(|p| p.kind.as_ref()) {
         None => {
@@ -147,8 +150,11 @@ pub fn resolve(period: Option<&Period>, field: &str) -> Result<Span, Status> {
             format!("starts ({}) after it ends ({})", span.start, span.end),
         ));
     }
-    if span.start.year() < 1988 || span.end.year() > 2100 {
-        return Err(invalid_argument(field, "must lie between 1988 and 2100"));
+    if !is_valid_year(span.start.year()) || !is_valid_year(span.end.year()) {
+        return Err(invalid_argument(
+            field,
+            format!("must lie between {FIRST_YEAR} and {LAST_YEAR}"),
+        ));
     }
     Ok(span)
 }
