@@ -96,6 +96,41 @@ pub struct PageLimits {
     pub max: usize,
 }
 
+impl PageLimits {
+    /// Checks a request's page size before its filters are resolved, so a
+    /// request wrong in both is told about the page size first; the token
+    /// is checked once the filters are known ([`PageSize::for_query`]).
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT on `page_size`.
+    pub fn check(self, page_size_field: Option<i32>, page_token: &str) -> Result<PageSize<'_>, Status> {
+        page_size(page_size_field, self.default, self.max)?;
+        Ok(PageSize {
+            requested: page_size_field,
+            page_token,
+            limits: self,
+        })
+    }
+}
+
+/// A request's page size, checked; its token waits for the query's filters.
+#[derive(Debug, Clone, Copy)]
+pub struct PageSize<'a> {
+    requested: Option<i32>,
+    page_token: &'a str,
+    limits: PageLimits,
+}
+
+impl PageSize<'_> {
+    /// The page of the query whose resolved filters are `query`.
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT on `page_token`.
+    pub fn for_query(self, query: &[&str]) -> Result<PageRequest, Status> {
+        PageRequest::new(self.requested, self.page_token, self.limits, query)
+    }
+}
+
 /// A list request's paging, validated: the page size, the key the page
 /// starts after, and the query fingerprint its tokens carry.
 #[derive(Debug, Clone)]
@@ -143,6 +178,23 @@ impl PageRequest {
     #[must_use]
     pub fn fetch_limit(&self) -> i64 {
         i64::try_from(self.size + 1).unwrap_or(i64::MAX)
+    }
+
+    /// The page of a list computed whole (e.g. a ranking), paged by
+    /// position, and the next page's token (empty on the last page).
+    ///
+    /// # Errors
+    /// INVALID_ARGUMENT on `page_token` when its position is not one this RPC issued.
+    pub fn slice<T>(&self, items: Vec<T>) -> Result<(Vec<T>, String), Status> {
+        let offset = usize::try_from(self.after_number()?.unwrap_or(0))
+            .map_err(|_| invalid_argument("page_token", "is corrupt"))?;
+        let end = offset.saturating_add(self.size);
+        let token = if end < items.len() {
+            PageToken::encode(&end.to_string(), self.query)
+        } else {
+            String::new()
+        };
+        Ok((items.into_iter().skip(offset).take(self.size).collect(), token))
     }
 
     /// Cuts the fetched rows to the page and issues the next page's token
@@ -208,5 +260,21 @@ mod tests {
             .is_err()
         );
         assert!(PageRequest::new(Some(11), "", limits, &["items"]).is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_checked_before_tokens_and_whole_lists_slice() {
+        let limits = PageLimits { default: 2, max: 10 };
+        let status = limits.check(Some(0), "garbage").unwrap_err();
+        assert!(status.message().contains("page_size") || format!("{status:?}").contains("page_size"));
+        assert!(limits.check(None, "garbage").unwrap().for_query(&["items"]).is_err());
+        let page = limits.check(None, "").unwrap().for_query(&["items"]).unwrap();
+        let (first, token) = page.slice(vec![1, 2, 3, 4, 5]).unwrap();
+        assert_eq!(first, vec![1, 2]);
+        let page = limits.check(None, &token).unwrap().for_query(&["items"]).unwrap();
+        let (second, token) = page.slice(vec![1, 2, 3, 4, 5]).unwrap();
+        assert_eq!(second, vec![3, 4]);
+        let page = limits.check(None, &token).unwrap().for_query(&["items"]).unwrap();
+        assert_eq!(page.slice(vec![1, 2, 3, 4, 5]).unwrap(), (vec![5], String::new()));
     }
 }

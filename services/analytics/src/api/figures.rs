@@ -3,13 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use fdi_kit::{
-    domain::ReportingCurrency,
-    figures,
-    paging::{PageToken, fingerprint, page_size},
-    period::Span,
-    status::invalid_argument,
-};
+use fdi_kit::{domain::ReportingCurrency, figures, paging::PageLimits, period::Span, status::invalid_argument};
 use fdi_proto::{
     analytics::{self as pb, Dimension, Granularity},
     common::{Boundaries, Figure},
@@ -162,11 +156,14 @@ async fn ranked(
     Ok((entries, total))
 }
 
+/// Page sizes of a ranking.
+const RANKING_PAGES: PageLimits = PageLimits { default: 20, max: 100 };
+
 pub(super) async fn ranking(state: &State, request: &pb::GetRankingRequest) -> Result<pb::Ranking> {
     let figure = required_figure(request.figure, "figure")?;
     let span = span(request.period.as_ref())?;
     let currency = reporting_currency(&request.currency_code, "currency_code")?;
-    let size = page_size(request.page_size, 20, 100)?;
+    let paging = RANKING_PAGES.check(request.page_size, &request.page_token)?;
     let dimension = Dimension::try_from(request.dimension)
         .map_err(|_| invalid_argument("dimension", format!("{} is not a dimension", request.dimension)))?;
     let boundaries = boundaries(request.boundaries)?;
@@ -175,7 +172,7 @@ pub(super) async fn ranking(state: &State, request: &pb::GetRankingRequest) -> R
         scope: scope_filter(request.scope)?,
         ..Filter::default()
     };
-    let query = fingerprint(&[
+    let page = paging.for_query(&[
         "ranking",
         &request.dimension.to_string(),
         &request.figure.to_string(),
@@ -183,24 +180,13 @@ pub(super) async fn ranking(state: &State, request: &pb::GetRankingRequest) -> R
         &request.scope.to_string(),
         currency.as_str(),
         &request.boundaries.to_string(),
-    ]);
-    let offset: usize = match PageToken::decode(&request.page_token, query)? {
-        Some(token) => token
-            .after
-            .parse()
-            .map_err(|_| invalid_argument("page_token", "is corrupt"))?,
-        None => 0,
-    };
+    ])?;
     let (entries, total) = ranked(state, figure, group, span, &filter, currency).await?;
     let total_size = i32::try_from(entries.len()).unwrap_or(i32::MAX);
-    let next_page_token = if offset + size < entries.len() {
-        PageToken::encode(&(offset + size).to_string(), query)
-    } else {
-        String::new()
-    };
+    let (entries, next_page_token) = page.slice(entries)?;
     Ok(pb::Ranking {
         period: Some(span.to_proto()),
-        entries: entries.into_iter().skip(offset).take(size).collect(),
+        entries,
         total: Some(total),
         next_page_token,
         total_size,

@@ -4,12 +4,12 @@ use fdi_kit::{
     country::is_country_code,
     domain::MAX_NAME_CHARS,
     names::fold,
-    paging::{PageLimits, PageRequest},
+    paging::PageLimits,
     status::{Violations, check_text},
 };
 use fdi_proto::catalogue as pb;
 
-use super::{check_aliases, check_batch_size, check_page_size, required, resource_id};
+use super::{check_aliases, check_batch_size, required, resource_id};
 use crate::{
     error::{Error, Result},
     model::{InvestorRecord, NewInvestor},
@@ -61,7 +61,7 @@ pub(super) async fn get(state: &Catalogue, request: pb::GetInvestorRequest) -> R
 }
 
 pub(super) async fn list(state: &Catalogue, request: pb::ListInvestorsRequest) -> Result<pb::ListInvestorsResponse> {
-    check_page_size(request.page_size, LIMITS)?;
+    let paging = LIMITS.check(request.page_size, &request.page_token)?;
     let mut violations = Violations::new();
     let country_code = country_code(
         &mut violations,
@@ -81,12 +81,7 @@ pub(super) async fn list(state: &Catalogue, request: pb::ListInvestorsRequest) -
         country_code,
         name_prefix: fold(&request.name_prefix),
     };
-    let page = PageRequest::new(
-        request.page_size,
-        &request.page_token,
-        LIMITS,
-        &["investors", &filter.country_code, &filter.name_prefix],
-    )?;
+    let page = paging.for_query(&["investors", &filter.country_code, &filter.name_prefix])?;
     let investors = state
         .store
         .list_investors(&filter, page.after_number()?, page.fetch_limit())

@@ -11,7 +11,6 @@ use std::{collections::HashSet, sync::Arc};
 
 use fdi_kit::{
     domain::MAX_NAME_CHARS,
-    paging::PageLimits,
     status::{Violations, check_text, invalid_argument},
 };
 use fdi_proto::catalogue::{self as pb, catalogue_service_server::CatalogueService};
@@ -120,14 +119,6 @@ fn check_batch_size(field: &str, len: usize, max: usize) -> Result<()> {
     if len > max {
         return Err(invalid_argument(field, format!("has {len} entries; at most {max} per call")).into());
     }
-    Ok(())
-}
-
-/// Checks `page_size` alone, before the filters, so that a request wrong in
-/// both is told about its page size first; the page token is checked with
-/// the filters (its fingerprint depends on them).
-fn check_page_size(page_size: Option<i32>, limits: PageLimits) -> Result<()> {
-    fdi_kit::paging::page_size(page_size, limits.default, limits.max)?;
     Ok(())
 }
 

@@ -2,10 +2,10 @@
 
 use std::collections::HashSet;
 
-use fdi_kit::paging::{PageLimits, PageRequest};
+use fdi_kit::paging::PageLimits;
 use fdi_proto::catalogue as pb;
 
-use super::{check_page_size, resource_id};
+use super::resource_id;
 use crate::{
     error::{Error, Result},
     model::{EntityKind, ProvinceRecord},
@@ -52,22 +52,17 @@ pub(super) async fn get(state: &Catalogue, request: pb::GetProvinceRequest) -> R
 
 pub(super) async fn list(state: &Catalogue, request: pb::ListProvincesRequest) -> Result<pb::ListProvincesResponse> {
     let snapshot = state.snapshot()?;
-    check_page_size(request.page_size, LIMITS)?;
+    let paging = LIMITS.check(request.page_size, &request.page_token)?;
     let current_filter = if request.current_province.trim().is_empty() {
         None
     } else {
         Some(lookup_any(&snapshot, &request.current_province, "current_province")?.current_code())
     };
-    let page = PageRequest::new(
-        request.page_size,
-        &request.page_token,
-        LIMITS,
-        &[
-            "provinces",
-            if request.include_merged { "merged" } else { "current" },
-            current_filter.unwrap_or(""),
-        ],
-    )?;
+    let page = paging.for_query(&[
+        "provinces",
+        if request.include_merged { "merged" } else { "current" },
+        current_filter.unwrap_or(""),
+    ])?;
 
     let matching: Vec<&ProvinceRecord> = snapshot
         .provinces

@@ -2,12 +2,12 @@
 
 use fdi_kit::{
     names::is_valid_id,
-    paging::{PageLimits, PageRequest},
+    paging::PageLimits,
     status::{Violations, check_text, invalid_argument},
 };
 use fdi_proto::catalogue as pb;
 
-use super::{check_aliases, check_page_size, provinces::lookup_any, required, resource_id};
+use super::{check_aliases, provinces::lookup_any, required, resource_id};
 use crate::{
     error::{Error, Result},
     model::{EntityKind, NewZone, ZoneFields, ZoneRecord, zone_kind_to_db},
@@ -79,23 +79,18 @@ fn province_filter(snapshot: &Snapshot, province: &str) -> Result<ZoneFilter> {
 
 pub(super) async fn list(state: &Catalogue, request: pb::ListZonesRequest) -> Result<pb::ListZonesResponse> {
     let snapshot = state.snapshot()?;
-    check_page_size(request.page_size, LIMITS)?;
+    let paging = LIMITS.check(request.page_size, &request.page_token)?;
     let kind = kind_filter(request.kind, "kind")?;
     let filter = ZoneFilter {
         kind,
         ..province_filter(&snapshot, &request.province)?
     };
-    let page = PageRequest::new(
-        request.page_size,
-        &request.page_token,
-        LIMITS,
-        &[
-            "zones",
-            filter.province.as_deref().unwrap_or(""),
-            filter.original_province.as_deref().unwrap_or(""),
-            filter.kind.unwrap_or(""),
-        ],
-    )?;
+    let page = paging.for_query(&[
+        "zones",
+        filter.province.as_deref().unwrap_or(""),
+        filter.original_province.as_deref().unwrap_or(""),
+        filter.kind.unwrap_or(""),
+    ])?;
     let (zones, total) = state
         .store
         .list_zones(&filter, page.after.as_deref(), page.fetch_limit())

@@ -21,7 +21,7 @@ use rust_decimal::{Decimal, prelude::FromPrimitive};
 use sha2::{Digest, Sha256};
 
 use super::{
-    Paging, optional_resource, period_filter, province_filter, resource, span_key,
+    PAGE_LIMITS, optional_resource, period_filter, province_filter, resource, span_key,
     submit::{process_one, respond},
     timestamp,
 };
@@ -345,13 +345,13 @@ pub(super) async fn list_statistics(
     pipeline: &Pipeline,
     request: pb::ListReportedStatisticsRequest,
 ) -> Result<pb::ListReportedStatisticsResponse> {
-    let paging = Paging::new(request.page_size, &request.page_token)?;
+    let paging = PAGE_LIMITS.check(request.page_size, &request.page_token)?;
     let filter = StatisticFilter {
         province: province_filter(pipeline, &request.province).await?,
         metric: Some(request.metric.trim().to_owned()).filter(|m| !m.is_empty()),
         span: period_filter(request.period.as_ref())?,
     };
-    let page = paging.of(&[
+    let page = paging.for_query(&[
         "statistics",
         filter.province.current.as_deref().unwrap_or(""),
         filter.province.recorded.as_deref().unwrap_or(""),

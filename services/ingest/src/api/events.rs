@@ -9,7 +9,9 @@ use fdi_kit::{
 };
 use fdi_proto::{common, ingest as pb};
 
-use super::{Paging, known_place, optional_resource, period_filter, province_filter, resource, span_key, timestamp};
+use super::{
+    PAGE_LIMITS, known_place, optional_resource, period_filter, province_filter, resource, span_key, timestamp,
+};
 use crate::{error::Result, model::Event, pipeline::Pipeline, references::PlaceKind, store::EventFilter};
 
 impl From<&Event> for pb::Event {
@@ -59,11 +61,11 @@ pub(super) async fn get(pipeline: &Pipeline, request: pb::GetEventRequest) -> Re
 }
 
 pub(super) async fn list(pipeline: &Pipeline, request: pb::ListEventsRequest) -> Result<pb::ListEventsResponse> {
-    let paging = Paging::new(request.page_size, &request.page_token)?;
+    let paging = PAGE_LIMITS.check(request.page_size, &request.page_token)?;
     let filter = event_filter(pipeline, &request).await?;
     let investor = filter.investor.map(|i| i.to_string()).unwrap_or_default();
     let after_sequence = request.after_sequence.to_string();
-    let page = paging.of(&[
+    let page = paging.for_query(&[
         "events",
         filter.province.current.as_deref().unwrap_or(""),
         filter.province.recorded.as_deref().unwrap_or(""),

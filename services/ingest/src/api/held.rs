@@ -4,7 +4,7 @@
 use fdi_kit::status::invalid_argument;
 use fdi_proto::ingest::{self as pb, HoldReason};
 
-use super::{Paging, resource, timestamp};
+use super::{PAGE_LIMITS, resource, timestamp};
 use crate::{
     error::Result,
     model::{Outcome, reason_name},
@@ -48,9 +48,9 @@ fn reason_filter(reason: i32) -> Result<Option<HoldReason>> {
 }
 
 pub(super) async fn list(pipeline: &Pipeline, request: pb::ListHeldRowsRequest) -> Result<pb::ListHeldRowsResponse> {
-    let paging = Paging::new(request.page_size, &request.page_token)?;
+    let paging = PAGE_LIMITS.check(request.page_size, &request.page_token)?;
     let reason = reason_filter(request.reason)?;
-    let page = paging.of(&["held", reason.map_or("", reason_name)])?;
+    let page = paging.for_query(&["held", reason.map_or("", reason_name)])?;
     let after = page.after_number()?.unwrap_or(0);
     let rows = pipeline.store.held_rows(reason, after, page.fetch_limit()).await?;
     let total_size = pipeline.store.count_held(reason).await?;

@@ -15,7 +15,7 @@ use std::{fmt::Display, pin::Pin, sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use fdi_kit::{
     domain::MAX_NAME_CHARS,
-    paging::{self, PageLimits, PageRequest},
+    paging::PageLimits,
     period::{self, Span},
     status::{Violations, check_text, not_found},
 };
@@ -64,27 +64,6 @@ const PAGE_LIMITS: PageLimits = PageLimits {
     default: 100,
     max: 1000,
 };
-
-/// A list request's paging, checked in two steps: the page size before
-/// anything else (so a bad size is the error reported first), the token
-/// once the filters it is bound to are resolved.
-struct Paging<'a> {
-    size: Option<i32>,
-    token: &'a str,
-}
-
-impl<'a> Paging<'a> {
-    /// Checks the page size.
-    fn new(size: Option<i32>, token: &'a str) -> Result<Self> {
-        paging::page_size(size, PAGE_LIMITS.default, PAGE_LIMITS.max)?;
-        Ok(Self { size, token })
-    }
-
-    /// The page of a query with these (resolved) filters.
-    fn of(self, query: &[&str]) -> Result<PageRequest> {
-        Ok(PageRequest::new(self.size, self.token, PAGE_LIMITS, query)?)
-    }
-}
 
 /// The filter key of an optional period, for page tokens.
 fn span_key(span: Option<Span>) -> String {

@@ -8,7 +8,7 @@ use fdi_kit::{
 use fdi_proto::ingest as pb;
 use rust_decimal::Decimal;
 
-use super::Paging;
+use super::PAGE_LIMITS;
 use crate::{
     error::Result,
     pipeline::Pipeline,
@@ -93,12 +93,12 @@ pub(super) async fn list(
     pipeline: &Pipeline,
     request: pb::ListExchangeRatesRequest,
 ) -> Result<pb::ListExchangeRatesResponse> {
-    let paging = Paging::new(request.page_size, &request.page_token)?;
+    let paging = PAGE_LIMITS.check(request.page_size, &request.page_token)?;
     let currency = request.currency_code.trim().to_ascii_uppercase();
     if !currency.is_empty() && !is_currency_code(&currency) {
         return Err(invalid_argument("currency_code", "must be an ISO 4217 code").into());
     }
-    let page = paging.of(&["rates", &currency])?;
+    let page = paging.for_query(&["rates", &currency])?;
     let after = page.after.as_deref().unwrap_or_default();
     let after = after.split_once('|').unwrap_or(("", ""));
     let rates = pipeline

@@ -12,7 +12,7 @@ use fdi_proto::{
 };
 use rust_decimal::Decimal;
 
-use super::{Paging, province, resource};
+use super::{PAGE_LIMITS, province, resource};
 use crate::{error::Result, pipeline::Pipeline, store::Target, validate::MAX_SOURCE_CHARS};
 
 impl From<&Target> for pb::Target {
@@ -121,7 +121,7 @@ fn checked_target(target: &pb::Target) -> Result<Target> {
 }
 
 pub(super) async fn list(pipeline: &Pipeline, request: pb::ListTargetsRequest) -> Result<pb::ListTargetsResponse> {
-    let paging = Paging::new(request.page_size, &request.page_token)?;
+    let paging = PAGE_LIMITS.check(request.page_size, &request.page_token)?;
     let province = if request.province.trim().is_empty() {
         None
     } else {
@@ -131,7 +131,7 @@ pub(super) async fn list(pipeline: &Pipeline, request: pb::ListTargetsRequest) -
         return Err(invalid_argument("year", year_range()).into());
     }
     let year = (request.year != 0).then_some(request.year);
-    let page = paging.of(&["targets", province.as_deref().unwrap_or(""), &request.year.to_string()])?;
+    let page = paging.for_query(&["targets", province.as_deref().unwrap_or(""), &request.year.to_string()])?;
     let after = page.after.as_deref().unwrap_or_default();
     let targets = pipeline
         .store
