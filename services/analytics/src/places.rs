@@ -8,7 +8,7 @@ use std::{
 
 use fdi_kit::{
     catalogue::{Catalogue, id_of, strip_collection},
-    domain::MAX_NAME_CHARS,
+    domain::{MAX_NAME_CHARS, ProvinceCode},
     status::{Violations, check_text},
 };
 use fdi_proto::catalogue::{Candidate, EntityKind, ListProvincesRequest, ResolveRequest};
@@ -19,9 +19,18 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvinceRef {
     /// Its code (a pre-2025 unit stays itself).
-    pub code: String,
+    pub code: ProvinceCode,
     /// The code of today's unit it belongs to.
-    pub current: String,
+    pub current: ProvinceCode,
+}
+
+/// The code of a province resource name the catalogue answered with.
+fn province_code(resource: &str) -> Result<ProvinceCode> {
+    ProvinceCode::parse(id_of(resource)).ok_or_else(|| {
+        Error::Catalogue(tonic::Status::internal(format!(
+            "the catalogue answered `{resource}`, which is no province name"
+        )))
+    })
 }
 
 /// The catalogue client and the province names.
@@ -102,8 +111,8 @@ impl Places {
     pub async fn province(&self, text: &str, field: &str) -> Result<ProvinceRef> {
         let hit = self.resolve(text, EntityKind::Province, field).await?;
         Ok(ProvinceRef {
-            code: id_of(&hit.resource).to_owned(),
-            current: id_of(&hit.current_province).to_owned(),
+            code: province_code(&hit.resource)?,
+            current: province_code(&hit.current_province)?,
         })
     }
 

@@ -125,8 +125,8 @@ async fn place_filter(
     for (i, text) in provinces.iter().enumerate() {
         let province = state.places.province(text, &format!("provinces[{i}]")).await?;
         match boundaries {
-            Boundaries::AsRecorded => filter.recorded_provinces.push(province.code),
-            _ => filter.current_provinces.push(province.current),
+            Boundaries::AsRecorded => filter.recorded_provinces.push(province.code.into()),
+            _ => filter.current_provinces.push(province.current.into()),
         }
     }
     for (i, text) in zones.iter().enumerate() {

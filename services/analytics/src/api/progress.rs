@@ -49,13 +49,13 @@ pub(super) async fn target_progress(
         ..
     } = &question;
     let scope_name = figures::scope_name(*scope);
-    let target = store::targets::target(&state.pool, &province.code, *year, *figure, scope_name)
+    let target = store::targets::target(&state.pool, province.code.as_str(), *year, *figure, scope_name)
         .await?
         .ok_or_else(|| {
             let figure_name = figures::name(*figure).unwrap_or("");
             Error::NoTarget(format!(
-                "provinces/{}/targets/{year}-{figure_name}-{scope_name}",
-                province.code
+                "{}/targets/{year}-{figure_name}-{scope_name}",
+                province.code.resource_name()
             ))
         })?;
     let currency = progress_currency(&request.currency_code, &target)?;
@@ -177,7 +177,7 @@ fn progress(
         }
     };
     pb::TargetProgress {
-        province: format!("provinces/{}", question.province.code),
+        province: question.province.code.resource_name(),
         year: question.year,
         figure: figure.into(),
         target: Some(value_of(target_number)),
@@ -194,13 +194,13 @@ fn progress(
 fn province_filter(province: &ProvinceRef, today: bool, scope: Option<&'static str>) -> Filter {
     if today && province.code == province.current {
         Filter {
-            current_provinces: vec![province.code.clone()],
+            current_provinces: vec![province.code.to_string()],
             scope,
             ..Filter::default()
         }
     } else {
         Filter {
-            recorded_provinces: vec![province.code.clone()],
+            recorded_provinces: vec![province.code.to_string()],
             scope,
             ..Filter::default()
         }
@@ -225,7 +225,7 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
 
     // What documents reported for exactly this province, period and scope; the latest document wins.
     let scope_name = scope.unwrap_or(figures::scope_name(Scope::All));
-    let reported = store::reported::latest(&state.pool, &province.code, span, scope_name).await?;
+    let reported = store::reported::latest(&state.pool, province.code.as_str(), span, scope_name).await?;
     let lines = figures::ALL
         .iter()
         .map(|figure| {
@@ -234,7 +234,7 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
         })
         .collect();
     Ok(pb::Reconciliation {
-        province: format!("provinces/{}", province.code),
+        province: province.code.resource_name(),
         period: Some(span.to_proto()),
         lines,
         reported_available: !reported.is_empty(),

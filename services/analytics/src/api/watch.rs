@@ -47,7 +47,14 @@ pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Resul
     }
     let mut provinces = HashSet::new();
     for (i, text) in request.provinces.iter().enumerate() {
-        provinces.insert(state.places.province(text, &format!("provinces[{i}]")).await?.current);
+        provinces.insert(
+            state
+                .places
+                .province(text, &format!("provinces[{i}]"))
+                .await?
+                .current
+                .to_string(),
+        );
     }
     let mut applied = state.applied.subscribe();
     let (sender, receiver) = mpsc::channel(64);
