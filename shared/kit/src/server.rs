@@ -11,6 +11,7 @@ pub use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower::layer::util::{Identity, Stack};
 use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
 
 use crate::{config::ServerConfig, rpc::ServerTelemetryLayer, shutdown::CancellationToken};
 
@@ -71,42 +72,50 @@ where
     Q: FnMut() -> QF + Send + 'static,
     QF: Future<Output = bool> + Send,
 {
-    tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match prepare().await {
-                Ok(()) => break,
-                Err(error) => {
-                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "not ready yet");
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
+    // Services sharing one process (`fdi up`) say which of them a line is about.
+    let span = tracing::info_span!(
+        "readiness",
+        service = readiness.services.first().copied().unwrap_or_default()
+    );
+    tokio::spawn(
+        async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match prepare().await {
+                    Ok(()) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, retry_in_ms = backoff.as_millis(), "not ready yet");
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
-        }
-        let mut serving = true;
-        readiness.set(true).await;
-        tracing::info!("ready: SERVING");
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(interval) => {}
-            }
-            let healthy = probe().await;
-            if healthy != serving {
-                serving = healthy;
-                readiness.set(serving).await;
-                if serving {
-                    tracing::info!("dependencies reachable again: SERVING");
-                } else {
-                    tracing::warn!("a dependency is unreachable: NOT_SERVING");
+            let mut serving = true;
+            readiness.set(true).await;
+            tracing::info!("ready: SERVING");
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(interval) => {}
+                }
+                let healthy = probe().await;
+                if healthy != serving {
+                    serving = healthy;
+                    readiness.set(serving).await;
+                    if serving {
+                        tracing::info!("dependencies reachable again: SERVING");
+                    } else {
+                        tracing::warn!("a dependency is unreachable: NOT_SERVING");
+                    }
                 }
             }
+            readiness.set(false).await;
         }
-        readiness.set(false).await;
-    })
+        .instrument(span),
+    )
 }
 
 /// The health status of `service` ("" for the whole server) at `endpoint`
