@@ -131,7 +131,7 @@ async fn ingest(bench: IngestBench) -> anyhow::Result<()> {
     println!("  {:<64} {:>12}  {:>8}", "path", "events/s", "seconds");
     println!(
         "  {:<64} {:>12.0}  {:>8.1}",
-        "service: BulkLoad stream, end to end (first load)",
+        "service: LoadEvents stream, end to end (first load)",
         service,
         first_time.as_secs_f64()
     );

@@ -84,6 +84,7 @@ struct RebuildArgs {
     #[arg(
         long,
         env = "DATABASE_URL",
+        hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:55432/fdi"
     )]
     database_url: String,

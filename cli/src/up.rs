@@ -21,7 +21,7 @@ use crate::system::System;
 #[derive(Args, Debug)]
 pub struct UpArgs {
     /// PostgreSQL URL; when unset a private cluster is started under --data-dir.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Where the private PostgreSQL keeps its data.
     #[arg(long, env = "FDI_DATA_DIR", default_value = ".fdi")]
@@ -136,6 +136,8 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 fn print_welcome(database_url: &str, [catalogue, ingest, analytics]: [SocketAddr; 3]) {
+    // The password stays out of the terminal (and of whatever records it).
+    let database = fdi_kit::config::redact_url(database_url);
     let catalogue = local(catalogue);
     let ingest = local(ingest);
     let analytics = local(analytics);
@@ -146,7 +148,7 @@ FDI Atlas is running.
   catalogue  {catalogue}   fdi.catalogue.v1.CatalogueService
   ingest     {ingest}   fdi.ingest.v1.IngestService
   analytics  {analytics}   fdi.analytics.v1.AnalyticsService
-  database   {database_url}
+  database   {database}
 
 Try:
   grpcurl -plaintext {catalogue} list

@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use fdi_proto::ingest::{BulkLoadRequest, EventInput, ingest_service_client::IngestServiceClient};
+use fdi_proto::ingest::{EventInput, LoadEventsRequest, ingest_service_client::IngestServiceClient};
 use opentelemetry_proto::tonic::{
     collector::{
         metrics::v1::{
@@ -276,13 +276,13 @@ async fn one_bulk_load_is_one_trace_across_ingest_the_catalogue_and_the_database
     let mut ingest = IngestServiceClient::connect(system.ingest.endpoint.clone())
         .await
         .unwrap();
-    let request = BulkLoadRequest {
+    let request = LoadEventsRequest {
         load_id: "traced-load".into(),
         start_offset: 0,
         rows: rows("traced", 20),
     };
     let mut acks = ingest
-        .bulk_load(tokio_stream::iter(vec![request]))
+        .load_events(tokio_stream::iter(vec![request]))
         .await
         .unwrap()
         .into_inner();
@@ -295,14 +295,14 @@ async fn one_bulk_load_is_one_trace_across_ingest_the_catalogue_and_the_database
     // The server span of the load, once it has ended and been exported.
     let root = system
         .receiver
-        .wait_for("the BulkLoad server span", |received| {
+        .wait_for("the LoadEvents server span", |received| {
             received
                 .spans
                 .iter()
                 .find(|(service, span)| {
                     service == "fdi-ingest"
                         && span.kind == SpanKind::Server as i32
-                        && attribute(span, "rpc.method").as_deref() == Some("BulkLoad")
+                        && attribute(span, "rpc.method").as_deref() == Some("LoadEvents")
                 })
                 .map(|(_, span)| span.clone())
         })
@@ -311,7 +311,7 @@ async fn one_bulk_load_is_one_trace_across_ingest_the_catalogue_and_the_database
         root.parent_span_id.is_empty(),
         "a call without traceparent starts a trace"
     );
-    assert_eq!(root.name, "fdi.ingest.v1.IngestService/BulkLoad");
+    assert_eq!(root.name, "fdi.ingest.v1.IngestService/LoadEvents");
     assert_eq!(attribute(&root, "rpc.system").as_deref(), Some("grpc"));
     assert_eq!(
         attribute(&root, "rpc.service").as_deref(),
@@ -402,8 +402,8 @@ async fn one_bulk_load_is_one_trace_across_ingest_the_catalogue_and_the_database
 
     // Metrics: calls by method and status, rows by outcome, the pool, and analytics' freshness.
     for (service, metric, attribute_key, attribute_value) in [
-        ("fdi-ingest", "rpc.server.call.duration", "rpc.method", "BulkLoad"),
-        ("fdi-ingest", "rpc.server.requests", "rpc.method", "BulkLoad"),
+        ("fdi-ingest", "rpc.server.call.duration", "rpc.method", "LoadEvents"),
+        ("fdi-ingest", "rpc.server.requests", "rpc.method", "LoadEvents"),
         ("fdi-ingest", "fdi.ingest.rows", "outcome", "accepted"),
         (
             "fdi-ingest",
@@ -512,13 +512,13 @@ async fn sigterm_during_a_stream_lets_it_finish_keeps_its_batches_and_exits_0() 
     let mut ingest = IngestServiceClient::connect(system.ingest.endpoint.clone())
         .await
         .unwrap();
-    let (batches, outbound) = tokio::sync::mpsc::channel::<BulkLoadRequest>(4);
+    let (batches, outbound) = tokio::sync::mpsc::channel::<LoadEventsRequest>(4);
     let mut acks = ingest
-        .bulk_load(tokio_stream::wrappers::ReceiverStream::new(outbound))
+        .load_events(tokio_stream::wrappers::ReceiverStream::new(outbound))
         .await
         .unwrap()
         .into_inner();
-    let batch = |offset: usize| BulkLoadRequest {
+    let batch = |offset: usize| LoadEventsRequest {
         load_id: "sigterm-load".into(),
         start_offset: i64::try_from(offset).unwrap(),
         rows: rows("sigterm", 100)[offset..offset + 50].to_vec(),
@@ -573,7 +573,7 @@ async fn sigterm_during_a_stream_lets_it_finish_keeps_its_batches_and_exits_0() 
                 .spans
                 .iter()
                 .any(|(service, span)| {
-                    service == "fdi-ingest" && attribute(span, "rpc.method").as_deref() == Some("BulkLoad")
+                    service == "fdi-ingest" && attribute(span, "rpc.method").as_deref() == Some("LoadEvents")
                 })
                 .then_some(())
         })

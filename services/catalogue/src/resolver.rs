@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fdi_kit::names::fold;
+use fdi_kit::names::{fold, prefix_within};
 
 use crate::model::{EntityKind, InvestorRecord, ProvinceRecord, ZoneRecord, province_name};
 
@@ -241,16 +241,44 @@ fn zone_names(display_name: &str) -> Vec<String> {
     names
 }
 
+/// Longest resource id.
+const MAX_ID_BYTES: usize = 63;
+
 /// The id a zone gets from its display name when none is given:
-/// "Yen Phong II-C IP (KCN Yên Phong II-C)" → `yen-phong-ii-c`.
+/// "Yen Phong II-C IP (KCN Yên Phong II-C)" → `yen-phong-ii-c`. Ids are
+/// ASCII: letters the fold keeps outside ASCII (Cyrillic, CJK) are left
+/// out, and a digest of the whole name keeps such ids apart
+/// ("Технопарк Москва" → `zone-…`; "Technopark Москва" → `technopark-…`).
 #[must_use]
 pub fn zone_id_for(display_name: &str) -> String {
     let first = zone_names(display_name).into_iter().next().unwrap_or_default();
     let key = analyse(&first).key;
     let key = if key.is_empty() { fold(display_name) } else { key };
-    let mut id = key.replace(' ', "-");
-    id.truncate(63);
-    id.trim_end_matches('-').to_owned()
+    let ascii: String = key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect();
+    let words: Vec<&str> = ascii.split(' ').filter(|w| !w.is_empty()).collect();
+    let complete = key.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ');
+    if complete {
+        let id = words.join("-");
+        return prefix_within(&id, MAX_ID_BYTES).trim_end_matches('-').to_owned();
+    }
+    let suffix = format!("{:016x}", fnv1a(key.as_bytes()));
+    let base = if words.is_empty() {
+        "zone".to_owned()
+    } else {
+        words.join("-")
+    };
+    let base = prefix_within(&base, MAX_ID_BYTES - suffix.len() - 1).trim_end_matches('-');
+    format!("{base}-{suffix}")
+}
+
+/// FNV-1a, 64 bits: a digest that stays the same across builds and platforms.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The names of a zone other than the first, from its display name
@@ -558,6 +586,25 @@ mod tests {
         assert_eq!(zone_id_for("Yen Phong II-C IP (KCN Yên Phong II-C)"), "yen-phong-ii-c");
         assert_eq!(zone_id_for("Ninh Co Economic Zone (KKT Ninh Cơ)"), "ninh-co");
         assert_eq!(zone_id_for("Tang Tien industrial cluster (CCN Tăng Tiến)"), "tang-tien");
+    }
+
+    #[test]
+    fn zone_ids_of_long_and_non_latin_names_are_valid() {
+        use fdi_kit::names::is_valid_id;
+        // 40 Cyrillic letters (80 bytes) once folded: no longer cut inside a letter.
+        let cyrillic = "Промышленный парк Восточный Технополис Ю";
+        assert_eq!(cyrillic.chars().count(), 40);
+        let id = zone_id_for(cyrillic);
+        assert!(is_valid_id(&id), "{id}");
+        assert!(id.starts_with("zone-"), "{id}");
+        assert_eq!(id, zone_id_for(cyrillic), "the same name, the same id");
+        assert_ne!(id, zone_id_for("Промышленный парк Западный"));
+        let mixed = zone_id_for("Technopark Москва");
+        assert!(is_valid_id(&mixed) && mixed.starts_with("technopark-"), "{mixed}");
+        let long_latin = zone_id_for(&"Đồng Văn ".repeat(20));
+        assert!(is_valid_id(&long_latin) && long_latin.len() <= 63, "{long_latin}");
+        let long_mixed = zone_id_for(&format!("{} Ж", "Yên Phong ".repeat(20)));
+        assert!(is_valid_id(&long_mixed), "{long_mixed}");
         assert_eq!(zone_extra_names("Hai Long IP (VSIP Nam Dinh)"), ["VSIP Nam Dinh"]);
     }
 

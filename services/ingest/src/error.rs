@@ -10,7 +10,7 @@ pub enum Error {
     /// The client's request is wrong (or conflicts); the status says how.
     #[error("rejected: {0}")]
     Rejected(#[from] Status),
-    /// The catalogue could not be reached or failed.
+    /// The catalogue could not be reached, failed, or refused a value (INVALID_ARGUMENT).
     #[error("catalogue: {0}")]
     Catalogue(Status),
     /// The store failed.
@@ -26,6 +26,14 @@ impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
             Error::Rejected(status) => status,
+            // A value the catalogue refuses is the request's fault: retrying cannot help.
+            Error::Catalogue(status) if status.code() == tonic::Code::InvalidArgument => {
+                tracing::warn!(message = status.message(), "the catalogue refused a value");
+                Status::invalid_argument(format!(
+                    "the catalogue refused a value of this request: {}",
+                    status.message()
+                ))
+            }
             Error::Catalogue(status) => {
                 tracing::warn!(code = ?status.code(), message = status.message(), "catalogue call failed");
                 fdi_kit::status::unavailable("the catalogue")

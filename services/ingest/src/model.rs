@@ -140,6 +140,26 @@ pub struct LoadStep {
     pub rejected: i64,
 }
 
+/// What an idempotency key is used by already, when a row with other content reuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyHolder {
+    /// Recorded event `sequence`.
+    Event(i64),
+    /// Held row `id`.
+    Held(i64),
+}
+
+impl KeyHolder {
+    /// Its resource name (`events/12`, `heldRows/3`).
+    #[must_use]
+    pub fn resource(self) -> String {
+        match self {
+            Self::Event(sequence) => format!("events/{sequence}"),
+            Self::Held(id) => format!("heldRows/{id}"),
+        }
+    }
+}
+
 /// What became of one row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -162,10 +182,10 @@ pub enum Outcome {
         /// The held row's id.
         held_id: i64,
     },
-    /// Same idempotency key as event `sequence`, different content.
+    /// Same idempotency key as event or held row `sequence`, different content.
     Conflict {
-        /// The recorded event.
-        sequence: i64,
+        /// What holds the key already: a recorded event or a held row.
+        sequence: KeyHolder,
     },
     /// Invalid.
     Rejected {

@@ -2,7 +2,7 @@
 //! re-processed held rows): validate, resolve names through the catalogue,
 //! convert amounts, then record the batch in one transaction.
 
-use std::{collections::HashMap, sync::OnceLock};
+use std::sync::OnceLock;
 
 use fdi_kit::{
     domain::{MERGER_DATE, today_in_vietnam},
@@ -17,7 +17,7 @@ use crate::{
     error::Result,
     model::{EventFacts, HeldCandidate, LoadOffset, LoadStep, NewEvent, Outcome, Tally},
     rates::{Converted, Rates},
-    references::{PlaceKind, PlaceLookup, PlaceResults, References},
+    references::{Investors, PlaceKind, PlaceLookup, PlaceResults, References},
     store::{Store, StoreError},
     validate::{ValidRow, validate},
 };
@@ -175,6 +175,21 @@ impl Pipeline {
             })
             .collect();
         let investors = self.references.investors(investor_names).await?;
+        // A row whose investor the catalogue refuses is that row's violation; the rest go on.
+        let stages = stages
+            .into_iter()
+            .enumerate()
+            .map(|(i, stage)| match stage {
+                Stage::Placed(row, ..) if investors.refusal(&row.input.investor).is_some() => {
+                    let why = investors.refusal(&row.input.investor).unwrap_or_default();
+                    Stage::Rejected(vec![(
+                        format!("{}investor", field_prefix(i)),
+                        format!("is not a name the catalogue accepts: {why}"),
+                    )])
+                }
+                stage => stage,
+            })
+            .collect();
         Ok(assemble(stages, &investors, load, rows.len()))
     }
 
@@ -237,12 +252,7 @@ impl Pipeline {
 
 /// Turns the batch's stages into events and rows to hold, remembering where
 /// each row's outcome will come from, and the load's advance.
-fn assemble(
-    stages: Vec<Stage>,
-    investors: &HashMap<String, i64>,
-    load: Option<&LoadPosition>,
-    rows: usize,
-) -> Prepared {
+fn assemble(stages: Vec<Stage>, investors: &Investors, load: Option<&LoadPosition>, rows: usize) -> Prepared {
     let mut events = Vec::new();
     let mut held = Vec::new();
     let mut slots = Vec::with_capacity(stages.len());
@@ -268,7 +278,7 @@ fn assemble(
                 });
             }
             Stage::Placed(row, place, converted) => {
-                let investor_id = References::investor_id(investors, &row.input.investor);
+                let investor_id = investors.id(&row.input.investor);
                 slots.push(Slot::Event(events.len()));
                 events.push(new_event(*row, place, converted, investor_id, offset));
             }

@@ -16,6 +16,8 @@ use fdi_kit::{
 use fdi_proto::catalogue::{
     BatchResolveRequest, EnsureInvestorsRequest, EntityKind, Investor, ResolveRequest, ResolveResponse,
 };
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
 
 use crate::error::{Error, Result};
 
@@ -208,46 +210,77 @@ impl References {
 
     /// The catalogue ids of investors by name as written, creating the
     /// unknown ones (with the home country of their first row) in one
-    /// EnsureInvestors call per 500 new names.
+    /// EnsureInvestors call per 500 new names. A name the catalogue refuses
+    /// (INVALID_ARGUMENT naming its entry, e.g. one that is only a legal
+    /// form) is left out of the call and returned among
+    /// [`Investors::refused`], so only its rows fail.
     ///
     /// # Errors
-    /// [`Error::Catalogue`] when the catalogue cannot be reached or refuses a name.
-    pub async fn investors<'a>(
-        &self,
-        names: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<HashMap<String, i64>> {
-        let (mut ids, missing) = self.cached_investors(names);
+    /// [`Error::Catalogue`] when the catalogue cannot be reached, or refuses
+    /// a call without naming the entries at fault.
+    pub async fn investors<'a>(&self, names: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Investors> {
+        let (ids, missing) = self.cached_investors(names);
+        let mut result = Investors {
+            ids,
+            refused: HashMap::new(),
+        };
         for chunk in missing.chunks(BATCH) {
-            let investors = self.ensure_chunk(chunk).await?;
+            let (accepted, investors) = self.ensure_chunk(chunk, &mut result.refused).await?;
             let mut cache = lock(&self.investors);
             if cache.len() > MAX_CACHED_INVESTORS {
                 cache.clear();
             }
-            for ((name, _), investor) in chunk.iter().zip(investors) {
+            for ((name, _), investor) in accepted.iter().zip(investors) {
                 let id: i64 = id_of(&investor.name).parse().unwrap_or_default();
                 cache.insert((*name).to_owned(), id);
-                ids.insert((*name).to_owned(), id);
+                result.ids.insert((*name).to_owned(), id);
             }
         }
-        Ok(ids)
+        Ok(result)
     }
 
-    /// One EnsureInvestors call for a chunk of (name, home country) pairs:
-    /// an investor per name, in order. Idempotent by design (so retried): a
-    /// name already known returns its investor.
-    async fn ensure_chunk(&self, chunk: &[(&str, &str)]) -> Result<Vec<Investor>> {
-        let request = EnsureInvestorsRequest {
-            investors: chunk
-                .iter()
-                .map(|(name, country)| Investor {
-                    display_name: (*name).to_owned(),
-                    country_code: (*country).to_owned(),
-                    ..Default::default()
-                })
-                .collect(),
-        };
-        let response = self.catalogue.ensure_investors(request).await;
-        Ok(response.map_err(Error::Catalogue)?.investors)
+    /// EnsureInvestors for a chunk of (name, home country) pairs: the pairs
+    /// sent and an investor per pair, in order. Idempotent by design (so
+    /// retried): a name already known returns its investor. The entries the
+    /// catalogue refuses go to `refused` (name → why), and the call is made
+    /// again without them.
+    async fn ensure_chunk<'a>(
+        &self,
+        chunk: &[(&'a str, &'a str)],
+        refused: &mut HashMap<String, String>,
+    ) -> Result<(Vec<(&'a str, &'a str)>, Vec<Investor>)> {
+        let mut pending = chunk.to_vec();
+        while !pending.is_empty() {
+            let request = EnsureInvestorsRequest {
+                investors: pending
+                    .iter()
+                    .map(|(name, country)| Investor {
+                        display_name: (*name).to_owned(),
+                        country_code: (*country).to_owned(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            };
+            match self.catalogue.ensure_investors(request).await {
+                Ok(response) => return Ok((pending, response.investors)),
+                Err(status) => {
+                    let faults = refused_entries(&status, "investors", pending.len());
+                    if faults.is_empty() {
+                        return Err(Error::Catalogue(status));
+                    }
+                    let mut i = 0;
+                    pending.retain(|(name, _)| {
+                        let fault = faults.get(&i);
+                        i += 1;
+                        if let Some(description) = fault {
+                            refused.insert((*name).to_owned(), description.clone());
+                        }
+                        fault.is_none()
+                    });
+                }
+            }
+        }
+        Ok((pending, Vec::new()))
     }
 
     /// The ids the cache knows of the distinct names, and the (name, home
@@ -288,10 +321,92 @@ impl References {
         let response = self.catalogue.resolve(request).await.map_err(Error::Catalogue)?;
         Ok(response.r#match.and_then(|hit| id_of(&hit.resource).parse().ok()))
     }
+}
 
-    /// Investor id for a name (as written) from the result of [`References::investors`].
+/// Investors by name as written: the catalogue's ids, and the names it refused.
+#[derive(Debug, Default)]
+pub struct Investors {
+    /// Catalogue ids.
+    pub ids: HashMap<String, i64>,
+    /// Names the catalogue refused, with its reason.
+    pub refused: HashMap<String, String>,
+}
+
+impl Investors {
+    /// The id of an investor named `name` (as written).
     #[must_use]
-    pub fn investor_id(results: &HashMap<String, i64>, name: &str) -> Option<i64> {
-        results.get(name.trim()).copied()
+    pub fn id(&self, name: &str) -> Option<i64> {
+        self.ids.get(name.trim()).copied()
+    }
+
+    /// Why the catalogue refused the investor named `name` (as written), if it did.
+    #[must_use]
+    pub fn refusal(&self, name: &str) -> Option<&str> {
+        self.refused.get(name.trim()).map(String::as_str)
+    }
+}
+
+/// The entries of a batch call of `len` entries in field `list` that an
+/// INVALID_ARGUMENT answer names (`investors[3].display_name`), by index,
+/// with the description; empty for any other answer, or when it names none.
+fn refused_entries(status: &Status, list: &str, len: usize) -> HashMap<usize, String> {
+    if status.code() != Code::InvalidArgument {
+        return HashMap::new();
+    }
+    let Some(bad_request) = status.get_details_bad_request() else {
+        return HashMap::new();
+    };
+    let mut entries = HashMap::new();
+    for violation in bad_request.field_violations {
+        let index = violation
+            .field
+            .strip_prefix(list)
+            .and_then(|rest| rest.strip_prefix('['))
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(index, _)| index.parse::<usize>().ok())
+            .filter(|&index| index < len);
+        let Some(index) = index else {
+            // A violation of the call itself, not of one entry: nothing to leave out.
+            return HashMap::new();
+        };
+        entries
+            .entry(index)
+            .and_modify(|description: &mut String| {
+                description.push_str("; ");
+                description.push_str(&violation.description);
+            })
+            .or_insert(violation.description);
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use fdi_kit::status::Violations;
+
+    use super::*;
+
+    #[test]
+    fn refused_entries_are_found_by_index() {
+        let mut violations = Violations::new();
+        violations.add("investors[2].display_name", "has no letters or digits");
+        violations.add("investors[0].country_code", "is not an ISO 3166-1 alpha-2 code");
+        violations.add("investors[2].country_code", "is not an ISO 3166-1 alpha-2 code");
+        let refused = refused_entries(&violations.into_status(), "investors", 3);
+        assert_eq!(refused.len(), 2);
+        assert_eq!(
+            refused[&2],
+            "has no letters or digits; is not an ISO 3166-1 alpha-2 code"
+        );
+        assert!(refused.contains_key(&0));
+    }
+
+    #[test]
+    fn a_refusal_of_the_whole_call_names_no_entry() {
+        let whole = fdi_kit::status::invalid_argument("investors", "has 2000 entries; at most 1000 per call");
+        assert!(refused_entries(&whole, "investors", 3).is_empty());
+        let out_of_range = fdi_kit::status::invalid_argument("investors[7].display_name", "is required");
+        assert!(refused_entries(&out_of_range, "investors", 3).is_empty());
+        assert!(refused_entries(&Status::unavailable("down"), "investors", 3).is_empty());
     }
 }

@@ -5,9 +5,11 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use fdi_kit::{
+    catalogue::strip_collection,
     country::is_country_code,
     domain::{EventKind, EventStatus, FIRST_YEAR, MAX_NAME_CHARS, Scope},
     money::is_currency_code,
+    names::fold,
     status::{Violations, check_text},
 };
 use fdi_proto::ingest::EventInput;
@@ -219,7 +221,7 @@ fn check_descriptions(fields: &mut Fields, row: &EventInput, kind: Option<EventK
     if needs_investor && row.investor.is_empty() {
         fields.add("investor", format!("is required for {} events", row.kind));
     } else {
-        fields.text("investor", &row.investor, MAX_NAME_CHARS, false);
+        check_name(fields, "investor", &row.investor, None);
     }
     if !row.investor_country.is_empty() && !is_country_code(&row.investor_country) {
         fields.add(
@@ -230,8 +232,8 @@ fn check_descriptions(fields: &mut Fields, row: &EventInput, kind: Option<EventK
             ),
         );
     }
-    fields.text("zone", &row.zone, MAX_NAME_CHARS, false);
-    fields.text("province", &row.province, MAX_NAME_CHARS, false);
+    check_name(fields, "zone", &row.zone, Some("zones"));
+    check_name(fields, "province", &row.province, Some("provinces"));
     if row.zone.is_empty() && row.province.is_empty() {
         fields.add("province", "is required unless a zone is given");
     }
@@ -241,6 +243,24 @@ fn check_descriptions(fields: &mut Fields, row: &EventInput, kind: Option<EventK
         fields.add("sector", "must be a VSIC/ISIC code or section letter, e.g. C or 2610");
     }
     fields.text("source", &row.source, MAX_SOURCE_CHARS, false);
+}
+
+/// An optional name the catalogue will look up or create: a text field
+/// that, once folded (and without its `{collection}/` prefix, for places),
+/// still has a letter or digit; the catalogue refuses `"!!!"` or `"zones/"`.
+fn check_name(fields: &mut Fields, name: &str, value: &str, collection: Option<&str>) {
+    let before = fields.violations.items().len();
+    fields.text(name, value, MAX_NAME_CHARS, false);
+    if value.is_empty() || fields.violations.items().len() > before {
+        return;
+    }
+    let bare = collection.map_or(value, |collection| strip_collection(value, collection));
+    if fold(bare).is_empty() {
+        fields.add(
+            name,
+            format!("`{}` has no letters or digits, so it names nothing", clip(value)),
+        );
+    }
 }
 
 fn check_amount(fields: &mut Fields, text: &str, kind: Option<EventKind>) -> Option<Decimal> {
@@ -372,6 +392,25 @@ mod tests {
         assert_eq!(valid.currency.as_deref(), Some("USD"));
         assert_eq!(valid.investor_country, "SG");
         assert_eq!(valid.amount, Some(Decimal::from(246_000_000)));
+    }
+
+    #[test]
+    fn names_that_name_nothing_are_violations_of_their_field() {
+        let with = |change: fn(&mut EventInput)| {
+            let mut input = row();
+            change(&mut input);
+            fields(&input)
+        };
+        assert_eq!(with(|r| r.investor = "!!!".into()), ["rows[3].investor"]);
+        assert_eq!(with(|r| r.zone = "zones/".into()), ["rows[3].zone"]);
+        assert_eq!(with(|r| r.zone = " zones/ -- ".into()), ["rows[3].zone"]);
+        assert_eq!(with(|r| r.province = "provinces/".into()), ["rows[3].province"]);
+        assert_eq!(with(|r| r.province = "…".into()), ["rows[3].province"]);
+        // Names with letters in any script, or a collection and a name, are fine.
+        assert!(with(|r| r.investor = "Đ".into()).is_empty());
+        assert!(with(|r| r.investor = "Тест".into()).is_empty());
+        assert!(with(|r| r.zone = "zones/quang-chau".into()).is_empty());
+        assert!(with(|r| r.province = "provinces/bac-ninh".into()).is_empty());
     }
 
     #[test]

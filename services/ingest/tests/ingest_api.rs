@@ -375,10 +375,10 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
 
 async fn bulk(
     client: &mut common::Client,
-    messages: Vec<pb::BulkLoadRequest>,
-) -> (Vec<pb::BulkLoadResponse>, Option<tonic::Status>) {
+    messages: Vec<pb::LoadEventsRequest>,
+) -> (Vec<pb::LoadEventsResponse>, Option<tonic::Status>) {
     let mut stream = client
-        .bulk_load(tokio_stream::iter(messages))
+        .load_events(tokio_stream::iter(messages))
         .await
         .unwrap()
         .into_inner();
@@ -400,7 +400,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
     rows[10].amount = "12,5".into();
     rows[11].event_date = "2999-01-01".into();
     rows[12].currency = "ABC".into();
-    let batch = |start: usize, end: usize| pb::BulkLoadRequest {
+    let batch = |start: usize, end: usize| pb::LoadEventsRequest {
         load_id: "register-2024".into(),
         start_offset: start as i64,
         rows: rows[start..end].to_vec(),
@@ -446,7 +446,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
     assert!(load_done, "rows before the offset are skipped, not a gap");
     let (_, gap) = bulk(
         client,
-        vec![pb::BulkLoadRequest {
+        vec![pb::LoadEventsRequest {
             load_id: "register-2024".into(),
             start_offset: 400,
             rows: rows[..5].to_vec(),
@@ -456,8 +456,8 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
     assert_eq!(gap.unwrap().code(), Code::FailedPrecondition);
 
     // Replaying the whole file under a new load: every row a duplicate, nothing inserted.
-    let replay: Vec<pb::BulkLoadRequest> = (0..3)
-        .map(|i| pb::BulkLoadRequest {
+    let replay: Vec<pb::LoadEventsRequest> = (0..3)
+        .map(|i| pb::LoadEventsRequest {
             load_id: "replay".into(),
             start_offset: i * 100,
             rows: rows[(i * 100) as usize..(i * 100 + 100) as usize].to_vec(),
@@ -473,7 +473,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
     // Oversized batches and missing load ids are refused; the service keeps serving.
     let (_, too_big) = bulk(
         client,
-        vec![pb::BulkLoadRequest {
+        vec![pb::LoadEventsRequest {
             load_id: "big".into(),
             start_offset: 0,
             rows: vec![EventInput::default(); 5001],
@@ -483,7 +483,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
     assert_eq!(too_big.unwrap().code(), Code::InvalidArgument);
     let (_, no_id) = bulk(
         client,
-        vec![pb::BulkLoadRequest {
+        vec![pb::LoadEventsRequest {
             load_id: String::new(),
             start_offset: 0,
             rows: rows[..1].to_vec(),

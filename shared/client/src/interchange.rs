@@ -6,7 +6,7 @@
 //!
 //! Row offsets are the 0-based index of a row among the data rows of the file, malformed rows included: the
 //! header and blank lines (or CSV records whose fields are all blank) are not rows. They are the offsets of the
-//! `BulkLoad` protocol, so an importer can report a rejected row, or resume a load, by offset.
+//! `LoadEvents` protocol, so an importer can report a rejected row, or resume a load, by offset.
 //!
 //! Values are passed through as text with surrounding whitespace trimmed; checking them is the server's job, so
 //! that it can report every invalid field of a row at once. Only rows that cannot be read at all (broken JSON,

@@ -2,7 +2,7 @@
 //! register rather than in the ingest service.
 //!
 //! - [`loader`]: the bulk loader. [`loader::load`] streams rows to the
-//!   ingest service's `BulkLoad` in batches and, after a lost connection, a
+//!   ingest service's `LoadEvents` in batches and, after a lost connection, a
 //!   restarted server or a full stream, asks where the load stands and
 //!   resumes from exactly there: every row is sent until acknowledged, none
 //!   is recorded twice (`fdi import`, `fdi up`, the benchmarks).

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use fdi_proto::ingest::{
-    BulkLoadRequest, BulkLoadResponse, EventInput, GetBulkLoadRequest, RowIssue,
+    EventInput, GetBulkLoadRequest, LoadEventsRequest, LoadEventsResponse, RowIssue,
     ingest_service_client::IngestServiceClient,
 };
 use tokio::sync::mpsc;
@@ -65,7 +65,7 @@ pub struct LoadSummary {
 }
 
 impl LoadSummary {
-    fn absorb(&mut self, ack: &BulkLoadResponse, keep_issues: usize) {
+    fn absorb(&mut self, ack: &LoadEventsResponse, keep_issues: usize) {
         self.offset_reached = u64::try_from(ack.offset_reached).unwrap_or_default();
         self.accepted += u64::try_from(ack.accepted).unwrap_or_default();
         self.duplicates += u64::try_from(ack.duplicates).unwrap_or_default();
@@ -131,7 +131,7 @@ pub async fn server_progress(options: &LoadOptions) -> Result<Option<fdi_proto::
 pub async fn load(
     options: &LoadOptions,
     mut open: OpenRows,
-    on_ack: &mut (dyn FnMut(&BulkLoadResponse) + Send),
+    on_ack: &mut (dyn FnMut(&LoadEventsResponse) + Send),
 ) -> anyhow::Result<LoadSummary> {
     let mut summary = LoadSummary::default();
     let mut failures = 0u32;
@@ -173,7 +173,7 @@ async fn stream_once(
     offset: u64,
     rows: Box<dyn Iterator<Item = EventInput> + Send>,
     summary: &mut LoadSummary,
-    on_ack: &mut (dyn FnMut(&BulkLoadResponse) + Send),
+    on_ack: &mut (dyn FnMut(&LoadEventsResponse) + Send),
 ) -> Result<(), Status> {
     let channel = Endpoint::from_shared(options.endpoint.clone())
         .map_err(|e| Status::invalid_argument(e.to_string()))?
@@ -185,7 +185,7 @@ async fn stream_once(
     let mut client = IngestServiceClient::new(channel).max_encoding_message_size(16 * 1024 * 1024);
 
     // Reading happens on a blocking thread (files); batches flow through a small queue (back-pressure).
-    let (sender, receiver) = mpsc::channel::<BulkLoadRequest>(4);
+    let (sender, receiver) = mpsc::channel::<LoadEventsRequest>(4);
     let load_id = options.load_id.clone();
     let batch_rows = options.batch_rows.max(1);
     let producer = tokio::task::spawn_blocking(move || {
@@ -196,7 +196,7 @@ async fn stream_once(
             if batch.is_empty() {
                 return next_offset;
             }
-            let request = BulkLoadRequest {
+            let request = LoadEventsRequest {
                 load_id: load_id.clone(),
                 start_offset: i64::try_from(next_offset).unwrap_or(i64::MAX),
                 rows: batch,
@@ -208,7 +208,7 @@ async fn stream_once(
         }
     });
 
-    let mut acks = client.bulk_load(ReceiverStream::new(receiver)).await?.into_inner();
+    let mut acks = client.load_events(ReceiverStream::new(receiver)).await?.into_inner();
     let mut last_ack = offset;
     while let Some(ack) = acks.next().await {
         let ack = ack?;

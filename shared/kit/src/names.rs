@@ -43,6 +43,22 @@ pub fn slugify(text: &str) -> String {
     fold(text).replace(' ', "-")
 }
 
+/// The longest prefix of `text` of at most `max_bytes` bytes that ends on a
+/// character boundary (slicing or `String::truncate` inside a character panics).
+#[must_use]
+pub fn prefix_within(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let end = text
+        .char_indices()
+        .map(|(at, c)| at + c.len_utf8())
+        .take_while(|&end| end <= max_bytes)
+        .last()
+        .unwrap_or(0);
+    &text[..end]
+}
+
 /// Whether `id` is a valid resource id: 1-63 lowercase ASCII letters, digits
 /// and single hyphens, starting with a letter or digit.
 #[must_use]
@@ -76,6 +92,20 @@ mod tests {
         let nfd: String = "Bắc Giang Quảng Ninh".nfd().collect();
         assert_ne!(nfd, "Bắc Giang Quảng Ninh");
         assert_eq!(fold(&nfd), fold("Bắc Giang Quảng Ninh"));
+    }
+
+    #[test]
+    fn prefixes_end_on_character_boundaries() {
+        assert_eq!(prefix_within("abc", 5), "abc");
+        assert_eq!(prefix_within("abcdef", 3), "abc");
+        assert_eq!(prefix_within("", 0), "");
+        // Two bytes per Cyrillic letter: 5 bytes hold two letters, not two and a half.
+        assert_eq!(prefix_within("Жжжж", 5), "Жж");
+        assert_eq!(prefix_within("Ж", 1), "");
+        assert_eq!(prefix_within("a😀b", 4), "a");
+        assert_eq!(prefix_within("a😀b", 5), "a😀");
+        let long = "промышленный".repeat(10);
+        assert!(prefix_within(&long, 63).len() <= 63);
     }
 
     #[test]

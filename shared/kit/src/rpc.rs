@@ -48,10 +48,14 @@ pub fn incoming_remaining() -> Option<Duration> {
         .map(|deadline| deadline.saturating_duration_since(Instant::now()))
 }
 
-/// Parses a `grpc-timeout` value (`<digits><H|M|S|m|u|n>`).
+/// Parses a `grpc-timeout` value (`<digits><H|M|S|m|u|n>`, at most eight
+/// digits per the gRPC spec); `None` for a malformed one (treated as no deadline).
 fn parse_grpc_timeout(value: &HeaderValue) -> Option<Duration> {
     let text = value.to_str().ok()?;
     let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let amount: u64 = digits.parse().ok()?;
     Some(match unit {
         "H" => Duration::from_secs(amount.saturating_mul(3600)),
@@ -342,7 +346,7 @@ where
             .headers()
             .get("grpc-timeout")
             .and_then(parse_grpc_timeout)
-            .map(|timeout| Instant::now() + timeout);
+            .and_then(|timeout| Instant::now().checked_add(timeout));
         let call = Call::new(Side::Server, span.clone(), service, method);
         let future = INCOMING_DEADLINE.scope(deadline, self.inner.call(request).instrument(span));
         Box::pin(async move { Ok(observe(future.await?, call)) })
@@ -480,9 +484,27 @@ mod tests {
         assert_eq!(parse("10n"), Some(Duration::from_nanos(10)));
         assert_eq!(parse("S"), None);
         assert_eq!(parse("5x"), None);
+        assert_eq!(parse("99999999H"), Some(Duration::from_secs(99_999_999 * 3600)));
         assert_eq!(grpc_timeout_value(Duration::from_millis(1500)), "1500m");
         assert_eq!(grpc_timeout_value(Duration::ZERO), "1m");
         assert_eq!(grpc_timeout_value(Duration::from_secs(1_000_000)), "1000000S");
+    }
+
+    #[test]
+    fn malformed_grpc_timeouts_mean_no_deadline() {
+        let parse = |text: &'static str| parse_grpc_timeout(&HeaderValue::from_static(text));
+        // More than eight digits is malformed (gRPC spec), however small the value.
+        assert_eq!(parse("999999999S"), None);
+        assert_eq!(parse("000000001m"), None);
+        assert_eq!(parse("18446744073709551615H"), None);
+        assert_eq!(parse("99999999999999999999999S"), None);
+        assert_eq!(parse("+5S"), None);
+        assert_eq!(parse("-5S"), None);
+        assert_eq!(parse("5 S"), None);
+        assert_eq!(parse(""), None);
+        // The longest valid timeout still makes a deadline without overflowing.
+        let longest = parse("99999999H").expect("eight digits are valid");
+        assert!(Instant::now().checked_add(longest).is_some());
     }
 
     #[test]

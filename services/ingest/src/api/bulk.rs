@@ -1,4 +1,4 @@
-//! BulkLoad: batches in, one acknowledgement per batch once it is durable,
+//! LoadEvents: batches in, one acknowledgement per batch once it is durable,
 //! with the offset reached so a client that lost its connection resumes
 //! exactly there; GetBulkLoad tells where a load stands.
 
@@ -11,7 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 use tracing::{Instrument, Span};
 
-use super::{BulkLoadStream, Limits, resource, timestamp};
+use super::{Limits, LoadEventsStream, resource, timestamp};
 use crate::{
     error::{Error, Result},
     model::{Outcome, Tally},
@@ -25,8 +25,8 @@ const MAX_LOAD_ID_CHARS: usize = 128;
 pub(super) fn start(
     pipeline: Arc<Pipeline>,
     limits: Limits,
-    inbound: Streaming<pb::BulkLoadRequest>,
-) -> BulkLoadStream {
+    inbound: Streaming<pb::LoadEventsRequest>,
+) -> LoadEventsStream {
     let (sender, receiver) = mpsc::channel(4);
     // The stages run in tasks of their own, inside the call's span (one trace per stream).
     let call_span = Span::current();
@@ -57,7 +57,7 @@ struct WriteJob {
     /// The prepared rows; `None` when every row of the batch was decided by an earlier call.
     prepared: Option<Prepared>,
     /// The acknowledgement, completed by the writer.
-    ack: pb::BulkLoadResponse,
+    ack: pb::LoadEventsResponse,
     /// Offset of the batch's first prepared row.
     first_offset: i64,
 }
@@ -66,7 +66,7 @@ struct WriteJob {
 async fn write_stage(
     pipeline: Arc<Pipeline>,
     mut jobs: mpsc::Receiver<WriteJob>,
-    acks: mpsc::Sender<Result<pb::BulkLoadResponse, Status>>,
+    acks: mpsc::Sender<Result<pb::LoadEventsResponse, Status>>,
 ) -> Result<()> {
     while let Some(WriteJob {
         prepared,
@@ -125,7 +125,7 @@ struct StreamPosition {
 async fn read_stage(
     pipeline: &Pipeline,
     limits: &Limits,
-    mut inbound: Streaming<pb::BulkLoadRequest>,
+    mut inbound: Streaming<pb::LoadEventsRequest>,
     writer: &mpsc::Sender<WriteJob>,
 ) -> Result<()> {
     let mut position = StreamPosition::default();
@@ -142,10 +142,10 @@ async fn read_stage(
 
 /// The next batch; `None` when the client finished the stream or it broke.
 async fn next_message(
-    inbound: &mut Streaming<pb::BulkLoadRequest>,
+    inbound: &mut Streaming<pb::LoadEventsRequest>,
     limits: &Limits,
     position: &StreamPosition,
-) -> Result<Option<pb::BulkLoadRequest>> {
+) -> Result<Option<pb::LoadEventsRequest>> {
     match tokio::time::timeout(limits.stream_idle_timeout, inbound.message()).await {
         Err(_) => Err(Error::Rejected(Status::deadline_exceeded(format!(
             "no batch for {:?}; the stream is closed (resume with GetBulkLoad)",
@@ -171,7 +171,7 @@ async fn next_message(
 impl StreamPosition {
     /// Checks a batch against the limits and the load (opening it on the
     /// stream's first batch).
-    async fn admit(&mut self, pipeline: &Pipeline, limits: &Limits, message: &pb::BulkLoadRequest) -> Result<()> {
+    async fn admit(&mut self, pipeline: &Pipeline, limits: &Limits, message: &pb::LoadEventsRequest) -> Result<()> {
         if message.rows.len() > limits.max_batch_rows {
             return Err(invalid_argument(
                 "rows",
@@ -186,7 +186,7 @@ impl StreamPosition {
         self.rows_in_call += message.rows.len() as u64;
         if self.rows_in_call > limits.max_stream_rows {
             return Err(Error::Rejected(Status::resource_exhausted(format!(
-                "at most {} rows per call; open a new BulkLoad call and resume from the acknowledged offset",
+                "at most {} rows per call; open a new LoadEvents call and resume from the acknowledged offset",
                 limits.max_stream_rows
             ))));
         }
@@ -211,7 +211,7 @@ impl StreamPosition {
 
     /// Prepares an admitted batch's new rows (rows before the load's offset
     /// were decided by an earlier call: they are skipped, counted as duplicates).
-    async fn prepare(&mut self, pipeline: &Pipeline, message: &pb::BulkLoadRequest) -> Result<WriteJob> {
+    async fn prepare(&mut self, pipeline: &Pipeline, message: &pb::LoadEventsRequest) -> Result<WriteJob> {
         let already = usize::try_from(self.offset - message.start_offset)
             .unwrap_or(usize::MAX)
             .min(message.rows.len());
@@ -230,7 +230,7 @@ impl StreamPosition {
             self.offset += i64::try_from(rows.len()).unwrap_or_default();
             Some(prepared)
         };
-        let ack = pb::BulkLoadResponse {
+        let ack = pb::LoadEventsResponse {
             load_id: self.load_id.clone(),
             duplicates: i32::try_from(already).unwrap_or(i32::MAX),
             offset_reached: self.offset,
@@ -261,7 +261,10 @@ fn issues(first_offset: i64, outcomes: &[Outcome]) -> Vec<pb::RowIssue> {
                 Outcome::Held { detail, .. } => Some(issue(pb::Outcome::Held, detail.clone(), Vec::new())),
                 Outcome::Conflict { sequence } => Some(issue(
                     pb::Outcome::Conflict,
-                    format!("idempotency key already used for events/{sequence} with different content"),
+                    format!(
+                        "idempotency key already used for {} with different content",
+                        sequence.resource()
+                    ),
                     Vec::new(),
                 )),
                 Outcome::Rejected { violations } => Some(issue(

@@ -140,7 +140,7 @@ async fn province_filter(pipeline: &Pipeline, text: &str) -> Result<ProvinceFilt
     })
 }
 
-type BulkLoadStream = Pin<Box<dyn Stream<Item = Result<pb::BulkLoadResponse, Status>> + Send>>;
+type LoadEventsStream = Pin<Box<dyn Stream<Item = Result<pb::LoadEventsResponse, Status>> + Send>>;
 
 /// Answers a call with its handler's result.
 async fn answer<T>(handler: impl Future<Output = Result<T>>) -> Result<Response<T>, Status> {
@@ -149,7 +149,7 @@ async fn answer<T>(handler: impl Future<Output = Result<T>>) -> Result<Response<
 
 #[tonic::async_trait]
 impl IngestService for IngestApi {
-    type BulkLoadStream = BulkLoadStream;
+    type LoadEventsStream = LoadEventsStream;
 
     async fn submit_event(
         &self,
@@ -158,10 +158,10 @@ impl IngestService for IngestApi {
         answer(submit::submit(&self.pipeline, request.into_inner())).await
     }
 
-    async fn bulk_load(
+    async fn load_events(
         &self,
-        request: Request<Streaming<pb::BulkLoadRequest>>,
-    ) -> Result<Response<Self::BulkLoadStream>, Status> {
+        request: Request<Streaming<pb::LoadEventsRequest>>,
+    ) -> Result<Response<Self::LoadEventsStream>, Status> {
         let stream = bulk::start(Arc::clone(&self.pipeline), self.limits.clone(), request.into_inner());
         Ok(Response::new(stream))
     }

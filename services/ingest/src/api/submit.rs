@@ -9,7 +9,7 @@ use tonic::Code;
 use super::{events, held};
 use crate::{
     error::{Error, Result},
-    model::Outcome,
+    model::{KeyHolder, Outcome},
     pipeline::{FieldPrefix, Pipeline},
 };
 
@@ -73,16 +73,21 @@ pub(super) async fn respond(
     }
 }
 
-/// ALREADY_EXISTS: the event's key was used for event `sequence` with other content.
-fn conflict(event: &pb::EventInput, sequence: i64) -> tonic::Status {
+/// ALREADY_EXISTS: the event's key was used for a recorded event or a held row with other content.
+fn conflict(event: &pb::EventInput, holder: KeyHolder) -> tonic::Status {
     let key = event.idempotency_key.trim();
+    let resource = holder.resource();
+    let field = match holder {
+        KeyHolder::Event(_) => "event",
+        KeyHolder::Held(_) => "held_row",
+    };
     with_reason(
         Code::AlreadyExists,
-        format!("idempotency key `{key}` was already used for events/{sequence} with different content"),
+        format!("idempotency key `{key}` was already used for {resource} with different content"),
         "IDEMPOTENCY_KEY_REUSED",
         HashMap::from([
             ("idempotency_key".to_owned(), key.to_owned()),
-            ("event".to_owned(), format!("events/{sequence}")),
+            (field.to_owned(), resource),
         ]),
     )
 }

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::PgConnection;
 
-use super::{Result, Store, events, held, loads};
-use crate::model::{HeldCandidate, LoadStep, NewEvent, Outcome, Tally};
+use super::{Result, Store, events, held, held::HeldId, loads};
+use crate::model::{HeldCandidate, KeyHolder, LoadStep, NewEvent, Outcome, Tally};
 
 /// Serialises writers so sequence numbers commit in order: a consumer that
 /// has seen sequence N has seen every event below N.
@@ -57,7 +57,7 @@ impl Store {
         let to_hold = held_outcomes(held, &inserted, &recorded, &mut written.held);
         if !to_hold.is_empty() {
             let ids = held::insert(&mut tx, &to_hold).await?;
-            assign_held_ids(&mut written.held, &to_hold, &ids);
+            assign_held_ids(&mut written.held, held, &ids);
         }
         if !inserted.is_empty() {
             held::release_recorded(&mut tx, &inserted).await?;
@@ -106,7 +106,9 @@ fn against_recorded(recorded: &Recorded, key: &str, digest: &[u8]) -> Option<Out
         if recorded.as_slice() == digest {
             Outcome::Duplicate { sequence: *sequence }
         } else {
-            Outcome::Conflict { sequence: *sequence }
+            Outcome::Conflict {
+                sequence: KeyHolder::Event(*sequence),
+            }
         }
     })
 }
@@ -129,7 +131,9 @@ fn event_outcomes(events: &[NewEvent], inserted: &HashMap<String, i64>, recorded
                     if first == Some(&event.digest) {
                         Outcome::Duplicate { sequence }
                     } else {
-                        Outcome::Conflict { sequence }
+                        Outcome::Conflict {
+                            sequence: KeyHolder::Event(sequence),
+                        }
                     }
                 }
                 None => against_recorded(recorded, key, &event.digest).unwrap_or(Outcome::Rejected {
@@ -141,22 +145,37 @@ fn event_outcomes(events: &[NewEvent], inserted: &HashMap<String, i64>, recorded
 }
 
 /// The outcome of each row to hold (pushed to `outcomes`): a row recorded
-/// meanwhile is a duplicate or a conflict; the others are returned, to be held.
+/// meanwhile is a duplicate or a conflict; the others are returned, to be
+/// held, once per key (a later row of the batch with the key of an earlier
+/// one is held as that one when its content is the same, else conflicts with it).
 fn held_outcomes<'a>(
     held: &'a [HeldCandidate],
     inserted: &HashMap<String, i64>,
     recorded: &Recorded,
     outcomes: &mut Vec<Outcome>,
 ) -> Vec<&'a HeldCandidate> {
-    let mut to_hold = Vec::new();
+    let mut to_hold: Vec<&HeldCandidate> = Vec::new();
+    let mut first_of_key: HashMap<&str, &HeldCandidate> = HashMap::new();
     for candidate in held {
         let settled = against_recorded(recorded, candidate.key(), &candidate.digest).or_else(|| {
-            inserted
-                .get(candidate.key())
-                .map(|&sequence| Outcome::Conflict { sequence })
+            inserted.get(candidate.key()).map(|&sequence| Outcome::Conflict {
+                sequence: KeyHolder::Event(sequence),
+            })
         });
         outcomes.push(settled.unwrap_or_else(|| {
-            to_hold.push(candidate);
+            match first_of_key.get(candidate.key()) {
+                Some(first) if first.digest != candidate.digest => {
+                    // Its held row's id is known once the batch's rows are held.
+                    return Outcome::Conflict {
+                        sequence: KeyHolder::Held(0),
+                    };
+                }
+                Some(_) => {}
+                None => {
+                    first_of_key.insert(candidate.key(), candidate);
+                    to_hold.push(candidate);
+                }
+            }
             Outcome::Held {
                 reason: candidate.reason,
                 detail: candidate.detail.clone(),
@@ -167,14 +186,25 @@ fn held_outcomes<'a>(
     to_hold
 }
 
-/// Gives each held outcome the id of its held row.
-fn assign_held_ids(outcomes: &mut [Outcome], held: &[&HeldCandidate], ids: &HashMap<String, i64>) {
-    let mut held_keys = held.iter().map(|candidate| candidate.key());
-    for outcome in outcomes {
-        if let Outcome::Held { held_id, .. } = outcome
-            && let Some(key) = held_keys.next()
-        {
-            *held_id = ids.get(key).copied().unwrap_or_default();
+/// Gives each held outcome, and each conflict with a held row, the id of
+/// the held row of its key; a row whose key is held already with other
+/// content (`ids` says so) becomes a conflict with it.
+fn assign_held_ids(outcomes: &mut [Outcome], held: &[HeldCandidate], ids: &HashMap<String, HeldId>) {
+    for (outcome, candidate) in outcomes.iter_mut().zip(held) {
+        match (&mut *outcome, ids.get(candidate.key())) {
+            (Outcome::Held { held_id, .. }, Some(HeldId::Kept(id))) => *held_id = *id,
+            (Outcome::Held { .. }, Some(HeldId::Other(id))) => {
+                *outcome = Outcome::Conflict {
+                    sequence: KeyHolder::Held(*id),
+                };
+            }
+            (
+                Outcome::Conflict {
+                    sequence: KeyHolder::Held(held_id),
+                },
+                Some(HeldId::Kept(id) | HeldId::Other(id)),
+            ) => *held_id = *id,
+            _ => {}
         }
     }
 }

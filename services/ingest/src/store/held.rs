@@ -152,9 +152,20 @@ impl Store {
     }
 }
 
-/// Holds rows (inside the batch's transaction): a key held already is
-/// updated and its attempts counted. Returns the held rows' ids by key.
-pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Result<HashMap<String, i64>> {
+/// What holding a row under its key came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldId {
+    /// Held as row `id`: new, or held already with the same content.
+    Kept(i64),
+    /// The key is held already as row `id` with other content, which stays as it was.
+    Other(i64),
+}
+
+/// Holds rows, one per key (inside the batch's transaction), in one
+/// statement: a key held already with the same content has its reason
+/// refreshed and its attempts counted; one held with other content is left
+/// unchanged (the caller reports a conflict). Returns what each key came to.
+pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Result<HashMap<String, HeldId>> {
     let keys: Vec<&str> = rows.iter().map(|r| r.key()).collect();
     let digests: Vec<&[u8]> = rows.iter().map(|r| r.digest.as_slice()).collect();
     let data: Vec<serde_json::Value> = rows.iter().map(|r| row_to_json(&r.input)).collect();
@@ -165,15 +176,27 @@ pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Re
         .map(|r| r.load.as_ref().map_or("", |l| &l.load_id))
         .collect();
     let offsets: Vec<i64> = rows.iter().map(|r| r.load.as_ref().map_or(0, |l| l.offset)).collect();
-    let ids: Vec<(String, i64)> = sqlx::query_as(
-        "INSERT INTO held_rows (idempotency_key, content_digest, row_data, reason, detail, load_id, load_offset)
-         SELECT DISTINCT ON (k) k, d, r, re, de, l, o
-         FROM unnest($1::text[], $2::bytea[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-              AS t(k, d, r, re, de, l, o)
-         ON CONFLICT (idempotency_key) DO UPDATE SET
-             content_digest = EXCLUDED.content_digest, row_data = EXCLUDED.row_data, reason = EXCLUDED.reason,
-             detail = EXCLUDED.detail, attempts = held_rows.attempts + 1, update_time = now()
-         RETURNING idempotency_key, id",
+    // The outer SELECT sees held_rows as they were before the INSERT: a key
+    // the upsert skipped (other content) finds its existing row there.
+    let ids: Vec<(String, i64, bool)> = sqlx::query_as(
+        "WITH input AS (
+             SELECT DISTINCT ON (k) k, d, r, re, de, l, o
+             FROM unnest($1::text[], $2::bytea[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+                  AS t(k, d, r, re, de, l, o)
+         ), held AS (
+             INSERT INTO held_rows (idempotency_key, content_digest, row_data, reason, detail, load_id, load_offset)
+             SELECT k, d, r, re, de, l, o FROM input
+             ON CONFLICT (idempotency_key) DO UPDATE SET
+                 reason = EXCLUDED.reason, detail = EXCLUDED.detail,
+                 attempts = held_rows.attempts + 1, update_time = now()
+             WHERE held_rows.content_digest = EXCLUDED.content_digest
+             RETURNING idempotency_key, id
+         )
+         SELECT input.k, coalesce(held.id, existing.id), held.id IS NOT NULL
+         FROM input
+         LEFT JOIN held ON held.idempotency_key = input.k
+         LEFT JOIN held_rows existing ON existing.idempotency_key = input.k
+         WHERE held.id IS NOT NULL OR existing.id IS NOT NULL",
     )
     .bind(keys)
     .bind(digests)
@@ -184,7 +207,10 @@ pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Re
     .bind(offsets)
     .fetch_all(&mut *tx)
     .await?;
-    Ok(ids.into_iter().collect())
+    Ok(ids
+        .into_iter()
+        .map(|(key, id, kept)| (key, if kept { HeldId::Kept(id) } else { HeldId::Other(id) }))
+        .collect())
 }
 
 /// Releases the held rows of keys recorded now (inside the batch's transaction).
