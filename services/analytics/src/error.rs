@@ -1,8 +1,10 @@
 //! What an analytics request can fail with, and the one mapping to gRPC status.
 
-use tonic::Status;
+use std::collections::HashMap;
 
-use crate::store::StoreError;
+use tonic::{Code, Status};
+
+use crate::{api::WatchLimit, store::StoreError};
 
 /// Everything an analytics handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,9 @@ pub enum Error {
     /// The rollups or ingest's feed could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A Watch stream was refused: the service or the caller has as many open as allowed.
+    #[error("too many Watch streams: {0:?}")]
+    TooManyWatchers(WatchLimit),
 }
 
 impl From<Error> for Status {
@@ -47,8 +52,38 @@ impl From<Error> for Status {
                 fdi_kit::status::unavailable("the catalogue")
             }
             Error::Store(error) => fdi_kit::db::failure_status(error.database_error(), "the analytics database"),
+            Error::TooManyWatchers(limit) => too_many_watchers(limit),
         }
     }
+}
+
+/// RESOURCE_EXHAUSTED naming the cap, with ErrorInfo reason `TOO_MANY_WATCHERS`
+/// and metadata `limit` (the setting's name) and `max` (its value).
+fn too_many_watchers(limit: WatchLimit) -> Status {
+    let (name, max, message) = match limit {
+        WatchLimit::Service(max) => (
+            "max_watchers",
+            max,
+            format!("the service has {max} Watch streams open, the most it allows (max_watchers); retry later"),
+        ),
+        WatchLimit::PerCaller(max) => (
+            "max_watchers_per_caller",
+            max,
+            format!(
+                "this caller has {max} Watch streams open, the most one caller may (max_watchers_per_caller); close one and retry"
+            ),
+        ),
+    };
+    tracing::warn!(limit = name, max = max.get(), "Watch refused");
+    fdi_kit::status::with_reason(
+        Code::ResourceExhausted,
+        message,
+        "TOO_MANY_WATCHERS",
+        HashMap::from([
+            ("limit".to_owned(), name.to_owned()),
+            ("max".to_owned(), max.to_string()),
+        ]),
+    )
 }
 
 /// Shorthand for handler results.

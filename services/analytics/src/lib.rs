@@ -21,7 +21,7 @@ pub mod places;
 pub mod query;
 pub mod store;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, num::NonZeroUsize, sync::Arc};
 
 use fdi_kit::{
     catalogue::Catalogue,
@@ -36,7 +36,7 @@ use tokio::{net::TcpListener, sync::broadcast};
 use tonic::service::Routes;
 
 use crate::{
-    api::{AnalyticsApi, State},
+    api::{AnalyticsApi, State, WatchLimits, Watchers},
     cube::Cube,
     places::Places,
 };
@@ -56,6 +56,10 @@ const WATCH_BACKLOG: usize = 256;
 
 /// Address to listen on unless configured.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:50053";
+/// Watch streams open at once on the service, unless configured.
+pub const DEFAULT_MAX_WATCHERS: NonZeroUsize = NonZeroUsize::new(1000).unwrap();
+/// Watch streams open at once from one caller (peer IP address), unless configured.
+pub const DEFAULT_MAX_WATCHERS_PER_CALLER: NonZeroUsize = NonZeroUsize::new(16).unwrap();
 
 /// Configuration of the analytics service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
@@ -64,6 +68,13 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "FDI_ANALYTICS_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
+    /// Watch streams open at once on the whole service; one more is refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FDI_ANALYTICS_MAX_WATCHERS", default_value_t = DEFAULT_MAX_WATCHERS)]
+    pub max_watchers: NonZeroUsize,
+    /// Watch streams open at once from one caller (its IP address, until callers
+    /// authenticate); one more is refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FDI_ANALYTICS_MAX_WATCHERS_PER_CALLER", default_value_t = DEFAULT_MAX_WATCHERS_PER_CALLER)]
+    pub max_watchers_per_caller: NonZeroUsize,
     /// Where the catalogue is (names in requests).
     #[command(flatten)]
     pub catalogue: CatalogueConfig,
@@ -79,6 +90,8 @@ impl Config {
     pub fn new(listen: SocketAddr, common: Common, catalogue_url: impl Into<String>) -> Self {
         Self {
             listen,
+            max_watchers: DEFAULT_MAX_WATCHERS,
+            max_watchers_per_caller: DEFAULT_MAX_WATCHERS_PER_CALLER,
             catalogue: CatalogueConfig::new(catalogue_url),
             common,
         }
@@ -121,6 +134,10 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         places: Places::new(catalogue),
         applied,
         cube: Arc::new(Cube::new()),
+        watchers: Arc::new(Watchers::new(WatchLimits {
+            max_watchers: config.max_watchers,
+            max_watchers_per_caller: config.max_watchers_per_caller,
+        })),
     });
     let followers = consumer::Followers {
         applied: state.applied.clone(),

@@ -4,6 +4,7 @@
 mod figures;
 mod progress;
 mod watch;
+mod watchers;
 
 use std::{pin::Pin, sync::Arc};
 
@@ -21,6 +22,7 @@ use tokio::sync::broadcast;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+pub use self::watchers::{WatchLimit, WatchLimits, Watchers};
 use crate::{
     consumer::Applied,
     cube::Cube,
@@ -44,6 +46,8 @@ pub struct State {
     pub applied: broadcast::Sender<Vec<Applied>>,
     /// The monthly rollups in memory.
     pub cube: Arc<Cube>,
+    /// The open Watch streams, under their caps.
+    pub watchers: Arc<Watchers>,
 }
 
 impl State {
@@ -157,8 +161,10 @@ macro_rules! analytics_service {
             )+
 
             async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+                // The caller, for the per-caller cap: the peer's address (no authentication yet).
+                let caller = request.remote_addr().map(|addr| addr.ip().to_canonical());
                 Ok(Response::new(
-                    watch::start(Arc::clone(&self.state), request.into_inner()).await?,
+                    watch::start(Arc::clone(&self.state), caller, request.into_inner()).await?,
                 ))
             }
         }

@@ -1,24 +1,28 @@
 //! Watch: alerts pushed as events are folded into the rollups: an event at
 //! or above a threshold, or a province reaching its target for the year.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::HashSet, net::IpAddr, sync::Arc};
 
 use chrono::Datelike;
 use fdi_kit::{
-    domain::{ReportingCurrency, Scope},
+    domain::{MAX_NAME_CHARS, ReportingCurrency, Scope},
     money::{from_money, to_money},
     period::{Span, date_to_proto},
-    status::invalid_argument,
+    status::{Violations, check_text, invalid_argument},
 };
 use fdi_proto::{
     analytics::{self as pb, AlertKind},
     common::Figure,
 };
 use rust_decimal::Decimal;
-use tokio::sync::{broadcast::error::RecvError, mpsc};
+use tokio::sync::{
+    broadcast::{self, error::RecvError},
+    mpsc,
+};
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
 
-use super::{AlertStream, State};
+use super::{AlertStream, MAX_PLACES, State};
 use crate::{
     consumer::Applied,
     error::Result,
@@ -28,12 +32,19 @@ use crate::{
 
 /// The figure whose targets Watch reports crossing.
 const WATCHED_FIGURE: Figure = Figure::TotalCapital;
+/// Longest threshold currency code looked at (codes are three letters; spaces are trimmed first).
+const MAX_CURRENCY_CODE_BYTES: usize = 8;
 
-/// Checks the request and starts the stream.
-pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Result<AlertStream> {
+/// Checks the request, takes a slot under the caps for `caller` (the peer's
+/// address) and starts the stream.
+pub(super) async fn start(state: Arc<State>, caller: Option<IpAddr>, request: pb::WatchRequest) -> Result<AlertStream> {
     let threshold = match &request.threshold {
         Some(money) => {
-            let currency = ReportingCurrency::parse(&money.currency_code.trim().to_ascii_uppercase())
+            // A currency code is three letters; anything much longer is not worth upper-casing.
+            let code = money.currency_code.trim();
+            let currency = (code.len() <= MAX_CURRENCY_CODE_BYTES)
+                .then(|| ReportingCurrency::parse(&code.to_ascii_uppercase()))
+                .flatten()
                 .ok_or_else(|| invalid_argument("threshold.currency_code", "must be USD or VND"))?;
             let amount = from_money(money)
                 .filter(|a| !a.is_sign_negative())
@@ -45,8 +56,12 @@ pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Resul
     if threshold.is_none() && !request.target_crossings {
         return Err(invalid_argument("threshold", "set a threshold, target_crossings, or both").into());
     }
+    let texts = province_texts(&request.provinces)?;
+    // The slot is taken before the catalogue is asked, so a caller at its cap costs no catalogue call;
+    // it is given back when this function fails or, once the stream runs, when its task ends.
+    let slot = state.watchers.admit(caller)?;
     let mut provinces = HashSet::new();
-    for (i, text) in request.provinces.iter().enumerate() {
+    for (i, text) in texts {
         provinces.insert(
             state
                 .places
@@ -56,9 +71,68 @@ pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Resul
                 .to_string(),
         );
     }
-    let mut applied = state.applied.subscribe();
+    let applied = state.applied.subscribe();
     let (sender, receiver) = mpsc::channel(64);
+    let watcher = Watcher {
+        threshold,
+        target_crossings: request.target_crossings,
+        provinces,
+    };
     tokio::spawn(async move {
+        // Holding the slot for as long as the task runs: whatever ends it releases the slot.
+        let _slot = slot;
+        tokio::select! {
+            // The client is gone (the receiver dropped): noticed even when no alert ever matches.
+            () = sender.closed() => {}
+            () = watcher.run(&state, applied, &sender) => {}
+        }
+    });
+    Ok(Box::pin(ReceiverStream::new(receiver)))
+}
+
+/// The province texts of a request, each checked, without repeats, with
+/// their index in the request (for field violations): INVALID_ARGUMENT for
+/// more than [`MAX_PLACES`] or any text that is empty, too long or has control characters.
+fn province_texts(provinces: &[String]) -> Result<Vec<(usize, &str)>> {
+    if provinces.len() > MAX_PLACES {
+        return Err(invalid_argument(
+            "provinces",
+            format!(
+                "{} provinces named; at most {MAX_PLACES} are allowed per Watch",
+                provinces.len()
+            ),
+        )
+        .into());
+    }
+    let mut violations = Violations::new();
+    let mut seen = HashSet::new();
+    let mut texts = Vec::new();
+    for (i, text) in provinces.iter().enumerate() {
+        check_text(&mut violations, &format!("provinces[{i}]"), text, MAX_NAME_CHARS, true);
+        if seen.insert(text.trim()) {
+            texts.push((i, text.as_str()));
+        }
+    }
+    violations.into_result()?;
+    Ok(texts)
+}
+
+/// What one Watch stream alerts on.
+struct Watcher {
+    threshold: Option<(Decimal, ReportingCurrency)>,
+    target_crossings: bool,
+    /// Today's province codes; all provinces when empty.
+    provinces: HashSet<String>,
+}
+
+impl Watcher {
+    /// Sends the alerts of each applied batch until the feed closes or the client is gone.
+    async fn run(
+        self,
+        state: &State,
+        mut applied: broadcast::Receiver<Vec<Applied>>,
+        sender: &mpsc::Sender<Result<pb::Alert, Status>>,
+    ) {
         let mut crossed: HashSet<(String, i32)> = HashSet::new();
         loop {
             let batch = match applied.recv().await {
@@ -71,18 +145,18 @@ pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Resul
             };
             let relevant: Vec<&Applied> = batch
                 .iter()
-                .filter(|e| provinces.is_empty() || provinces.contains(&e.current_province))
+                .filter(|e| self.provinces.is_empty() || self.provinces.contains(&e.current_province))
                 .collect();
             let mut alerts = Vec::new();
-            if let Some((amount, currency)) = threshold {
+            if let Some((amount, currency)) = self.threshold {
                 for event in &relevant {
                     if let Some(value) = amount_in(event, currency).filter(|v| *v >= amount) {
                         alerts.push(large_event_alert(event, value, currency));
                     }
                 }
             }
-            if request.target_crossings {
-                alerts.extend(target_crossings(&state, &relevant, &mut crossed).await);
+            if self.target_crossings {
+                alerts.extend(target_crossings(state, &relevant, &mut crossed).await);
             }
             for alert in alerts {
                 if sender.send(Ok(alert)).await.is_err() {
@@ -90,8 +164,7 @@ pub(super) async fn start(state: Arc<State>, request: pb::WatchRequest) -> Resul
                 }
             }
         }
-    });
-    Ok(Box::pin(ReceiverStream::new(receiver)))
+    }
 }
 
 fn now() -> prost_types::Timestamp {
