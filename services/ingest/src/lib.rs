@@ -62,6 +62,22 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:50052";
 const DEFAULT_MAX_BATCH_ROWS: usize = 5000;
 const DEFAULT_MAX_STREAM_ROWS: u64 = 2_000_000;
 const DEFAULT_STREAM_IDLE_TIMEOUT: &str = "60s";
+const DEFAULT_MAX_DOCUMENT_ITEMS: usize = 1000;
+
+/// A count of at least one.
+fn parse_at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Extractions that may run at once unless configured: one per core (at least two).
+#[must_use]
+pub fn default_max_extractions() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get().max(2))
+}
 
 /// Configuration of the ingest service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
@@ -82,6 +98,15 @@ pub struct Config {
     /// How long a bulk-load stream may stay silent before it is closed.
     #[arg(long, env = "FDI_INGEST_STREAM_IDLE_TIMEOUT", default_value = DEFAULT_STREAM_IDLE_TIMEOUT, value_parser = parse_duration)]
     pub stream_idle_timeout: Duration,
+    /// Document extractions that may run at once; an `IngestDocument` call
+    /// that finds none free before its deadline fails with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FDI_INGEST_MAX_EXTRACTIONS", default_value_t = default_max_extractions(), value_parser = parse_at_least_one)]
+    pub max_extractions: usize,
+    /// Most items of each kind (money mentions, project counts, statistics,
+    /// projects) extracted from one document; a document with more is
+    /// refused with INVALID_ARGUMENT.
+    #[arg(long, env = "FDI_INGEST_MAX_DOCUMENT_ITEMS", default_value_t = DEFAULT_MAX_DOCUMENT_ITEMS, value_parser = parse_at_least_one)]
+    pub max_document_items: usize,
     /// Database, server and logging settings.
     #[command(flatten)]
     pub common: Common,
@@ -99,6 +124,8 @@ impl Config {
             max_batch_rows: DEFAULT_MAX_BATCH_ROWS,
             max_stream_rows: DEFAULT_MAX_STREAM_ROWS,
             stream_idle_timeout: default_duration(DEFAULT_STREAM_IDLE_TIMEOUT),
+            max_extractions: default_max_extractions(),
+            max_document_items: DEFAULT_MAX_DOCUMENT_ITEMS,
             common,
         }
     }
@@ -133,6 +160,9 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         max_batch_rows: config.max_batch_rows,
         max_stream_rows: config.max_stream_rows,
         stream_idle_timeout: config.stream_idle_timeout,
+        max_extractions: config.max_extractions,
+        max_document_items: config.max_document_items,
+        request_timeout: config.common.server.request_timeout,
     };
     let ingest = IngestServiceServer::new(IngestApi::new(Arc::clone(&pipeline), limits))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)

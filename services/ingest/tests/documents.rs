@@ -7,6 +7,8 @@ use fdi_proto::{
     common::Scope,
     ingest::{self as pb, EventStatus, Outcome},
 };
+use std::time::Duration;
+
 use tonic::Code;
 
 const ARTICLE: &str = "Bac Ninh industrial parks draw 1.2 billion USD in six months
@@ -265,4 +267,199 @@ async fn the_seed_articles_go_through_the_running_service() {
                 .all(|s| s.evidence.as_ref().is_some_and(|e| !e.sentence.is_empty()))
         );
     }
+}
+
+/// One sentence holding `amounts` amounts: "Bac Ninh attracted 1 million
+/// USD, 2 million USD, ... in the first six months of 2025."
+fn dense_sentence(amounts: usize) -> String {
+    let listed: Vec<String> = (1..=amounts).map(|n| format!("{n} million USD")).collect();
+    format!(
+        "Bac Ninh attracted {} of foreign investment in the first six months of 2025.",
+        listed.join(", ")
+    )
+}
+
+/// An article of about `bytes` bytes, many sentences of several figures each:
+/// slow to extract, yet nothing to refuse once the item limit is raised.
+fn long_article(bytes: usize, tag: &str) -> String {
+    let mut text = format!("{tag}\n");
+    let mut n = 0;
+    while text.len() < bytes {
+        n += 1;
+        text.push_str(&format!(
+            "In the first six months of 2025, Bac Ninh attracted {} new projects worth 1.2 billion USD, \
+             30 projects worth 310 million USD and 7 projects worth 20 million USD.\n",
+            n % 900 + 1
+        ));
+    }
+    text
+}
+
+/// `request` with a deadline.
+fn within(request: pb::IngestDocumentRequest, timeout: Duration) -> tonic::Request<pb::IngestDocumentRequest> {
+    let mut request = tonic::Request::new(request);
+    request.set_timeout(timeout);
+    request
+}
+
+/// Evidence of a figure: its sentence clipped around it, never the whole of a
+/// long sentence per figure. (The extractor cuts sentences longer than 3,000
+/// bytes at a space, so a figure may straddle two; its number is in its own.)
+fn assert_bounded(text: &str, evidence: Option<&pb::Evidence>) -> usize {
+    let evidence = evidence.expect("evidence");
+    let (start, end) = (
+        usize::try_from(evidence.span_start).unwrap(),
+        usize::try_from(evidence.span_end).unwrap(),
+    );
+    let sentence = &evidence.sentence;
+    assert!(
+        sentence.len() <= fdi_ingest::api::MAX_EVIDENCE_BYTES + 6,
+        "{} bytes of evidence",
+        sentence.len()
+    );
+    let number = text[start..end].split(' ').next().unwrap_or_default();
+    assert!(sentence.contains(number), "{sentence:?} misses {number:?}");
+    sentence.len()
+}
+
+#[tokio::test]
+async fn dense_articles_keep_bounded_evidence_or_are_refused() {
+    let mut system = common::start().await;
+    let client = &mut system.client;
+
+    // 900 amounts in one sentence of some 15 KB: every figure is kept, each
+    // with the part of the sentence around it, in the reply and in the store.
+    let text = dense_sentence(900);
+    assert!(text.len() > 10 * fdi_ingest::api::MAX_EVIDENCE_BYTES);
+    let document = client
+        .ingest_document(request(&text, "https://example.org/dense"))
+        .await
+        .unwrap()
+        .into_inner();
+    let stored = client
+        .get_document(pb::GetDocumentRequest {
+            name: document.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for document in [&document, &stored] {
+        assert_eq!(document.money.len(), 900);
+        let evidence: usize = document
+            .money
+            .iter()
+            .map(|m| assert_bounded(&text, m.evidence.as_ref()))
+            .chain(
+                document
+                    .counts
+                    .iter()
+                    .map(|c| assert_bounded(&text, c.evidence.as_ref())),
+            )
+            .chain(
+                document
+                    .statistics
+                    .iter()
+                    .map(|s| assert_bounded(&text, s.evidence.as_ref())),
+            )
+            .chain(
+                document
+                    .projects
+                    .iter()
+                    .map(|p| assert_bounded(&text, p.evidence.as_ref())),
+            )
+            .sum();
+        let items = document.money.len() + document.counts.len() + document.statistics.len() + document.projects.len();
+        assert!(evidence <= items * (fdi_ingest::api::MAX_EVIDENCE_BYTES + 6));
+    }
+
+    // 1 MiB of one sentence full of amounts: more than the limit of each kind.
+    let mut text = dense_sentence(60_000);
+    text.truncate(text[..1024 * 1024].rfind(',').unwrap());
+    let refused = client
+        .ingest_document(request(&text, "https://example.org/denser"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{}", refused.message());
+    assert!(
+        refused.message().contains("more than 1000 money mentions")
+            && refused.message().contains("FDI_INGEST_MAX_DOCUMENT_ITEMS"),
+        "{}",
+        refused.message()
+    );
+    // Still serving.
+    assert!(client.ingest_document(request(ARTICLE, "")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_call_past_its_deadline_stops_its_extraction() {
+    let mut system = common::start_with(|config| {
+        config.max_extractions = 1;
+        config.max_document_items = 1_000_000;
+    })
+    .await;
+    let client = &mut system.client;
+    // Some 15 s of extraction in a debug build when nothing stops it. (The
+    // deadline leaves time to upload 4 MiB: a call whose deadline passes
+    // before its handler starts gets the transport's CANCELLED.)
+    let big = long_article(4 * 1024 * 1024, "big");
+    let late = client
+        .ingest_document(within(request(&big, ""), Duration::from_secs(2)))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::DeadlineExceeded, "{}", late.message());
+    // The one extraction slot comes free when the abandoned extraction stops,
+    // long before it would have finished.
+    let next = client
+        .ingest_document(within(request(ARTICLE, ""), Duration::from_secs(10)))
+        .await;
+    assert!(next.is_ok(), "{:?}", next.map(|_| ()));
+}
+
+#[tokio::test]
+async fn extractions_over_the_limit_are_refused() {
+    let mut system = common::start_with(|config| {
+        config.max_extractions = 1;
+        config.max_document_items = 1_000_000;
+    })
+    .await;
+    let mut busy_client = system.client.clone();
+    let big = long_article(4 * 1024 * 1024, "busy");
+    let busy = tokio::spawn(async move {
+        busy_client
+            .ingest_document(within(request(&big, ""), Duration::from_secs(60)))
+            .await
+    });
+    // While the long extraction holds the only slot, another document waits
+    // for it until its deadline, then is refused naming the limit.
+    let started = std::time::Instant::now();
+    let mut refused = None;
+    for attempt in 0.. {
+        if started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        let text = format!("{ARTICLE}Attempt {attempt}.\n");
+        match system
+            .client
+            .ingest_document(within(request(&text, ""), Duration::from_millis(500)))
+            .await
+        {
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                refused = Some(status);
+                break;
+            }
+            // The long extraction has not taken the slot yet (or has ended),
+            // or this call ran out of time on a busy machine: try again.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(status) if matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded) => {}
+            Err(status) => panic!("{status:?}"),
+        }
+    }
+    let refused = refused.expect("RESOURCE_EXHAUSTED while the only extraction slot is taken");
+    assert!(
+        refused.message().contains("extracting 1 documents")
+            && refused.message().contains("FDI_INGEST_MAX_EXTRACTIONS"),
+        "{}",
+        refused.message()
+    );
+    busy.abort();
 }

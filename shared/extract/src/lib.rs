@@ -146,8 +146,92 @@ pub struct Extraction {
     pub projects: Vec<Project>,
 }
 
-/// Extract all figures from one article. Never panics.
+/// Extract all figures from one article. Never panics. Unbounded: a
+/// caller that serves untrusted text uses [`extract_with`].
 pub fn extract(input: &Input) -> Extraction {
-    let language = input.language.unwrap_or_else(|| detect_language(input.text));
-    statistics::analyse(input.text, input.published, language)
+    match extract_with(input, &Bounds::NONE) {
+        Ok(extraction) => extraction,
+        // Unreachable: no bound can be reached.
+        Err(_) => Extraction {
+            language: language_of(input),
+            money: Vec::new(),
+            counts: Vec::new(),
+            statistics: Vec::new(),
+            projects: Vec::new(),
+        },
+    }
+}
+
+/// Bounds on one extraction, for callers that serve untrusted text.
+#[derive(Clone, Copy)]
+pub struct Bounds<'a> {
+    /// Most items of each kind (money, counts, statistics, projects);
+    /// beyond, the extraction stops with [`Stopped::TooMany`].
+    pub max_items: usize,
+    /// Longest evidence sentence, in bytes. A longer sentence is clipped
+    /// to this many bytes around its figure (on character boundaries), with
+    /// "…" where it was cut, so evidence takes O(items), not
+    /// O(items × sentence). Sentences this short or shorter are unchanged.
+    pub max_evidence_bytes: usize,
+    /// Asked between the passes and before each sentence; `true` stops the
+    /// extraction with [`Stopped::Cancelled`] (the caller is gone, its
+    /// deadline passed).
+    pub should_stop: Option<&'a (dyn Fn() -> bool + Sync)>,
+}
+
+impl Bounds<'_> {
+    /// No bounds: what [`extract`] uses.
+    pub const NONE: Bounds<'static> = Bounds {
+        max_items: usize::MAX,
+        max_evidence_bytes: usize::MAX,
+        should_stop: None,
+    };
+
+    pub(crate) fn stopped(&self) -> bool {
+        self.should_stop.is_some_and(|stop| stop())
+    }
+}
+
+impl std::fmt::Debug for Bounds<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bounds")
+            .field("max_items", &self.max_items)
+            .field("max_evidence_bytes", &self.max_evidence_bytes)
+            .field("should_stop", &self.should_stop.is_some())
+            .finish()
+    }
+}
+
+/// Why a bounded extraction stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// `should_stop` said so.
+    Cancelled,
+    /// The article holds more than `limit` items of one kind (`what`:
+    /// "money mentions", "project counts", "statistics" or "projects").
+    TooMany { what: &'static str, limit: usize },
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Cancelled => f.write_str("the extraction was cancelled"),
+            Stopped::TooMany { what, limit } => write!(f, "the article holds more than {limit} {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Extract all figures from one article within `bounds`. Never panics.
+///
+/// # Errors
+/// [`Stopped`] when `should_stop` said so or an item limit was passed.
+pub fn extract_with(input: &Input, bounds: &Bounds) -> Result<Extraction, Stopped> {
+    let language = language_of(input);
+    statistics::analyse(input.text, input.published, language, bounds)
+}
+
+fn language_of(input: &Input) -> Language {
+    input.language.unwrap_or_else(|| detect_language(input.text))
 }

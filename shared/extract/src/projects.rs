@@ -306,6 +306,8 @@ pub(crate) struct ProjectSentence<'a> {
     pub province: Option<&'static str>,
     /// The sentence reads like more about the last named company.
     pub plain_continuation: bool,
+    /// Longest evidence sentence, in bytes (see [`crate::Bounds`]).
+    pub max_evidence_bytes: usize,
 }
 
 /// The last named company: (name, its span, its sentence's bounds, sentence index).
@@ -353,7 +355,12 @@ impl ProjectSentence<'_> {
             currency: m.currency.to_string(),
             kind,
             span: [m.start, m.end],
-            sentence: self.sentence_text().to_string(),
+            sentence: crate::text::evidence(
+                self.text,
+                (self.start, self.end),
+                [m.start, m.end],
+                self.max_evidence_bytes,
+            ),
         }
     }
 }

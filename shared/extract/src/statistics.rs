@@ -9,21 +9,39 @@ use crate::money::{MoneyMention, find_money};
 use crate::periods::{Period, TimeCues, expression_hits, time_cues_present};
 use crate::places::{ProvinceMention, find_provinces_folded};
 use crate::projects::{CompanyMention, LastCompany, ProjectSentence, collect_projects, find_companies};
-use crate::text::{Folded, Sentence, fold, split_sentences};
-use crate::{Count, CountKind, Extraction, Language, Metric, Money, Scope, Statistic};
+use crate::text::{Folded, Sentence, evidence, fold, split_sentences};
+use crate::{Bounds, Count, CountKind, Extraction, Language, Metric, Money, Scope, Statistic, Stopped};
 use chrono::{Datelike, NaiveDate};
 use std::collections::HashMap;
 
 /// Read one article: prepare what the whole text says, then read its
 /// sentences in order, each leaving state (period in force, running totals,
 /// scope, counts, last company) to the next.
-pub fn analyse(text: &str, published: NaiveDate, language: Language) -> Extraction {
-    let document = Document::prepare(text, published, language);
-    let mut pass = Pass::new(&document);
+///
+/// Within `bounds`: `should_stop` is asked between the whole-text scans and
+/// before each sentence, and the items of each kind are counted as they come.
+pub fn analyse(text: &str, published: NaiveDate, language: Language, bounds: &Bounds) -> Result<Extraction, Stopped> {
+    let document = Document::prepare(text, published, language, bounds)?;
+    let mut pass = Pass::new(&document, bounds);
     for index in 0..document.sentences.len() {
+        if bounds.stopped() {
+            return Err(Stopped::Cancelled);
+        }
         pass.read_sentence(index);
+        pass.check_items()?;
     }
-    pass.out
+    Ok(pass.out)
+}
+
+/// `Err` when `found` items of a kind are more than the bounds allow.
+fn check_count(what: &'static str, found: usize, bounds: &Bounds) -> Result<(), Stopped> {
+    if found > bounds.max_items {
+        return Err(Stopped::TooMany {
+            what,
+            limit: bounds.max_items,
+        });
+    }
+    Ok(())
 }
 
 fn iso(d: NaiveDate) -> String {
@@ -56,21 +74,38 @@ struct Document<'t> {
     main_province: Option<&'static str>,
     /// Scope of figures that nothing else decides.
     default_scope: Scope,
+    /// Longest evidence sentence, in bytes (see [`Bounds`]).
+    max_evidence_bytes: usize,
 }
 
 impl<'t> Document<'t> {
     /// Find the amounts, cues, provinces and time expressions of the whole
     /// text, give each sentence its own, and settle the article-wide defaults.
-    fn prepare(text: &'t str, published: NaiveDate, language: Language) -> Self {
+    ///
+    /// Stops between the scans when `bounds` say so, and before any
+    /// evidence is copied when the amounts are more than the bounds allow.
+    fn prepare(text: &'t str, published: NaiveDate, language: Language, bounds: &Bounds) -> Result<Self, Stopped> {
+        let go_on = || {
+            if bounds.stopped() {
+                Err(Stopped::Cancelled)
+            } else {
+                Ok(())
+            }
+        };
+        go_on()?;
         let money = find_money(text, language);
+        check_count("money mentions", money.len(), bounds)?;
+        go_on()?;
         let folded = Folded::new(text);
         let cues = CueIndex::build(&folded);
+        go_on()?;
         let provinces = find_provinces_folded(text, &folded);
         let time_hits = expression_hits(&folded.text);
+        go_on()?;
         let sentences = assign_to_sentences(text, split_sentences(text), &provinces, &money);
         let main_province = main_province(text, &sentences);
         let default_scope = default_scope(&sentences, &cues);
-        Document {
+        Ok(Document {
             text,
             published,
             language,
@@ -81,7 +116,13 @@ impl<'t> Document<'t> {
             sentences,
             main_province,
             default_scope,
-        }
+            max_evidence_bytes: bounds.max_evidence_bytes,
+        })
+    }
+
+    /// The evidence of the figure at `span` in the sentence `start..end`.
+    fn evidence(&self, start: usize, end: usize, span: [usize; 2]) -> String {
+        evidence(self.text, (start, end), span, self.max_evidence_bytes)
     }
 
     /// Every amount of the article, with the sentence it stands in.
@@ -93,13 +134,14 @@ impl<'t> Document<'t> {
                 .sentences
                 .get(at)
                 .filter(|d| d.sentence.start <= m.start)
-                .and_then(|d| self.text.get(d.sentence.start..d.sentence.end))
-                .unwrap_or("");
+                .map_or_else(String::new, |d| {
+                    self.evidence(d.sentence.start, d.sentence.end, [m.start, m.end])
+                });
             entries.push(Money {
                 value: m.value,
                 currency: m.currency.to_string(),
                 span: [m.start, m.end],
-                sentence: sentence.to_string(),
+                sentence,
             });
         }
         entries
@@ -283,12 +325,13 @@ struct Pass<'d> {
     /// Values already emitted per statistic key.
     seen_stats: HashMap<StatKey, Vec<f64>>,
     out: Extraction,
+    bounds: &'d Bounds<'d>,
 }
 
 impl<'d> Pass<'d> {
     /// A pass with nothing carried yet; the article's amounts are listed
     /// up front (every amount is money, whatever its sentence yields).
-    fn new(doc: &'d Document<'d>) -> Self {
+    fn new(doc: &'d Document<'d>, bounds: &'d Bounds<'d>) -> Self {
         Pass {
             doc,
             carried: Carried::default(),
@@ -300,7 +343,15 @@ impl<'d> Pass<'d> {
                 statistics: Vec::new(),
                 projects: Vec::new(),
             },
+            bounds,
         }
+    }
+
+    /// `Err` when the items found so far are more than the bounds allow.
+    fn check_items(&self) -> Result<(), Stopped> {
+        check_count("project counts", self.out.counts.len(), self.bounds)?;
+        check_count("statistics", self.out.statistics.len(), self.bounds)?;
+        check_count("projects", self.out.projects.len(), self.bounds)
     }
 
     /// Read sentence `index`: its figures and their readings, then the
@@ -329,7 +380,7 @@ impl<'d> Pass<'d> {
                 value: c.value,
                 kind: readings.count_kinds[ci],
                 span: [c.start, c.end],
-                sentence: here.text.to_string(),
+                sentence: self.doc.evidence(here.start, here.end, [c.start, c.end]),
             });
         }
     }
@@ -363,7 +414,7 @@ impl<'d> Pass<'d> {
                 period_end: end.map(iso),
                 scope: reading.scope,
                 span: [fig.start, fig.end],
-                sentence: here.text.to_string(),
+                sentence: self.doc.evidence(here.start, here.end, [fig.start, fig.end]),
             });
         }
     }
@@ -403,6 +454,7 @@ impl<'d> Pass<'d> {
             companies,
             province: here.province_at(here.end),
             plain_continuation,
+            max_evidence_bytes: doc.max_evidence_bytes,
         };
         collect_projects(
             &sentence,

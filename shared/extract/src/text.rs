@@ -326,3 +326,53 @@ mod tests {
         assert!(split_sentences(text)[0].headline);
     }
 }
+
+/// The evidence of a figure at `span` in the sentence `start..end` of
+/// `text`: the whole sentence when it is at most `max` bytes long, else the
+/// `max` bytes around the figure (cut on character boundaries) with "…"
+/// where the sentence was cut.
+pub(crate) fn evidence(text: &str, (start, end): (usize, usize), span: [usize; 2], max: usize) -> String {
+    let Some(sentence) = text.get(start..end) else {
+        return String::new();
+    };
+    if sentence.len() <= max {
+        return sentence.to_owned();
+    }
+    let middle = (span[0] / 2 + span[1] / 2).clamp(start, end);
+    let mut from = middle.saturating_sub(max / 2).max(start);
+    let mut to = from.saturating_add(max).min(end);
+    from = from.max(to.saturating_sub(max));
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let mut clipped = String::with_capacity(to.saturating_sub(from) + 6);
+    if from > start {
+        clipped.push('…');
+    }
+    clipped.push_str(text.get(from..to).unwrap_or(""));
+    if to < end {
+        clipped.push('…');
+    }
+    clipped
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::evidence;
+
+    #[test]
+    fn short_sentences_are_whole_and_long_ones_are_clipped_around_the_figure() {
+        let text = "Đồng Nai drew 5 billion USD. Then more.";
+        let end = text.find(" Then").unwrap();
+        assert_eq!(evidence(text, (0, end), [0, 1], 100), "Đồng Nai drew 5 billion USD.");
+        let long = format!("{}Ninh Binh drew 920 million USD{}", "ấ".repeat(400), "x".repeat(400));
+        let at = long.find("920").unwrap();
+        let clipped = evidence(&long, (0, long.len()), [at, at + 15], 40);
+        assert!(clipped.starts_with('…') && clipped.ends_with('…'), "{clipped}");
+        assert!(clipped.contains("920 million"), "{clipped}");
+        assert!(clipped.len() <= 40 + 6, "{}", clipped.len());
+    }
+}

@@ -2,10 +2,17 @@
 //! library as `fdi extract`) and kept with their evidence; reported
 //! statistics listed for reconciliation; named projects promoted to events.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use chrono::NaiveDate;
-use fdi_extract::{Extraction, Input, Language, MAX_DOCUMENT_BYTES, extract};
+use fdi_extract::{Bounds, Extraction, Input, Language, MAX_DOCUMENT_BYTES, Stopped, extract_with};
 use fdi_kit::{
     domain::{EventKind, EventStatus, MAX_NAME_CHARS},
     figures,
@@ -19,9 +26,14 @@ use fdi_proto::{
 };
 use rust_decimal::{Decimal, prelude::FromPrimitive};
 use sha2::{Digest, Sha256};
+use tokio::{
+    sync::Semaphore,
+    time::{Instant, timeout_at},
+};
+use tonic::Status;
 
 use super::{
-    PAGE_LIMITS, optional_resource, period_filter, province_filter, resource, span_key,
+    Limits, PAGE_LIMITS, optional_resource, period_filter, province_filter, resource, span_key,
     submit::{process_one, respond},
     timestamp,
 };
@@ -203,7 +215,59 @@ fn check_document(request: &pb::IngestDocumentRequest) -> Result<(NaiveDate, Opt
     Ok((published.unwrap_or_default(), language))
 }
 
-pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentRequest) -> Result<pb::Document> {
+/// Longest evidence sentence kept with a figure, in bytes: a longer
+/// sentence is clipped around its figure, with "…" where it was cut, so a
+/// document's evidence grows with its figures, not figures × sentence.
+pub const MAX_EVIDENCE_BYTES: usize = 1000;
+
+/// How much earlier than the caller's deadline the call gives up, so that
+/// the caller hears DEADLINE_EXCEEDED from the handler rather than the
+/// transport's CANCELLED.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+
+/// What bounds the extraction of documents: the permits of the extractions
+/// allowed to run at once, and the limits.
+pub(super) struct Extractions<'a> {
+    pub permits: &'a Arc<Semaphore>,
+    pub limits: &'a Limits,
+}
+
+/// Sets its flag when dropped: the extraction it watches over stops when
+/// the call that started it is answered, times out or is cancelled.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+pub(super) async fn ingest(
+    pipeline: &Pipeline,
+    extractions: &Extractions<'_>,
+    request: pb::IngestDocumentRequest,
+) -> Result<pb::Document> {
+    // The caller's deadline, or the server's own when that comes first.
+    let server = extractions.limits.request_timeout;
+    let remaining = fdi_kit::rpc::incoming_remaining().map_or(server, |caller| caller.min(server));
+    let deadline = Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN);
+    timeout_at(deadline, ingest_by(pipeline, extractions, deadline, request))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Status::deadline_exceeded(
+                "the document was not extracted and stored before the call's deadline; its extraction was stopped",
+            )
+            .into())
+        })
+}
+
+/// [`ingest`], answered by `deadline`.
+async fn ingest_by(
+    pipeline: &Pipeline,
+    extractions: &Extractions<'_>,
+    deadline: Instant,
+    request: pb::IngestDocumentRequest,
+) -> Result<pb::Document> {
     let (published, language) = check_document(&request)?;
     let url = Some(request.url.trim()).filter(|u| !u.is_empty());
     let sha = format!("{:x}", Sha256::digest(request.text.as_bytes()));
@@ -211,16 +275,7 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
         return load(pipeline, id, true).await;
     }
 
-    let text = request.text.clone();
-    let extraction = tokio::task::spawn_blocking(move || {
-        extract(&Input {
-            text: &text,
-            published,
-            language,
-        })
-    })
-    .await
-    .map_err(|_| Error::Internal("the extraction task stopped"))?;
+    let extraction = extract_bounded(extractions, deadline, request.text.clone(), published, language).await?;
 
     let (statistics, projects) = reported(pipeline, &extraction, published).await?;
     let document = NewDocument {
@@ -236,6 +291,62 @@ pub(super) async fn ingest(pipeline: &Pipeline, request: pb::IngestDocumentReque
     match pipeline.store.save_document(&document).await? {
         Saved::New(id) => load(pipeline, id, false).await,
         Saved::Existing(id) => load(pipeline, id, true).await,
+    }
+}
+
+/// The extraction of `text`, once one of the permits is free (waiting at
+/// most until `deadline`), on a blocking thread that holds the permit until
+/// the extraction ends, and that stops at its next sentence when this
+/// future is dropped (the call timed out or was cancelled).
+async fn extract_bounded(
+    extractions: &Extractions<'_>,
+    deadline: Instant,
+    text: String,
+    published: NaiveDate,
+    language: Option<Language>,
+) -> Result<Extraction> {
+    let limits = extractions.limits;
+    let Ok(acquired) = timeout_at(deadline, Arc::clone(extractions.permits).acquire_owned()).await else {
+        return Err(Status::resource_exhausted(format!(
+            "the server is already extracting {} documents, its limit (--max-extractions, FDI_INGEST_MAX_EXTRACTIONS), \
+             and none finished before the call's deadline; retry later with backoff",
+            limits.max_extractions
+        ))
+        .into());
+    };
+    let permit = acquired.map_err(|_| Error::Internal("the extraction permits were closed"))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_on_drop = StopOnDrop(Arc::clone(&stop));
+    let max_items = limits.max_document_items;
+    let extracted = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let should_stop = || stop.load(Ordering::Relaxed);
+        let bounds = Bounds {
+            max_items,
+            max_evidence_bytes: MAX_EVIDENCE_BYTES,
+            should_stop: Some(&should_stop),
+        };
+        let input = Input {
+            text: &text,
+            published,
+            language,
+        };
+        extract_with(&input, &bounds)
+    })
+    .await
+    .map_err(|_| Error::Internal("the extraction task stopped"))?;
+    match extracted {
+        Ok(extraction) => Ok(extraction),
+        Err(Stopped::TooMany { what, limit }) => Err(invalid_argument(
+            "text",
+            format!(
+                "holds more than {limit} {what}; at most {limit} of each kind are extracted from one document \
+                 (--max-document-items, FDI_INGEST_MAX_DOCUMENT_ITEMS)"
+            ),
+        )
+        .into()),
+        // Only this future stops the extraction, and it is still here.
+        Err(Stopped::Cancelled) => Err(Status::cancelled("the extraction was stopped").into()),
     }
 }
 

@@ -10,6 +10,8 @@ mod rates;
 mod submit;
 mod targets;
 
+pub use documents::MAX_EVIDENCE_BYTES;
+
 use std::{fmt::Display, pin::Pin, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
@@ -42,6 +44,12 @@ pub struct Limits {
     pub max_stream_rows: u64,
     /// How long a bulk-load stream may stay silent.
     pub stream_idle_timeout: Duration,
+    /// Document extractions that may run at once.
+    pub max_extractions: usize,
+    /// Most items of each kind extracted from one document.
+    pub max_document_items: usize,
+    /// Deadline of a call that brings none (the server's own).
+    pub request_timeout: Duration,
 }
 
 /// The gRPC face of the ingest service.
@@ -49,13 +57,20 @@ pub struct Limits {
 pub struct IngestApi {
     pipeline: Arc<Pipeline>,
     limits: Limits,
+    /// One permit per extraction allowed to run at once.
+    extractions: Arc<tokio::sync::Semaphore>,
 }
 
 impl IngestApi {
     /// Serves the pipeline within the limits.
     #[must_use]
     pub fn new(pipeline: Arc<Pipeline>, limits: Limits) -> Self {
-        Self { pipeline, limits }
+        let extractions = Arc::new(tokio::sync::Semaphore::new(limits.max_extractions.max(1)));
+        Self {
+            pipeline,
+            limits,
+            extractions,
+        }
     }
 }
 
@@ -224,7 +239,11 @@ impl IngestService for IngestApi {
         &self,
         request: Request<pb::IngestDocumentRequest>,
     ) -> Result<Response<pb::Document>, Status> {
-        answer(documents::ingest(&self.pipeline, request.into_inner())).await
+        let extractions = documents::Extractions {
+            permits: &self.extractions,
+            limits: &self.limits,
+        };
+        answer(documents::ingest(&self.pipeline, &extractions, request.into_inner())).await
     }
 
     async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Result<Response<pb::Document>, Status> {
