@@ -19,6 +19,12 @@ pub enum Error {
     /// The service is still starting (reference data not loaded).
     #[error("reference data not loaded yet")]
     NotReady,
+    /// The caller's deadline passed before the work was done.
+    #[error("deadline exceeded: {0}")]
+    DeadlineExceeded(&'static str),
+    /// The server is shutting down and dropped the work.
+    #[error("shutting down")]
+    ShuttingDown,
     /// The storage failed, or refused a write.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -30,6 +36,8 @@ impl From<Error> for Status {
             Error::Rejected(status) => status,
             Error::Conflict(message) => Status::aborted(message),
             Error::NotReady => Status::unavailable("the catalogue is starting; retry shortly"),
+            Error::DeadlineExceeded(what) => Status::deadline_exceeded(format!("the call's deadline passed {what}")),
+            Error::ShuttingDown => Status::unavailable("the catalogue is shutting down; retry shortly"),
             Error::Store(StoreError::UniqueViolation { resource, existing }) => already_exists(resource, existing),
             Error::Store(StoreError::Database(error) | StoreError::Seed { source: error, .. }) => {
                 fdi_kit::db::failure_status(&error, "the catalogue database")

@@ -13,6 +13,16 @@ use crate::model::{EntityKind, InvestorRecord, ProvinceRecord, ZoneRecord, provi
 /// Similarity below which a name is not even suggested.
 const SUGGESTION_FLOOR: f64 = 0.45;
 
+/// The bounds on matching work, shared with ingest (which keeps its rows and
+/// batches within them).
+pub use fdi_kit::domain::{MAX_BATCH_FOLDED_CHARS, MAX_FOLDED_NAME_CHARS as MAX_QUERY_FOLDED_CHARS};
+
+/// Characters of `text` once folded (what [`Index::resolve`] matches).
+#[must_use]
+pub fn folded_chars(text: &str) -> usize {
+    fold(text).chars().count()
+}
+
 /// Words that say what kind of place a name is, not which one (folded).
 const ZONE_MARKERS: &[&[&str]] = &[
     &["khu", "cong", "nghiep"],

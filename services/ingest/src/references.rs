@@ -11,6 +11,7 @@ use std::{
 
 use fdi_kit::{
     catalogue::{Catalogue, id_of, strip_collection},
+    domain::MAX_BATCH_FOLDED_CHARS,
     names::fold,
 };
 use fdi_proto::catalogue::{
@@ -97,7 +98,10 @@ fn lock<T>(cache: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Names still to resolve: by folded name, the names as written that fold to it.
-type MissingPlaces<'a> = Vec<((PlaceKind, String), Vec<&'a str>)>;
+type MissingPlaces<'a> = Vec<MissingPlace<'a>>;
+
+/// A place not in the cache: its kind and folded name, and the names as written that fold to it.
+type MissingPlace<'a> = ((PlaceKind, String), Vec<&'a str>);
 
 /// The lookup the catalogue's answer stands for, and until when to believe it.
 fn lookup_of(response: ResolveResponse, now: Instant) -> Cached {
@@ -141,7 +145,7 @@ impl References {
     pub async fn places<'a>(&self, names: impl IntoIterator<Item = (PlaceKind, &'a str)>) -> Result<PlaceResults> {
         let now = Instant::now();
         let (mut results, missing) = self.cached_places(names, now);
-        for chunk in missing.chunks(BATCH) {
+        for chunk in resolve_chunks(&missing) {
             let responses = self.resolve_chunk(chunk).await?;
             let mut cache = lock(&self.places);
             for ((folded, texts), response) in chunk.iter().zip(responses) {
@@ -156,7 +160,7 @@ impl References {
     }
 
     /// One BatchResolve call for a chunk of missing places: an answer per place, in order.
-    async fn resolve_chunk(&self, chunk: &[((PlaceKind, String), Vec<&str>)]) -> Result<Vec<ResolveResponse>> {
+    async fn resolve_chunk(&self, chunk: &[MissingPlace<'_>]) -> Result<Vec<ResolveResponse>> {
         let request = BatchResolveRequest {
             requests: chunk
                 .iter()
@@ -349,6 +353,26 @@ impl Investors {
 /// The entries of a batch call of `len` entries in field `list` that an
 /// INVALID_ARGUMENT answer names (`investors[3].display_name`), by index,
 /// with the description; empty for any other answer, or when it names none.
+/// The missing places in BatchResolve-sized chunks: at most [`BATCH`] names
+/// and [`MAX_BATCH_FOLDED_CHARS`] folded characters each (the catalogue's
+/// bound on one call's matching work).
+fn resolve_chunks<'m, 'a>(missing: &'m MissingPlaces<'a>) -> Vec<&'m [MissingPlace<'a>]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut folded) = (0, 0);
+    for (i, ((_, name), _)) in missing.iter().enumerate() {
+        let chars = name.chars().count();
+        if i > start && (i - start == BATCH || folded + chars > MAX_BATCH_FOLDED_CHARS) {
+            chunks.push(&missing[start..i]);
+            (start, folded) = (i, 0);
+        }
+        folded += chars;
+    }
+    if start < missing.len() {
+        chunks.push(&missing[start..]);
+    }
+    chunks
+}
+
 fn refused_entries(status: &Status, list: &str, len: usize) -> HashMap<usize, String> {
     if status.code() != Code::InvalidArgument {
         return HashMap::new();
@@ -385,6 +409,23 @@ mod tests {
     use fdi_kit::status::Violations;
 
     use super::*;
+
+    #[test]
+    fn resolve_chunks_stay_within_the_catalogues_bounds() {
+        let name = |n: usize| ((PlaceKind::Zone, "a".repeat(n)), Vec::new());
+        let long: MissingPlaces = (0..600).map(|_| name(200)).collect();
+        let chunks = resolve_chunks(&long);
+        assert!(chunks.iter().all(|c| c.len() <= BATCH));
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c.iter().map(|((_, n), _)| n.len()).sum::<usize>() <= MAX_BATCH_FOLDED_CHARS)
+        );
+        assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 600);
+        let short: MissingPlaces = (0..1200).map(|_| name(5)).collect();
+        assert_eq!(resolve_chunks(&short).len(), 3);
+        assert!(resolve_chunks(&Vec::new()).is_empty());
+    }
 
     #[test]
     fn refused_entries_are_found_by_index() {

@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use fdi_kit::{
     catalogue::strip_collection,
     country::is_country_code,
-    domain::{EventKind, EventStatus, FIRST_YEAR, MAX_NAME_CHARS, Scope},
+    domain::{EventKind, EventStatus, FIRST_YEAR, MAX_FOLDED_NAME_CHARS, MAX_NAME_CHARS, Scope},
     money::is_currency_code,
     names::fold,
     status::{Violations, check_text},
@@ -255,10 +255,19 @@ fn check_name(fields: &mut Fields, name: &str, value: &str, collection: Option<&
         return;
     }
     let bare = collection.map_or(value, |collection| strip_collection(value, collection));
-    if fold(bare).is_empty() {
+    let folded = fold(bare).chars().count();
+    if folded == 0 {
         fields.add(
             name,
             format!("`{}` has no letters or digits, so it names nothing", clip(value)),
+        );
+    } else if collection.is_some() && folded > MAX_FOLDED_NAME_CHARS {
+        fields.add(
+            name,
+            format!(
+                "folds to {folded} characters (accents removed, ligatures spelled out); \
+                 at most {MAX_FOLDED_NAME_CHARS} are matched"
+            ),
         );
     }
 }

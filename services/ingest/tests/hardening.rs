@@ -61,11 +61,15 @@ async fn names_the_catalogue_refuses_are_that_rows_violation_and_the_batch_goes_
     // Folds to words, but only a legal form: the catalogue refuses it, ingest cannot tell beforehand.
     let mut legal_form_only = common::new_project("legal-form", "Bắc Ninh", "100");
     legal_form_only.investor = "Công ty TNHH".into();
+    // 100 ligatures: within the raw length limit, but 300 letters once folded, more than the catalogue matches.
+    let mut ligature_zone = common::new_project("ligatures", "", "100");
+    ligature_zone.zone = "\u{FB03}".repeat(100);
     for (row, field) in [
         (no_letters.clone(), "event.investor"),
         (bare_zone.clone(), "event.zone"),
         (bare_province.clone(), "event.province"),
         (legal_form_only.clone(), "event.investor"),
+        (ligature_zone, "event.zone"),
     ] {
         let status = submit(client, row).await.unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");

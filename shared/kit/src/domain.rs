@@ -32,6 +32,15 @@ pub const VIETNAM_UTC_OFFSET_SECONDS: i32 = 7 * 3600;
 /// Longest name, alias, query or other free text field accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 500;
 
+/// Longest name the catalogue matches, in characters once folded
+/// ([`crate::names::fold`]: accents removed, ligatures such as 'ﬃ' spelled
+/// out): fuzzy matching costs query length × name length per known name.
+pub const MAX_FOLDED_NAME_CHARS: usize = 200;
+
+/// Folded characters one `BatchResolve` call may match in all: the bound on
+/// a batch's matching work (e.g. 1000 names of 50, or 250 of 200).
+pub const MAX_BATCH_FOLDED_CHARS: usize = 50_000;
+
 /// Today's date in Vietnam, where "today" decides whether a date is in the
 /// future and which year a target belongs to.
 #[must_use]

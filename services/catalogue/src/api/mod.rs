@@ -11,6 +11,7 @@ use std::{collections::HashSet, sync::Arc};
 
 use fdi_kit::{
     domain::MAX_NAME_CHARS,
+    names::fold,
     status::{Violations, check_text, invalid_argument},
 };
 use fdi_proto::catalogue::{self as pb, catalogue_service_server::CatalogueService};
@@ -19,6 +20,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     error::{Error, Result},
     model::EntityKind,
+    resolver::MAX_QUERY_FOLDED_CHARS,
     state::{Catalogue, Snapshot},
 };
 
@@ -69,10 +71,13 @@ rpcs! {
     batch_resolve(BatchResolveRequest) -> BatchResolveResponse => resolve::batch;
 }
 
-/// NOT_FOUND for an unknown id of `kind`, suggesting the nearest names in the snapshot.
+/// NOT_FOUND for an unknown id of `kind`, suggesting the nearest names in the
+/// snapshot (to the id's first [`MAX_QUERY_FOLDED_CHARS`] folded characters,
+/// which keeps the matching as cheap as one `Resolve`).
 fn not_found(snapshot: &Snapshot, kind: EntityKind, what: &str, shown: &str, id: &str) -> Error {
     let kinds = HashSet::from([kind]);
-    let resolution = snapshot.index.resolve(&id.replace('-', " "), &kinds, 3);
+    let near: String = fold(id).chars().take(MAX_QUERY_FOLDED_CHARS).collect();
+    let resolution = snapshot.index.resolve(&near, &kinds, 3);
     let suggestions: Vec<String> = resolution
         .best
         .into_iter()
