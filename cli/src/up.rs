@@ -1,5 +1,6 @@
 //! `fdi up`: everything a newcomer needs, in one process: a private
-//! PostgreSQL when `DATABASE_URL` is unset (data kept under `.fdi/`), every
+//! PostgreSQL when `DATABASE_URL` is unset (data kept under `.fdi/`; the
+//! server binaries installed from apt when missing), every
 //! service on its port, the reference data, and example calls; Ctrl-C stops
 //! it all cleanly.
 
@@ -85,9 +86,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 root.display(),
                 args.pg_port
             );
-            let cluster = tokio::task::spawn_blocking(move || Cluster::open(&root, args.pg_port))
-                .await?
-                .map_err(|e| anyhow::anyhow!(e))?;
+            let cluster = tokio::task::spawn_blocking(move || {
+                // On a machine without them, the server binaries are installed first (as cli/test.sh does).
+                fdi_localpg::ensure_server_binaries(&mut |line| println!("{line}"))?;
+                Cluster::open(&root, args.pg_port)
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!(e))?;
             (ensure_database(&cluster).await?, Some(cluster))
         }
     };

@@ -62,11 +62,124 @@ pub fn find_pg_bin() -> Result<PathBuf, String> {
     })
 }
 
+/// The advice when the server binaries cannot be installed here.
+const INSTALL_ADVICE: &str = "install the PostgreSQL server binaries yourself (Debian: apt-get install postgresql), \
+     or set DATABASE_URL to a running server, or FDI_PG_BIN to the folder of initdb and pg_ctl";
+
+/// What this machine allows for installing packages, as far as [`install_commands`] cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstallContext {
+    /// This process runs as root.
+    pub root: bool,
+    /// `apt-get` is on `PATH`.
+    pub apt_get: bool,
+    /// `sudo` is on `PATH`.
+    pub sudo: bool,
+}
+
+impl InstallContext {
+    /// This machine and process.
+    #[must_use]
+    pub fn detect() -> Self {
+        Self {
+            root: effective_uid() == Some(0),
+            apt_get: on_path("apt-get"),
+            sudo: on_path("sudo"),
+        }
+    }
+}
+
+/// The commands that install the PostgreSQL server binaries, the same as
+/// `cli/test.sh` runs: `apt-get update -q`, then
+/// `DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql`, as root
+/// or through `sudo -n` (never a password prompt).
+///
+/// # Errors
+/// When they cannot run here (no apt-get; neither root nor sudo); the message says what to install.
+pub fn install_commands(context: InstallContext) -> Result<Vec<Vec<String>>, String> {
+    if !context.apt_get {
+        return Err(format!(
+            "PostgreSQL server binaries not found and apt-get is not available to install them: {INSTALL_ADVICE}"
+        ));
+    }
+    let prefix: &[&str] = match (context.root, context.sudo) {
+        (true, _) => &[],
+        (false, true) => &["sudo", "-n"],
+        (false, false) => {
+            return Err(format!(
+                "PostgreSQL server binaries not found, and installing them needs root (this user is not root \
+                 and sudo is not available): {INSTALL_ADVICE}"
+            ));
+        }
+    };
+    let commands: [&[&str]; 2] = [
+        &["apt-get", "update", "-q"],
+        &[
+            "env",
+            "DEBIAN_FRONTEND=noninteractive",
+            "apt-get",
+            "install",
+            "-y",
+            "-q",
+            "postgresql",
+        ],
+    ];
+    Ok(commands
+        .iter()
+        .map(|command| {
+            prefix
+                .iter()
+                .chain(command.iter())
+                .map(|&word| word.to_owned())
+                .collect()
+        })
+        .collect())
+}
+
+/// Where the PostgreSQL server binaries are, installing them first when none
+/// are found ([`install_commands`]; `say` is told what is happening, and the
+/// commands' own output goes to this process's stdout and stderr).
+///
+/// # Errors
+/// When they are missing and cannot be installed; the message says what to install.
+pub fn ensure_server_binaries(say: &mut dyn FnMut(&str)) -> Result<PathBuf, String> {
+    if let Ok(bin) = find_pg_bin() {
+        return Ok(bin);
+    }
+    let commands = install_commands(InstallContext::detect())?;
+    say(
+        "PostgreSQL server binaries not found: installing the PostgreSQL server binaries (apt-get install postgresql) ...",
+    );
+    for command in &commands {
+        say(&format!("  $ {}", command.join(" ")));
+        let status = Command::new(&command[0])
+            .args(&command[1..])
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|e| format!("{}: {e}; {INSTALL_ADVICE}", command[0]))?;
+        if !status.success() {
+            return Err(format!("`{}` failed ({status}): {INSTALL_ADVICE}", command.join(" ")));
+        }
+    }
+    let bin = find_pg_bin().map_err(|_| {
+        format!("apt-get installed postgresql, but initdb and pg_ctl are still not found: {INSTALL_ADVICE}")
+    })?;
+    say(&format!("PostgreSQL server binaries installed in {}.", bin.display()));
+    Ok(bin)
+}
+
+fn effective_uid() -> Option<u32> {
+    fs::metadata("/proc/self").map(|m| m.uid()).ok()
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
 /// PostgreSQL refuses to run as root; when we are root, run it as the
 /// `postgres` system user if there is one, else as `nobody`.
 fn unprivileged_user() -> Option<(u32, u32)> {
-    let euid = fs::metadata("/proc/self").map(|m| m.uid()).ok()?;
-    if euid != 0 {
+    if effective_uid()? != 0 {
         return None;
     }
     let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
@@ -303,4 +416,64 @@ impl Drop for Cluster {
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(root: bool, apt_get: bool, sudo: bool) -> InstallContext {
+        InstallContext { root, apt_get, sudo }
+    }
+
+    fn lines(commands: &[Vec<String>]) -> Vec<String> {
+        commands.iter().map(|c| c.join(" ")).collect()
+    }
+
+    #[test]
+    fn root_runs_apt_get_itself() {
+        for sudo in [false, true] {
+            let commands = install_commands(context(true, true, sudo)).unwrap();
+            assert_eq!(
+                lines(&commands),
+                [
+                    "apt-get update -q",
+                    "env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql"
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn another_user_goes_through_sudo_without_a_prompt() {
+        let commands = install_commands(context(false, true, true)).unwrap();
+        assert_eq!(
+            lines(&commands),
+            [
+                "sudo -n apt-get update -q",
+                "sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql"
+            ]
+        );
+    }
+
+    #[test]
+    fn another_user_without_sudo_is_told_what_to_install() {
+        let error = install_commands(context(false, true, false)).unwrap_err();
+        assert!(error.contains("needs root"), "{error}");
+        assert!(error.contains("apt-get install postgresql"), "{error}");
+        assert!(
+            error.contains("DATABASE_URL") && error.contains("FDI_PG_BIN"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn without_apt_get_nothing_runs_and_the_message_says_what_to_install() {
+        for (root, sudo) in [(true, true), (false, true), (false, false)] {
+            let error = install_commands(context(root, false, sudo)).unwrap_err();
+            assert!(error.contains("apt-get is not available"), "{error}");
+            assert!(error.contains("PostgreSQL server binaries"), "{error}");
+            assert!(error.contains("DATABASE_URL"), "{error}");
+        }
+    }
 }
