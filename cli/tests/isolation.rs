@@ -7,6 +7,8 @@
 //! the machines they run on); the probes run on a runtime of their own, so
 //! their deadlines hold even if the services' workers were held up.
 
+mod common;
+
 use std::{
     future::Future,
     time::{Duration, Instant},
@@ -15,39 +17,11 @@ use std::{
 use fdi_catalogue::resolver::{MAX_BATCH_FOLDED_CHARS, MAX_QUERY_FOLDED_CHARS};
 use fdi_kit::names::fold;
 use fdi_proto::catalogue::{self as pb, catalogue_service_client::CatalogueServiceClient};
-use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
 
 /// The deadline every probe has, as a client in production would set it.
 const NORMAL_DEADLINE: Duration = Duration::from_secs(2);
-
-/// Catalogue, ingest and analytics on one fresh database, with each one's
-/// endpoint and health service name; the guards keep them running.
-async fn start() -> (Vec<ServiceGuard>, Vec<(String, &'static str)>) {
-    let db = fdi_testkit::database().await;
-    let wait = Duration::from_secs(60);
-    // Unoptimised test builds match about 20 times slower than release ones:
-    // the default request timeout (30 s) would cut the four batches short.
-    let mut catalogue_common = common(&db.url);
-    catalogue_common.server.request_timeout = Duration::from_secs(600);
-    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), catalogue_common);
-    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
-    wait_until_serving(&catalogue.endpoint(), fdi_catalogue::SERVICE_NAME, wait).await;
-    let ingest_config = fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
-    wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, wait).await;
-    let analytics_config =
-        fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
-    wait_until_serving(&analytics.endpoint(), fdi_analytics::SERVICE_NAME, wait).await;
-    let endpoints = vec![
-        (catalogue.endpoint(), fdi_catalogue::SERVICE_NAME),
-        (ingest.endpoint(), fdi_ingest::SERVICE_NAME),
-        (analytics.endpoint(), fdi_analytics::SERVICE_NAME),
-    ];
-    (vec![catalogue, ingest, analytics], endpoints)
-}
 
 /// A query of ligatures that folds to exactly `letters` letters ('ﬃ' is "ffi").
 fn ligatures(letters: usize) -> String {
@@ -129,8 +103,12 @@ async fn probe(endpoints: Vec<(String, &'static str)>) -> Result<(), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_worst_case_batches_keep_no_other_client_or_health_check_waiting() {
-    let (_guards, endpoints) = start().await;
-    let catalogue = endpoints[0].0.clone();
+    // Unoptimised test builds match about 20 times slower than release ones:
+    // the default request timeout (30 s) would cut the four batches short.
+    let services =
+        common::start_with(|catalogue| catalogue.common.server.request_timeout = Duration::from_secs(600)).await;
+    let endpoints = services.health_checks().to_vec();
+    let catalogue = services.catalogue.endpoint();
 
     // The heaviest batch the bounds accept: as many queries at the longest
     // folded length as the batch's total allows, every kind, most suggestions.

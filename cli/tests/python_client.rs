@@ -8,6 +8,8 @@
 //! The Python comes from `FDI_PYTHON`, else `.tools/venv/bin/python`, where
 //! `cli/test.sh` installs grpcio-tools. Without it the test fails and says so.
 
+mod common;
+
 use std::{path::PathBuf, process::Command, time::Duration, time::Instant};
 
 use fdi_proto::{
@@ -15,7 +17,6 @@ use fdi_proto::{
     common::{Figure, Period, period},
     ingest::{GetBulkLoadRequest, ListEventsRequest, ingest_service_client::IngestServiceClient},
 };
-use fdi_testkit::{settings::common, spawn_service, wait_until_serving};
 
 /// Rows the script streams, and per message.
 const ROWS: i64 = 300;
@@ -52,18 +53,8 @@ fn python() -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_client_generated_by_protoc_drives_every_service() {
     let python = python();
-    let db = fdi_testkit::database().await;
-    let wait = Duration::from_secs(60);
-    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
-    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
-    wait_until_serving(&catalogue.endpoint(), fdi_catalogue::SERVICE_NAME, wait).await;
-    let ingest_config = fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
-    wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, wait).await;
-    let analytics_config =
-        fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
-    wait_until_serving(&analytics.endpoint(), fdi_analytics::SERVICE_NAME, wait).await;
+    let services = common::start().await;
+    let (catalogue, ingest, analytics) = (&services.catalogue, &services.ingest, &services.analytics);
 
     let script = workspace().join("cli/tests/python/client_test.py");
     let mut command = tokio::process::Command::new(&python);

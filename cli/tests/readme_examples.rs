@@ -16,6 +16,8 @@
 //!
 //! The `article.txt` an example reads is a short article written here.
 
+mod common;
+
 use std::{
     fmt::Write as _,
     fs,
@@ -29,7 +31,6 @@ use fdi_client::{
     demo::{DemoConfig, generate},
     loader::{LoadOptions, load},
 };
-use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 
 const README: &str = include_str!("../../README.md");
 
@@ -267,26 +268,6 @@ fn check(example: &Example, run: &Run) -> Option<String> {
     }
 }
 
-/// Catalogue, ingest and analytics on one fresh database, as `fdi up` starts them.
-async fn start() -> Vec<ServiceGuard> {
-    let db = fdi_testkit::database().await;
-    let wait = Duration::from_secs(120);
-    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
-    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
-    wait_until_serving(&catalogue.endpoint(), fdi_catalogue::SERVICE_NAME, wait).await;
-    let ingest_config = fdi_ingest::Config {
-        max_stream_rows: 2_000_000,
-        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint())
-    };
-    let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
-    wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, wait).await;
-    let analytics_config =
-        fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
-    wait_until_serving(&analytics.endpoint(), fdi_analytics::SERVICE_NAME, wait).await;
-    vec![catalogue, ingest, analytics]
-}
-
 /// The demo register `fdi up` loads on first start (`fdi up`'s `load_demo_register`: same seed, size and load id).
 async fn load_demo_register(ingest: &str) {
     let options = LoadOptions::new(ingest, format!("demo-register-seed1-{DEMO_EVENTS}"));
@@ -365,14 +346,14 @@ async fn every_grpcurl_example_of_the_readme_works_on_a_fresh_system() {
     let found = examples(README);
     assert!(!found.is_empty(), "no grpcurl example found in README.md");
     let began = Instant::now();
-    let services = start().await;
+    let services = common::start().await;
     eprintln!("services serving after {:?}", began.elapsed());
-    load_demo_register(&services[1].endpoint()).await;
+    load_demo_register(&services.ingest.endpoint()).await;
     eprintln!("demo register loaded after {:?}", began.elapsed());
     let ports = [
-        services[0].addr.port(),
-        services[1].addr.port(),
-        services[2].addr.port(),
+        services.catalogue.addr.port(),
+        services.ingest.addr.port(),
+        services.analytics.addr.port(),
     ];
 
     let dir = tempfile::tempdir().unwrap();

@@ -4,6 +4,8 @@
 //! charts checked against them; unknown provinces and bad periods fail with
 //! the service's suggestions and violations, and the command exits non-zero.
 
+mod common;
+
 use std::{collections::BTreeMap, collections::BTreeSet, time::Duration};
 
 use fdi_cli::report::{self, Currency, ReportArgs, ScopeArg, ServiceError, format_amount};
@@ -13,30 +15,8 @@ use fdi_proto::{
     common::{Figure, Period, Scope, period},
     ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
 };
-use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use rust_decimal::Decimal;
 use tonic::Code;
-
-/// Catalogue, ingest and analytics on one fresh database; the guards keep them running.
-async fn start() -> (Vec<ServiceGuard>, String, String) {
-    let db = fdi_testkit::database().await;
-    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
-    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
-    let wait = Duration::from_secs(60);
-    wait_until_serving(&catalogue.endpoint(), fdi_catalogue::SERVICE_NAME, wait).await;
-    let ingest_config = fdi_ingest::Config {
-        max_stream_rows: 1_000_000,
-        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint())
-    };
-    let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
-    wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, wait).await;
-    let analytics_config =
-        fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
-    wait_until_serving(&analytics.endpoint(), fdi_analytics::SERVICE_NAME, wait).await;
-    let (ingest_url, analytics_url) = (ingest.endpoint(), analytics.endpoint());
-    (vec![catalogue, ingest, analytics], ingest_url, analytics_url)
-}
 
 /// (key, kind, date, project, province, amount, currency): Hà Nội in 2025 in dollars and dong,
 /// and in 2024; two other provinces in 2025 so there is a ranking.
@@ -154,7 +134,8 @@ fn args(province: &str, period: &str, analytics: &str, out: &std::path::Path) ->
 
 #[tokio::test]
 async fn report_shows_the_loaded_figures_and_draws_the_charts() {
-    let (_services, ingest_url, analytics_url) = start().await;
+    let services = common::start().await;
+    let (ingest_url, analytics_url) = (services.ingest.endpoint(), services.analytics.endpoint());
     let (usd, last) = load(&ingest_url).await;
     let mut ingest = IngestServiceClient::connect(ingest_url.clone()).await.unwrap();
     ingest
@@ -262,7 +243,8 @@ async fn report_shows_the_loaded_figures_and_draws_the_charts() {
 
 #[tokio::test]
 async fn unknown_provinces_and_bad_periods_fail_with_the_details() {
-    let (_services, _ingest_url, analytics_url) = start().await;
+    let services = common::start().await;
+    let analytics_url = services.analytics.endpoint();
     let out = tempfile::tempdir().unwrap();
     let mut client = AnalyticsServiceClient::connect(analytics_url.clone()).await.unwrap();
 
