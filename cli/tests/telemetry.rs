@@ -279,6 +279,7 @@ async fn one_bulk_load_is_one_trace_across_ingest_the_catalogue_and_the_database
     let request = LoadEventsRequest {
         load_id: "traced-load".into(),
         start_offset: 0,
+        expected_content_digest: String::new(),
         rows: rows("traced", 20),
     };
     let mut acks = ingest
@@ -521,6 +522,7 @@ async fn sigterm_during_a_stream_lets_it_finish_keeps_its_batches_and_exits_0() 
     let batch = |offset: usize| LoadEventsRequest {
         load_id: "sigterm-load".into(),
         start_offset: i64::try_from(offset).unwrap(),
+        expected_content_digest: String::new(),
         rows: rows("sigterm", 100)[offset..offset + 50].to_vec(),
     };
     batches.send(batch(0)).await.unwrap();

@@ -138,6 +138,8 @@ pub struct LoadStep {
     pub new_offset: i64,
     /// Rows of the batch rejected before reaching the database.
     pub rejected: i64,
+    /// The load's content digest after the batch (`fdi_kit::load_digest`).
+    pub new_digest: Vec<u8>,
 }
 
 /// What an idempotency key is used by already, when a row with other content reuses it.

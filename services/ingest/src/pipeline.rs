@@ -31,6 +31,8 @@ pub struct LoadPosition {
     pub first_offset: i64,
     /// The load's offset before this batch (for the optimistic check).
     pub expected_offset: i64,
+    /// The load's content digest after this batch (stored with the new offset).
+    pub new_digest: Vec<u8>,
 }
 
 /// The ingest pipeline: the store, the catalogue cache and the rates.
@@ -289,6 +291,7 @@ fn assemble(stages: Vec<Stage>, investors: &Investors, load: Option<&LoadPositio
         expected_offset: l.expected_offset,
         new_offset: l.first_offset + i64::try_from(rows).unwrap_or_default(),
         rejected,
+        new_digest: l.new_digest.clone(),
     });
     Prepared {
         events,

@@ -96,6 +96,7 @@ async fn names_the_catalogue_refuses_are_that_rows_violation_and_the_batch_goes_
         .load_events(tokio_stream::iter([pb::LoadEventsRequest {
             load_id: "refused-names".into(),
             start_offset: 0,
+            expected_content_digest: String::new(),
             rows,
         }]))
         .await
@@ -151,6 +152,7 @@ async fn a_held_row_resent_with_other_content_is_a_conflict_and_stays_as_it_was(
         .load_events(tokio_stream::iter([pb::LoadEventsRequest {
             load_id: "held-conflict".into(),
             start_offset: 0,
+            expected_content_digest: String::new(),
             rows: vec![changed, common::new_project("fine", "Bắc Ninh", "10")],
         }]))
         .await

@@ -19,6 +19,13 @@ async fn submit(client: &mut common::Client, event: EventInput) -> Result<pb::Su
         .map(tonic::Response::into_inner)
 }
 
+/// The load content digest of `rows` (what a client resuming after them sends).
+fn digest(rows: &[EventInput]) -> String {
+    let mut chain = fdi_kit::load_digest::ContentChain::new();
+    chain.extend(rows);
+    chain.to_hex()
+}
+
 async fn count_events(database_url: &str) -> i64 {
     let mut connection = PgConnection::connect(database_url).await.unwrap();
     let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM ingest.events")
@@ -404,6 +411,11 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
         load_id: "register-2024".into(),
         start_offset: start as i64,
         rows: rows[start..end].to_vec(),
+        expected_content_digest: if start > 0 {
+            digest(&rows[..start])
+        } else {
+            String::new()
+        },
     };
 
     let (acks, error) = bulk(client, vec![batch(0, 100), batch(100, 200)]).await;
@@ -450,6 +462,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
             load_id: "register-2024".into(),
             start_offset: 400,
             rows: rows[..5].to_vec(),
+            expected_content_digest: String::new(),
         }],
     )
     .await;
@@ -461,6 +474,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
             load_id: "replay".into(),
             start_offset: i * 100,
             rows: rows[(i * 100) as usize..(i * 100 + 100) as usize].to_vec(),
+            expected_content_digest: String::new(),
         })
         .collect();
     let (acks, error) = bulk(client, replay).await;
@@ -477,6 +491,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
             load_id: "big".into(),
             start_offset: 0,
             rows: vec![EventInput::default(); 5001],
+            expected_content_digest: String::new(),
         }],
     )
     .await;
@@ -487,6 +502,7 @@ async fn bulk_loads_acknowledge_batches_resume_and_never_duplicate() {
             load_id: String::new(),
             start_offset: 0,
             rows: rows[..1].to_vec(),
+            expected_content_digest: String::new(),
         }],
     )
     .await;
@@ -674,6 +690,120 @@ async fn exchange_rates_and_targets() {
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_stream_under_another_clients_load_id_is_refused_and_the_owner_resumes() {
+    let mut system = common::start().await;
+    let endpoint = system.ingest.endpoint();
+    let database_url = system.database_url.clone();
+    let client = &mut system.client;
+    let owner = common::register("owner", 200);
+    let intruder = common::register("intruder", 150);
+    let batch = |rows: &[EventInput], start: usize, end: usize, expected: String| pb::LoadEventsRequest {
+        load_id: "shared-load".into(),
+        start_offset: start as i64,
+        rows: rows[start..end].to_vec(),
+        expected_content_digest: expected,
+    };
+    let progress = |client: &mut common::Client| {
+        let mut client = client.clone();
+        async move {
+            client
+                .get_bulk_load(pb::GetBulkLoadRequest {
+                    name: "bulkLoads/shared-load".into(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+
+    // Client A loads 100 rows in two batches and stops.
+    let (acks, error) = bulk(
+        client,
+        vec![
+            batch(&owner, 0, 50, String::new()),
+            batch(&owner, 50, 100, String::new()),
+        ],
+    )
+    .await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(acks.iter().map(|a| a.offset_reached).collect::<Vec<_>>(), [50, 100]);
+    assert_eq!(acks[1].content_digest, digest(&owner[..100]));
+    let before = progress(client).await;
+    assert_eq!((before.offset_reached, before.accepted), (100, 100));
+    assert_eq!(before.content_digest, digest(&owner[..100]));
+    assert_eq!(count_events(&database_url).await, 100);
+
+    // Client B streams 50 other rows under the same id from the offset: without a digest,
+    // with the digest of its own rows, and from offset 0 with other rows before the offset.
+    let attempts = [
+        vec![batch(&intruder, 100, 150, String::new())],
+        vec![batch(&intruder, 100, 150, digest(&intruder[..100]))],
+        vec![batch(&intruder, 0, 150, String::new())],
+        vec![
+            batch(&intruder, 0, 60, String::new()),
+            batch(&intruder, 60, 150, String::new()),
+        ],
+    ];
+    for (i, attempt) in attempts.into_iter().enumerate() {
+        let (acks, error) = bulk(client, attempt).await;
+        let status = error.unwrap_or_else(|| panic!("attempt {i} was not refused: {acks:?}"));
+        assert_eq!(status.code(), Code::FailedPrecondition, "attempt {i}: {status:?}");
+        let info = status.get_error_details().error_info().cloned().unwrap();
+        assert_eq!(info.reason, "LOAD_CONTENT_MISMATCH", "attempt {i}");
+        assert_eq!(info.metadata.get("load_id").map(String::as_str), Some("shared-load"));
+        // Batches wholly before the offset are acknowledged as decided, never recorded.
+        assert!(
+            acks.iter()
+                .all(|a| a.accepted == 0 && a.held == 0 && a.offset_reached == 100),
+            "attempt {i}: {acks:?}"
+        );
+    }
+    // A malformed digest is an invalid argument.
+    let (_, error) = bulk(client, vec![batch(&intruder, 100, 150, "not-hex".into())]).await;
+    assert_eq!(error.unwrap().code(), Code::InvalidArgument);
+    // The loader refuses another file under the id at once, without recording anything.
+    let source = intruder.clone();
+    let open: fdi_client::loader::OpenRows = Box::new(move |offset| {
+        Ok(Box::new(
+            source.clone().into_iter().skip(usize::try_from(offset).unwrap()),
+        ))
+    });
+    let options = fdi_client::loader::LoadOptions::new(endpoint.clone(), "shared-load");
+    let refused = fdi_client::loader::load(&options, open, &mut |_| {}).await.unwrap_err();
+    assert!(refused.to_string().contains("other rows"), "{refused:#}");
+    assert_eq!(progress(client).await, before, "the load did not move");
+    assert_eq!(count_events(&database_url).await, 100, "nothing was recorded");
+
+    // Client A resumes with the right digest and completes; every one of its rows is recorded.
+    let (acks, error) = bulk(
+        client,
+        vec![
+            batch(&owner, 100, 150, digest(&owner[..100])),
+            batch(&owner, 150, 200, String::new()),
+        ],
+    )
+    .await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(acks.iter().map(|a| a.offset_reached).collect::<Vec<_>>(), [150, 200]);
+    assert_eq!((acks[0].accepted, acks[1].accepted), (50, 50));
+    let after = progress(client).await;
+    assert_eq!((after.offset_reached, after.accepted, after.duplicates), (200, 200, 0));
+    assert_eq!(after.content_digest, digest(&owner));
+    assert_eq!(count_events(&database_url).await, 200);
+
+    // The owner's loader resumes the finished load with its file: nothing is sent twice.
+    let source = owner.clone();
+    let open: fdi_client::loader::OpenRows = Box::new(move |offset| {
+        Ok(Box::new(
+            source.clone().into_iter().skip(usize::try_from(offset).unwrap()),
+        ))
+    });
+    let summary = fdi_client::loader::load(&options, open, &mut |_| {}).await.unwrap();
+    assert_eq!((summary.offset_reached, summary.accepted), (200, 0));
+    assert_eq!(count_events(&database_url).await, 200);
 }
 
 #[tokio::test]

@@ -1,10 +1,13 @@
 //! The bulk-load client: streams rows in batches, counts the
 //! acknowledgements, and after a lost connection, a restarted server or a
 //! full stream, asks where the load stands and resumes from exactly there.
-//! Every row is sent until acknowledged; none is recorded twice.
+//! Every row is sent until acknowledged; none is recorded twice. A resume
+//! proves it carries the load's rows: it hashes the rows before the offset
+//! (`fdi_kit::load_digest`) and sends the digest, which must match the load's.
 
 use std::time::Duration;
 
+use fdi_kit::load_digest::{ContentChain, LOAD_CONTENT_MISMATCH};
 use fdi_proto::ingest::{
     EventInput, GetBulkLoadRequest, LoadEventsRequest, LoadEventsResponse, RowIssue,
     ingest_service_client::IngestServiceClient,
@@ -12,6 +15,7 @@ use fdi_proto::ingest::{
 use tokio::sync::mpsc;
 use tokio_stream::{StreamExt, wrappers::ReceiverStream};
 use tonic::{Code, Status, transport::Endpoint};
+use tonic_types::StatusExt;
 
 /// Rows from a source, starting at a row offset (0-based), so a load can resume.
 pub type OpenRows = Box<dyn FnMut(u64) -> anyhow::Result<Box<dyn Iterator<Item = EventInput> + Send>> + Send>;
@@ -76,26 +80,45 @@ impl LoadSummary {
     }
 }
 
-/// Whether a failed call is worth resuming.
+/// Whether a failed call is worth resuming (never a stream that does not match its load).
 fn resumable(status: &Status) -> bool {
-    matches!(
-        status.code(),
-        Code::Unavailable
-            | Code::Unknown
-            | Code::Cancelled
-            | Code::Aborted
-            | Code::DeadlineExceeded
-            | Code::ResourceExhausted
-            | Code::FailedPrecondition
-            | Code::Internal
-    )
+    let mismatch = status
+        .get_error_details()
+        .error_info()
+        .is_some_and(|info| info.reason == LOAD_CONTENT_MISMATCH);
+    !mismatch
+        && matches!(
+            status.code(),
+            Code::Unavailable
+                | Code::Unknown
+                | Code::Cancelled
+                | Code::Aborted
+                | Code::DeadlineExceeded
+                | Code::ResourceExhausted
+                | Code::FailedPrecondition
+                | Code::Internal
+        )
 }
 
-/// Where the load stands on the server (0 when it has not started).
-async fn server_offset(options: &LoadOptions) -> Result<u64, Status> {
-    Ok(server_progress(options)
-        .await?
-        .map_or(0, |load| u64::try_from(load.offset_reached).unwrap_or_default()))
+/// Where the load stands on the server (0 and no digest when it has not started).
+async fn server_offset(options: &LoadOptions) -> Result<(u64, String), Status> {
+    Ok(server_progress(options).await?.map_or((0, String::new()), |load| {
+        (
+            u64::try_from(load.offset_reached).unwrap_or_default(),
+            load.content_digest,
+        )
+    }))
+}
+
+/// The content digest of the first `offset` rows `open` yields; `None` when there are fewer.
+fn prefix_digest(open: &mut OpenRows, offset: u64) -> anyhow::Result<Option<ContentChain>> {
+    let mut chain = ContentChain::new();
+    let mut count = 0u64;
+    for row in open(0)?.take(usize::try_from(offset).unwrap_or(usize::MAX)) {
+        chain.push(&row);
+        count += 1;
+    }
+    Ok((count == offset).then_some(chain))
 }
 
 /// The load's progress and totals on the server, across every call that fed it.
@@ -138,10 +161,33 @@ pub async fn load(
     let mut backoff = Duration::from_millis(200);
     loop {
         let attempt = async {
-            let offset = server_offset(options).await?;
+            let (offset, server_digest) = server_offset(options).await?;
             summary.offset_reached = summary.offset_reached.max(offset);
-            let rows = open(offset).map_err(|e| Status::failed_precondition(format!("cannot read the rows: {e:#}")))?;
-            stream_once(options, offset, rows, &mut summary, on_ack).await
+            let unreadable = |e: anyhow::Error| Status::failed_precondition(format!("cannot read the rows: {e:#}"));
+            let expected = if offset == 0 {
+                String::new()
+            } else {
+                let ours = prefix_digest(&mut open, offset)
+                    .map_err(unreadable)?
+                    .map(|c| c.to_hex());
+                if ours.as_deref() != Some(server_digest.as_str()) {
+                    return Err(Status::with_error_details(
+                        Code::FailedPrecondition,
+                        format!(
+                            "load `{}` holds other rows before offset {offset} than these; use another load id",
+                            options.load_id
+                        ),
+                        tonic_types::ErrorDetails::with_error_info(
+                            LOAD_CONTENT_MISMATCH,
+                            fdi_kit::status::ERROR_DOMAIN,
+                            std::collections::HashMap::from([("load_id".to_owned(), options.load_id.clone())]),
+                        ),
+                    ));
+                }
+                server_digest
+            };
+            let rows = open(offset).map_err(unreadable)?;
+            stream_once(options, offset, expected, rows, &mut summary, on_ack).await
         };
         match attempt.await {
             Ok(()) => return Ok(summary),
@@ -171,6 +217,7 @@ pub async fn load(
 async fn stream_once(
     options: &LoadOptions,
     offset: u64,
+    expected_content_digest: String,
     rows: Box<dyn Iterator<Item = EventInput> + Send>,
     summary: &mut LoadSummary,
     on_ack: &mut (dyn FnMut(&LoadEventsResponse) + Send),
@@ -191,6 +238,7 @@ async fn stream_once(
     let producer = tokio::task::spawn_blocking(move || {
         let mut next_offset = offset;
         let mut rows = rows;
+        let mut expected = Some(expected_content_digest);
         loop {
             let batch: Vec<EventInput> = rows.by_ref().take(batch_rows).collect();
             if batch.is_empty() {
@@ -200,6 +248,8 @@ async fn stream_once(
                 load_id: load_id.clone(),
                 start_offset: i64::try_from(next_offset).unwrap_or(i64::MAX),
                 rows: batch,
+                // The first message binds the stream to the load's content.
+                expected_content_digest: expected.take().unwrap_or_default(),
             };
             next_offset += request.rows.len() as u64;
             if sender.blocking_send(request).is_err() {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod feed;
 pub mod figures;
+pub mod load_digest;
 pub mod money;
 pub mod names;
 pub mod paging;

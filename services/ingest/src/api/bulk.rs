@@ -2,13 +2,16 @@
 //! with the offset reached so a client that lost its connection resumes
 //! exactly there; GetBulkLoad tells where a load stands.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
-use fdi_kit::status::{invalid_argument, not_found};
+use fdi_kit::{
+    load_digest::{ContentChain, LOAD_CONTENT_MISMATCH},
+    status::{invalid_argument, not_found, with_reason},
+};
 use fdi_proto::{common::FieldViolation, ingest as pb};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Status, Streaming};
+use tonic::{Code, Status, Streaming};
 use tracing::{Instrument, Span};
 
 use super::{Limits, LoadEventsStream, resource, timestamp};
@@ -119,6 +122,35 @@ struct StreamPosition {
     offset: i64,
     /// Rows received on this call.
     rows_in_call: u64,
+    /// The load's content digest over the rows before `offset`.
+    chain: ContentChain,
+    /// Until this stream's rows reach the offset the load had when the
+    /// stream opened it: what they must match.
+    pending: Option<PendingMatch>,
+}
+
+/// A resuming stream that has not yet shown it carries the load's rows.
+#[derive(Debug)]
+struct PendingMatch {
+    /// The load's stored digest at its offset.
+    stored: ContentChain,
+    /// The digest of the stream's rows (from its expected digest) up to `at`.
+    claimed: ContentChain,
+    /// The offset the stream's rows have reached.
+    at: i64,
+}
+
+/// FAILED_PRECONDITION (ErrorInfo `LOAD_CONTENT_MISMATCH`): the stream is not the load it names.
+fn content_mismatch(load_id: &str, detail: &str) -> Error {
+    Error::Rejected(with_reason(
+        Code::FailedPrecondition,
+        format!(
+            "load `{load_id}` {detail}; nothing was recorded. Resume with the load's own rows and \
+             expected_content_digest (the digest over rows before start_offset), or use a new load_id"
+        ),
+        LOAD_CONTENT_MISMATCH,
+        HashMap::from([("load_id".to_owned(), load_id.to_owned())]),
+    ))
 }
 
 /// Reads batches, checks them against the load's offset and prepares them for the writer.
@@ -190,10 +222,15 @@ impl StreamPosition {
                 limits.max_stream_rows
             ))));
         }
-        if self.load_id.is_empty() {
+        let opening = self.load_id.is_empty();
+        let mut stored = ContentChain::new();
+        if opening {
             check_load_id(&message.load_id)?;
-            self.offset = pipeline.store.open_load(&message.load_id).await?;
+            let (offset, digest) = pipeline.store.open_load(&message.load_id).await?;
+            self.offset = offset;
             self.load_id.clone_from(&message.load_id);
+            stored = ContentChain::from_bytes(&digest)
+                .ok_or_else(|| content_mismatch(&self.load_id, "has no valid content digest"))?;
         } else if !message.load_id.is_empty() && message.load_id != self.load_id {
             return Err(invalid_argument("load_id", "must stay the same for the whole stream").into());
         }
@@ -206,6 +243,64 @@ impl StreamPosition {
                 message.start_offset, self.load_id, self.offset
             ))));
         }
+        if opening {
+            self.bind_content(message, stored)?;
+        }
+        Ok(())
+    }
+
+    /// On the stream's first batch: binds the stream to the load's content.
+    /// A stream from offset 0 carries every row, so the rows the load has
+    /// decided are checked as they arrive; a stream from a later offset
+    /// must say what it sent before (its expected digest).
+    fn bind_content(&mut self, message: &pb::LoadEventsRequest, stored: ContentChain) -> Result<()> {
+        let expected = message.expected_content_digest.trim();
+        let claimed = if expected.is_empty() {
+            if message.start_offset > 0 {
+                return Err(content_mismatch(
+                    &self.load_id,
+                    &format!(
+                        "cannot be resumed at offset {} without expected_content_digest",
+                        message.start_offset
+                    ),
+                ));
+            }
+            ContentChain::new()
+        } else {
+            ContentChain::from_hex(expected).ok_or_else(|| {
+                Error::Rejected(invalid_argument(
+                    "expected_content_digest",
+                    "must be 64 lowercase hex digits (BulkLoad.content_digest), or empty at offset 0",
+                ))
+            })?
+        };
+        let pending = PendingMatch {
+            stored,
+            claimed,
+            at: message.start_offset,
+        };
+        self.settle(pending)
+    }
+
+    /// Compares a pending stream with the load once its rows reach the load's offset.
+    fn settle(&mut self, pending: PendingMatch) -> Result<()> {
+        if pending.at < self.offset {
+            self.pending = Some(pending);
+            return Ok(());
+        }
+        if pending.claimed != pending.stored {
+            return Err(content_mismatch(
+                &self.load_id,
+                &format!(
+                    "holds other rows before offset {} than this stream (content digest {:?}, the stream's {:?})",
+                    self.offset,
+                    pending.stored.to_hex(),
+                    pending.claimed.to_hex()
+                ),
+            ));
+        }
+        self.chain = pending.stored;
+        self.pending = None;
         Ok(())
     }
 
@@ -215,25 +310,44 @@ impl StreamPosition {
         let already = usize::try_from(self.offset - message.start_offset)
             .unwrap_or(usize::MAX)
             .min(message.rows.len());
+        if let Some(mut pending) = self.pending.take() {
+            if message.start_offset != pending.at {
+                return Err(content_mismatch(
+                    &self.load_id,
+                    &format!(
+                        "needs this stream's rows in order up to offset {}: expected start_offset {}, got {}",
+                        self.offset, pending.at, message.start_offset
+                    ),
+                ));
+            }
+            pending.claimed.extend(&message.rows[..already]);
+            pending.at += i64::try_from(already).unwrap_or_default();
+            self.settle(pending)?;
+        }
         let rows = &message.rows[already..];
         let first_offset = self.offset;
         let prepared = if rows.is_empty() {
             None
         } else {
+            let mut chain = self.chain.clone();
+            chain.extend(rows);
             let position = LoadPosition {
                 load_id: self.load_id.clone(),
                 first_offset,
                 expected_offset: first_offset,
+                new_digest: chain.to_bytes(),
             };
             let prefix = |i: usize| format!("rows[{}].", first_offset + i64::try_from(i).unwrap_or_default());
             let prepared = pipeline.prepare(rows, &prefix, Some(&position)).await?;
             self.offset += i64::try_from(rows.len()).unwrap_or_default();
+            self.chain = chain;
             Some(prepared)
         };
         let ack = pb::LoadEventsResponse {
             load_id: self.load_id.clone(),
             duplicates: i32::try_from(already).unwrap_or(i32::MAX),
             offset_reached: self.offset,
+            content_digest: self.pending.as_ref().map_or(&self.chain, |p| &p.stored).to_hex(),
             ..Default::default()
         };
         Ok(WriteJob {
@@ -303,6 +417,7 @@ pub(super) async fn get(pipeline: &Pipeline, request: pb::GetBulkLoadRequest) ->
         rejected,
         create_time,
         update_time,
+        content_digest,
     } = load;
     Ok(pb::BulkLoad {
         name,
@@ -313,5 +428,8 @@ pub(super) async fn get(pipeline: &Pipeline, request: pb::GetBulkLoadRequest) ->
         rejected,
         create_time: Some(timestamp(create_time)),
         update_time: Some(timestamp(update_time)),
+        content_digest: ContentChain::from_bytes(&content_digest)
+            .map(|c| c.to_hex())
+            .unwrap_or_default(),
     })
 }

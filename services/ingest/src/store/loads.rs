@@ -27,25 +27,29 @@ pub struct BulkLoad {
     pub create_time: DateTime<Utc>,
     /// When it last advanced.
     pub update_time: DateTime<Utc>,
+    /// The content digest of the rows before `offset_reached` (`fdi_kit::load_digest`; empty for none).
+    pub content_digest: Vec<u8>,
 }
 
 impl Store {
-    /// The offset load `load_id` has reached, creating the load on first sight.
+    /// The offset load `load_id` has reached and the content digest of the
+    /// rows before it, creating the load on first sight.
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn open_load(&self, load_id: &str) -> Result<i64> {
+    pub async fn open_load(&self, load_id: &str) -> Result<(i64, Vec<u8>)> {
         sqlx::query("INSERT INTO bulk_loads (load_id) VALUES ($1) ON CONFLICT DO NOTHING")
             .bind(load_id)
             .execute(&self.pool)
             .instrument(db_span("INSERT", "bulk_loads"))
             .await?;
-        let (offset,): (i64,) = sqlx::query_as("SELECT offset_reached FROM bulk_loads WHERE load_id = $1")
-            .bind(load_id)
-            .fetch_one(&self.pool)
-            .instrument(db_span("SELECT", "bulk_loads"))
-            .await?;
-        Ok(offset)
+        Ok(
+            sqlx::query_as("SELECT offset_reached, content_digest FROM bulk_loads WHERE load_id = $1")
+                .bind(load_id)
+                .fetch_one(&self.pool)
+                .instrument(db_span("SELECT", "bulk_loads"))
+                .await?,
+        )
     }
 
     /// Where load `load_id` stands; `None` when there is no such load.
@@ -54,7 +58,7 @@ impl Store {
     /// When the database fails.
     pub async fn bulk_load(&self, load_id: &str) -> Result<Option<BulkLoad>> {
         Ok(sqlx::query_as(
-            "SELECT offset_reached, accepted, duplicates, held, rejected, create_time, update_time
+            "SELECT offset_reached, accepted, duplicates, held, rejected, create_time, update_time, content_digest
              FROM bulk_loads WHERE load_id = $1",
         )
         .bind(load_id)
@@ -72,7 +76,7 @@ impl Store {
 pub(super) async fn advance(tx: &mut PgConnection, step: &LoadStep, written: Tally) -> Result<()> {
     let moved = sqlx::query(
         "UPDATE bulk_loads SET offset_reached = $3, accepted = accepted + $4, duplicates = duplicates + $5,
-                held = held + $6, rejected = rejected + $7, update_time = now()
+                held = held + $6, rejected = rejected + $7, content_digest = $8, update_time = now()
          WHERE load_id = $1 AND offset_reached = $2",
     )
     .bind(&step.load_id)
@@ -82,6 +86,7 @@ pub(super) async fn advance(tx: &mut PgConnection, step: &LoadStep, written: Tal
     .bind(written.duplicates)
     .bind(written.held)
     .bind(step.rejected + written.rejected)
+    .bind(&step.new_digest)
     .execute(&mut *tx)
     .await?;
     if moved.rows_affected() == 1 {
