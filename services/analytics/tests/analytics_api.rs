@@ -4,6 +4,8 @@
 //! certificates; plus freshness, exactly-once across a restart of the
 //! analytics service, and rebuild equality.
 
+mod common;
+
 use std::{collections::BTreeMap, collections::BTreeSet, time::Duration};
 
 use chrono::NaiveDate;
@@ -13,11 +15,7 @@ use fdi_proto::{
     common::{Boundaries, DateRange, Figure, Period, Scope, period},
     ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
 };
-use fdi_testkit::{
-    ServiceGuard,
-    settings::{common, database},
-    spawn_service, wait_until_serving,
-};
+use fdi_testkit::{ServiceGuard, settings::database};
 use rust_decimal::Decimal;
 use tonic::{Code, transport::Channel};
 
@@ -33,43 +31,21 @@ struct System {
     ingest: Ingest,
 }
 
-async fn start_analytics(database_url: &str, catalogue_url: &str) -> ServiceGuard {
-    let config = fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(database_url), catalogue_url);
-    let guard = spawn_service(|listener, shutdown| fdi_analytics::serve(config, listener, shutdown)).await;
-    wait_until_serving(&guard.endpoint(), fdi_analytics::SERVICE_NAME, Duration::from_secs(60)).await;
-    guard
-}
-
 async fn start() -> System {
-    let db = fdi_testkit::database().await;
-    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
-    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
-    wait_until_serving(
-        &catalogue.endpoint(),
-        fdi_catalogue::SERVICE_NAME,
-        Duration::from_secs(60),
-    )
-    .await;
-    let ingest_config = fdi_ingest::Config {
-        max_stream_rows: 1_000_000,
-        ..fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint())
-    };
-    let ingest_guard = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
-    wait_until_serving(
-        &ingest_guard.endpoint(),
-        fdi_ingest::SERVICE_NAME,
-        Duration::from_secs(60),
-    )
-    .await;
-    let analytics = start_analytics(&db.url, &catalogue.endpoint()).await;
-    let ingest = IngestServiceClient::connect(ingest_guard.endpoint()).await.unwrap();
+    let common::Services {
+        catalogue,
+        ingest,
+        analytics,
+        database_url,
+    } = common::start(|_| {}).await;
+    let ingest_client = IngestServiceClient::connect(ingest.endpoint()).await.unwrap();
     System {
         catalogue_url: catalogue.endpoint(),
         _catalogue: catalogue,
-        _ingest: ingest_guard,
+        _ingest: ingest,
         analytics,
-        database_url: db.url,
-        ingest,
+        database_url,
+        ingest: ingest_client,
     }
 }
 
@@ -819,7 +795,7 @@ async fn fresh_within_a_second_watched_and_exactly_once_across_a_restart_and_a_r
             .await
             .unwrap();
     }
-    let restarted = start_analytics(&system.database_url, &system.catalogue_url).await;
+    let restarted = common::start_analytics(&system.database_url, &system.catalogue_url, |_| {}).await;
     let mut client = AnalyticsServiceClient::connect(restarted.endpoint()).await.unwrap();
     let (events, last) = recorded(&mut system.ingest).await;
     wait_caught_up(&mut client, last).await;

@@ -3,10 +3,11 @@
 //! a client goes away even if no alert ever matched its filter, and the
 //! bound on the filter's provinces (INVALID_ARGUMENT).
 
+mod common;
+
 use std::{num::NonZeroUsize, time::Duration};
 
 use fdi_proto::analytics::{self as pb, analytics_service_client::AnalyticsServiceClient};
-use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use tonic::{
     Code, Status,
     transport::{Channel, Endpoint},
@@ -19,42 +20,7 @@ type Analytics = AnalyticsServiceClient<Channel>;
 /// generous, since the test only polls until it is.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The catalogue, ingest (its migrations publish the feed analytics waits
-/// for) and analytics configured by `tune`; the guards keep them running.
-struct System {
-    _catalogue: ServiceGuard,
-    _ingest: ServiceGuard,
-    analytics: ServiceGuard,
-}
-
-async fn start(tune: impl FnOnce(&mut fdi_analytics::Config)) -> System {
-    let db = fdi_testkit::database().await;
-    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url));
-    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
-    wait_until_serving(
-        &catalogue.endpoint(),
-        fdi_catalogue::SERVICE_NAME,
-        Duration::from_secs(60),
-    )
-    .await;
-    let ingest_config = fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
-    wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, Duration::from_secs(60)).await;
-    let mut config = fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), common(&db.url), catalogue.endpoint());
-    tune(&mut config);
-    let analytics = spawn_service(|l, s| fdi_analytics::serve(config, l, s)).await;
-    wait_until_serving(
-        &analytics.endpoint(),
-        fdi_analytics::SERVICE_NAME,
-        Duration::from_secs(60),
-    )
-    .await;
-    System {
-        _catalogue: catalogue,
-        _ingest: ingest,
-        analytics,
-    }
-}
+use common::start;
 
 fn cap(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap()
