@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fdi_kit::names::{fold, prefix_within};
+use fdi_kit::names::{fold, prefix_within, stable_hash};
 
 use crate::model::{EntityKind, InvestorRecord, ProvinceRecord, ZoneRecord, province_name};
 
@@ -274,7 +274,7 @@ pub fn zone_id_for(display_name: &str) -> String {
         let id = words.join("-");
         return prefix_within(&id, MAX_ID_BYTES).trim_end_matches('-').to_owned();
     }
-    let suffix = format!("{:016x}", fnv1a(key.as_bytes()));
+    let suffix = format!("{:016x}", stable_hash(key.bytes()));
     let base = if words.is_empty() {
         "zone".to_owned()
     } else {
@@ -282,13 +282,6 @@ pub fn zone_id_for(display_name: &str) -> String {
     };
     let base = prefix_within(&base, MAX_ID_BYTES - suffix.len() - 1).trim_end_matches('-');
     format!("{base}-{suffix}")
-}
-
-/// FNV-1a, 64 bits: a digest that stays the same across builds and platforms.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The names of a zone other than the first, from its display name

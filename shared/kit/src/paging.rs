@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use tonic::Status;
 
-use crate::status::invalid_argument;
+use crate::{names::stable_hash, status::invalid_argument};
 
 /// Resolves a requested page size: absent means `default`; 0, negative or
 /// above `max` is INVALID_ARGUMENT.
@@ -37,15 +37,8 @@ const VERSION: &str = "p1";
 /// Fingerprint of a query's filters, so a token cannot be replayed against a different query.
 #[must_use]
 pub fn fingerprint(parts: &[&str]) -> u64 {
-    // FNV-1a: stable across processes and versions, unlike the std hasher.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain(std::iter::once(0xff)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    hash
+    // Each part ends with a byte no UTF-8 text has, so ["ab", "c"] and ["a", "bc"] differ.
+    stable_hash(parts.iter().flat_map(|part| part.bytes().chain(std::iter::once(0xff))))
 }
 
 impl PageToken {
