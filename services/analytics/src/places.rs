@@ -7,9 +7,9 @@ use std::{
 };
 
 use fdi_kit::{
-    catalogue::{Catalogue, id_of, strip_collection},
-    domain::{MAX_NAME_CHARS, ProvinceCode},
-    status::{Violations, check_text},
+    catalogue::{Catalogue, check_name, id_of, strip_collection},
+    domain::ProvinceCode,
+    status::Violations,
 };
 use fdi_proto::catalogue::{Candidate, EntityKind, ListProvincesRequest, ResolveRequest};
 
@@ -68,8 +68,9 @@ impl Places {
     }
 
     async fn resolve(&self, text: &str, kind: EntityKind, field: &str) -> Result<Candidate> {
+        let (collection, noun) = collection_and_noun(kind);
         let mut violations = Violations::new();
-        check_text(&mut violations, field, text, MAX_NAME_CHARS, true);
+        check_name(&mut violations, field, text, Some(collection), true);
         violations.into_result()?;
         let text = text.trim();
         let cache_key = (i32::from(kind), text.to_owned());
@@ -81,7 +82,6 @@ impl Places {
         {
             return Ok(hit.clone());
         }
-        let (collection, noun) = collection_and_noun(kind);
         let response = self
             .catalogue
             .resolve(ResolveRequest {

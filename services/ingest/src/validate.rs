@@ -5,11 +5,9 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use fdi_kit::{
-    catalogue::strip_collection,
     country::is_country_code,
-    domain::{EventKind, EventStatus, FIRST_YEAR, MAX_FOLDED_NAME_CHARS, MAX_NAME_CHARS, Scope},
+    domain::{EventKind, EventStatus, FIRST_YEAR, MAX_NAME_CHARS, Scope},
     money::is_currency_code,
-    names::fold,
     status::{Violations, check_text},
 };
 use fdi_proto::ingest::EventInput;
@@ -245,31 +243,10 @@ fn check_descriptions(fields: &mut Fields, row: &EventInput, kind: Option<EventK
     fields.text("source", &row.source, MAX_SOURCE_CHARS, false);
 }
 
-/// An optional name the catalogue will look up or create: a text field
-/// that, once folded (and without its `{collection}/` prefix, for places),
-/// still has a letter or digit; the catalogue refuses `"!!!"` or `"zones/"`.
+/// An optional name the catalogue will look up or create (see [`check_name`](fdi_kit::catalogue::check_name)).
 fn check_name(fields: &mut Fields, name: &str, value: &str, collection: Option<&str>) {
-    let before = fields.violations.items().len();
-    fields.text(name, value, MAX_NAME_CHARS, false);
-    if value.is_empty() || fields.violations.items().len() > before {
-        return;
-    }
-    let bare = collection.map_or(value, |collection| strip_collection(value, collection));
-    let folded = fold(bare).chars().count();
-    if folded == 0 {
-        fields.add(
-            name,
-            format!("`{}` has no letters or digits, so it names nothing", clip(value)),
-        );
-    } else if collection.is_some() && folded > MAX_FOLDED_NAME_CHARS {
-        fields.add(
-            name,
-            format!(
-                "folds to {folded} characters (accents removed, ligatures spelled out); \
-                 at most {MAX_FOLDED_NAME_CHARS} are matched"
-            ),
-        );
-    }
+    let field = format!("{}{name}", fields.prefix);
+    fdi_kit::catalogue::check_name(fields.violations, &field, value, collection, false);
 }
 
 fn check_amount(fields: &mut Fields, text: &str, kind: Option<EventKind>) -> Option<Decimal> {
@@ -355,12 +332,8 @@ fn check_status(fields: &mut Fields, text: &str) -> EventStatus {
 }
 
 /// The first 40 characters of a value, for messages.
-fn clip(text: &str) -> String {
-    let mut clipped: String = text.chars().take(40).collect();
-    if clipped.len() < text.len() {
-        clipped.push('…');
-    }
-    clipped
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    fdi_kit::status::shorten(text, 40)
 }
 
 #[cfg(test)]

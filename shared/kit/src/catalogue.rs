@@ -13,7 +13,10 @@ use tonic::{Status, transport::Endpoint};
 
 use crate::{
     config::CatalogueConfig,
+    domain::{MAX_FOLDED_NAME_CHARS, MAX_NAME_CHARS},
+    names::fold,
     rpc::{TracedChannel, retry_idempotent, traced},
+    status::{Violations, check_text, shorten},
 };
 
 /// The catalogue's gRPC service name (for its health).
@@ -119,9 +122,51 @@ pub fn strip_collection<'a>(text: &'a str, collection: &str) -> &'a str {
         .unwrap_or(text)
 }
 
+/// Checks a name before the catalogue is asked to resolve or create it, so that a value the catalogue would
+/// refuse is the caller's field violation, never a failed catalogue call: text of at most [`MAX_NAME_CHARS`]
+/// characters that, once folded (and without its `{collection}/` prefix, for places), still has a letter or
+/// digit (`"!!!"` and `"zones/"` name nothing) and, for places, at most [`MAX_FOLDED_NAME_CHARS`] characters.
+pub fn check_name(violations: &mut Violations, field: &str, value: &str, collection: Option<&str>, required: bool) {
+    let before = violations.items().len();
+    check_text(violations, field, value, MAX_NAME_CHARS, required);
+    if value.trim().is_empty() || violations.items().len() > before {
+        return;
+    }
+    let bare = collection.map_or(value, |collection| strip_collection(value.trim(), collection));
+    let folded = fold(bare).chars().count();
+    if folded == 0 {
+        violations.add(
+            field,
+            format!("`{}` has no letters or digits, so it names nothing", shorten(value, 40)),
+        );
+    } else if collection.is_some() && folded > MAX_FOLDED_NAME_CHARS {
+        violations.add(
+            field,
+            format!(
+                "folds to {folded} characters (accents removed, ligatures spelled out); \
+                 at most {MAX_FOLDED_NAME_CHARS} are matched"
+            ),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_the_catalogue_would_refuse_are_violations() {
+        let mut violations = Violations::new();
+        check_name(&mut violations, "a", "!!!", None, true);
+        check_name(&mut violations, "b", "provinces/", Some("provinces"), true);
+        check_name(&mut violations, "c", &"ﬃ".repeat(100), Some("zones"), true);
+        check_name(&mut violations, "d", "", None, true);
+        check_name(&mut violations, "e", "", None, false);
+        check_name(&mut violations, "f", "provinces/bac-ninh", Some("provinces"), true);
+        check_name(&mut violations, "g", "KCN Quang Châu", Some("zones"), true);
+        let fields: Vec<_> = violations.items().iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(fields, ["a", "b", "c", "d"]);
+    }
 
     #[test]
     fn resource_names() {

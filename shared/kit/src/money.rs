@@ -37,7 +37,10 @@ pub fn to_money(amount: Decimal, currency_code: &str) -> Money {
 /// The exact amount of a `google.type.Money`; `None` when units and nanos disagree in sign or nanos overflow.
 #[must_use]
 pub fn from_money(money: &Money) -> Option<Decimal> {
-    if money.nanos.abs() > 999_999_999 || (money.units > 0 && money.nanos < 0) || (money.units < 0 && money.nanos > 0) {
+    if money.nanos.unsigned_abs() > 999_999_999
+        || (money.units > 0 && money.nanos < 0)
+        || (money.units < 0 && money.nanos > 0)
+    {
         return None;
     }
     Some(Decimal::from(money.units) + Decimal::new(i64::from(money.nanos), 9))
@@ -83,5 +86,14 @@ mod tests {
             }),
             None
         );
+        // The extreme nanos are out of range, not an overflow (found by the fuzz test).
+        for nanos in [i32::MIN, i32::MAX] {
+            let money = Money {
+                currency_code: "USD".into(),
+                units: 0,
+                nanos,
+            };
+            assert_eq!(from_money(&money), None, "{nanos}");
+        }
     }
 }
