@@ -79,11 +79,11 @@ pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, Sys
         .execute(&mut admin)
         .await?;
     let url = cluster.url(database);
-    let mut system = System::new(
-        DatabaseConfig::new(url.clone()).with_max_connections(8),
-        LogConfig::TEXT,
-        fdi_kit::shutdown::on_signal(),
-    );
+    let database = DatabaseConfig::new(url.clone()).with_max_connections(8);
+    // The system runs as in production: every call is checked against its API key.
+    let keys = crate::local_keys::ensure(&database, None).await?;
+    let mut system = System::new(database, LogConfig::TEXT, fdi_kit::shutdown::on_signal());
+    system.secure(&keys)?;
     let catalogue = system.catalogue(TcpListener::bind("127.0.0.1:0").await?)?;
     let ingest = system.ingest(TcpListener::bind("127.0.0.1:0").await?, &catalogue, u64::MAX)?;
     anyhow::ensure!(
@@ -112,9 +112,10 @@ async fn ingest(bench: IngestBench) -> anyhow::Result<()> {
     let (cluster, system, url, endpoint) = fresh_system("bench_ingest").await?;
 
     let mut samples = Vec::new();
-    let (first, first_time) = timed_load(&endpoint, &bench, "bench-first", &mut samples).await?;
+    let (first, first_time) = timed_load(&endpoint, &bench, "bench-first", &mut samples, system.credential()).await?;
     anyhow::ensure!(first.accepted == events, "expected every event accepted: {first:?}");
-    let (replay, replay_time) = timed_load(&endpoint, &bench, "bench-replay", &mut Vec::new()).await?;
+    let (replay, replay_time) =
+        timed_load(&endpoint, &bench, "bench-replay", &mut Vec::new(), system.credential()).await?;
     anyhow::ensure!(
         replay.accepted == 0 && replay.duplicates == events,
         "a replay must insert nothing: {replay:?}"
@@ -179,6 +180,7 @@ pub(crate) async fn timed_load(
     bench: &IngestBench,
     load_id: &str,
     samples: &mut Vec<(u64, f64)>,
+    credential: fdi_kit::access::Bearer,
 ) -> anyhow::Result<(LoadSummary, Duration)> {
     let events = bench.events;
     let register = move |offset: u64| {
@@ -192,6 +194,7 @@ pub(crate) async fn timed_load(
     };
     let mut options = LoadOptions::new(endpoint, load_id);
     options.batch_rows = bench.batch_rows;
+    options.credential = credential;
     let quarter = (events / 4).max(1);
     let mut next_sample = quarter;
     let started = Instant::now();

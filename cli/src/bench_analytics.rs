@@ -3,6 +3,7 @@
 //! same figures computed by plain SQL aggregates over the raw events table
 //! in the same run, the freshness lag of new events, and the rebuild time.
 
+use fdi_kit::access::{Authorized, Bearer};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -86,15 +87,15 @@ pub async fn run(bench: AnalyticsBench) -> anyhow::Result<()> {
         num_cores()
     );
     let (cluster, mut system, url, ingest) = fresh_system("bench_analytics").await?;
-    load_register(&ingest, bench.events).await?;
+    load_register(&ingest, bench.events, system.credential()).await?;
     let catalogue = system.catalogue_endpoint().unwrap_or_default();
     let analytics = system.analytics(TcpListener::bind("127.0.0.1:0").await?, &catalogue)?;
     anyhow::ensure!(
         system.wait_serving(&analytics, fdi_analytics::SERVICE_NAME).await,
         "analytics did not start"
     );
-    let mut client = AnalyticsServiceClient::connect(analytics.clone()).await?;
-    let mut ingest_client = IngestServiceClient::connect(ingest.clone()).await?;
+    let mut client = AnalyticsServiceClient::with_interceptor(connect(&analytics).await?, system.credential());
+    let mut ingest_client = IngestServiceClient::with_interceptor(connect(&ingest).await?, system.credential());
     time_first_build(&url).await?;
     set_targets(&mut ingest_client).await?;
 
@@ -120,7 +121,11 @@ pub async fn run(bench: AnalyticsBench) -> anyhow::Result<()> {
 
 /// Loads the synthetic register with analytics stopped, so the first build
 /// can be timed over the whole feed.
-async fn load_register(ingest: &str, events: u64) -> anyhow::Result<()> {
+async fn connect(endpoint: &str) -> anyhow::Result<Channel> {
+    Ok(Channel::from_shared(endpoint.to_owned())?.connect().await?)
+}
+
+async fn load_register(ingest: &str, events: u64, credential: Bearer) -> anyhow::Result<()> {
     let (summary, load_time) = timed_load(
         ingest,
         &IngestBench {
@@ -129,6 +134,7 @@ async fn load_register(ingest: &str, events: u64) -> anyhow::Result<()> {
         },
         "bench-analytics",
         &mut Vec::new(),
+        credential,
     )
     .await?;
     println!(
@@ -176,7 +182,7 @@ async fn time_first_build(url: &str) -> anyhow::Result<()> {
 }
 
 /// A total-capital target for each benchmark province and year, for target progress.
-async fn set_targets(ingest: &mut IngestServiceClient<Channel>) -> anyhow::Result<()> {
+async fn set_targets(ingest: &mut IngestServiceClient<Authorized>) -> anyhow::Result<()> {
     for province in PROVINCES {
         for year in [2021, 2022, 2023, 2024, 2025] {
             let target = fdi_proto::ingest::Target {
@@ -216,7 +222,7 @@ enum Call {
 }
 
 impl Call {
-    async fn send(self, client: &mut AnalyticsServiceClient<Channel>) -> Result<(), tonic::Status> {
+    async fn send(self, client: &mut AnalyticsServiceClient<Authorized>) -> Result<(), tonic::Status> {
         match self {
             Self::Summary(request) => client.get_summary(request).await.map(drop),
             Self::Ranking(request) => client.get_ranking(request).await.map(drop),
@@ -338,7 +344,7 @@ impl Sampler {
     async fn measure(
         &mut self,
         case: &Case,
-        client: &mut AnalyticsServiceClient<Channel>,
+        client: &mut AnalyticsServiceClient<Authorized>,
         pool: &sqlx::PgPool,
     ) -> anyhow::Result<Measured> {
         let mut grpc = Vec::with_capacity(self.calls);
@@ -395,8 +401,8 @@ fn print_table(rows: &[Measured]) {
 
 /// Freshness: single events submitted one by one, each timed until a summary shows it.
 async fn measure_freshness(
-    ingest: &mut IngestServiceClient<Channel>,
-    analytics: &mut AnalyticsServiceClient<Channel>,
+    ingest: &mut IngestServiceClient<Authorized>,
+    analytics: &mut AnalyticsServiceClient<Authorized>,
     probes: usize,
 ) -> anyhow::Result<()> {
     let mut lags = Vec::with_capacity(probes);
@@ -430,7 +436,7 @@ async fn measure_freshness(
 }
 
 /// How long until a summary reflects the event with `sequence`.
-async fn wait_visible(analytics: &mut AnalyticsServiceClient<Channel>, sequence: i64) -> anyhow::Result<Duration> {
+async fn wait_visible(analytics: &mut AnalyticsServiceClient<Authorized>, sequence: i64) -> anyhow::Result<Duration> {
     let started = Instant::now();
     loop {
         let summary = analytics

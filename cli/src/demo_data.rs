@@ -2,6 +2,7 @@
 //! `synthetic:fdi-demo-data`, project refs `SYN-...`) for demos and
 //! benchmarks; and the demo register `fdi up` loads on first start.
 
+use fdi_kit::access::Bearer;
 use std::{fs::File, io::BufWriter, path::PathBuf};
 
 use anyhow::Context;
@@ -59,9 +60,16 @@ pub fn run(args: &DemoDataArgs) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the ingest service cannot be reached or refuses the load.
-pub async fn load_demo_register(endpoint: &str, events: u64) -> anyhow::Result<Option<LoadSummary>> {
+pub async fn load_demo_register(
+    endpoint: &str,
+    events: u64,
+    credential: Bearer,
+) -> anyhow::Result<Option<LoadSummary>> {
     let load_id = format!("demo-register-seed1-{events}");
-    let mut client = IngestServiceClient::connect(endpoint.to_owned()).await?;
+    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
+        .connect()
+        .await?;
+    let mut client = IngestServiceClient::with_interceptor(channel, credential.clone());
     if let Ok(existing) = client
         .get_bulk_load(GetBulkLoadRequest {
             name: format!("bulkLoads/{load_id}"),
@@ -71,7 +79,8 @@ pub async fn load_demo_register(endpoint: &str, events: u64) -> anyhow::Result<O
     {
         return Ok(None);
     }
-    let options = LoadOptions::new(endpoint, load_id);
+    let mut options = LoadOptions::new(endpoint, load_id);
+    options.credential = credential;
     let open = Box::new(move |offset: u64| {
         let rows = generate(DemoConfig {
             events,

@@ -113,6 +113,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let mut options = LoadOptions::new(args.endpoint.clone(), load_id.clone());
     options.batch_rows = args.batch_rows;
     options.keep_issues = args.show.max(1) * 2;
+    options.credential = fdi_kit::access::Bearer::from_env()?;
     let mut counts = (0i64, 0i64, 0i64, 0i64);
     let summary = load(&options, open, &mut |ack| {
         counts.0 += i64::from(ack.accepted);

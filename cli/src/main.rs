@@ -5,6 +5,8 @@ mod bench_analytics;
 mod demo_data;
 mod extract;
 mod import;
+mod keys;
+mod local_keys;
 mod system;
 mod up;
 
@@ -38,6 +40,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// One province over a period: its figures and rank as tables, its time series and ranking as SVG charts.
     Report(report::ReportArgs),
+    /// API keys: create, list and revoke them (with an admin key), or bootstrap the first admin key.
+    Keys(keys::KeysArgs),
     /// Run one service in the foreground, exactly as its own binary (`fdi-catalogue`, ...) does.
     #[command(subcommand)]
     Serve(Service),
@@ -73,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Extract(args) => extract::run(&args),
         Command::RebuildRollups(args) => rebuild_rollups(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Keys(args) => keys::run(args).await,
         Command::Serve(service) => serve(service).await,
     }
 }

@@ -5,6 +5,7 @@
 //! Fetching, rendering the text and rendering the charts are separate
 //! functions, so each can be tested (and reused) on its own.
 
+use fdi_kit::access::{Authorized, Bearer};
 use std::{
     fmt,
     path::{Path, PathBuf},
@@ -257,7 +258,7 @@ struct Ask<'a> {
 ///
 /// # Errors
 /// A [`ServiceError`] when the service refuses a call (unknown province, bad period), else what went wrong.
-pub async fn fetch(client: &mut AnalyticsServiceClient<Channel>, args: &ReportArgs) -> anyhow::Result<Report> {
+pub async fn fetch(client: &mut AnalyticsServiceClient<Authorized>, args: &ReportArgs) -> anyhow::Result<Report> {
     let currency = match args.currency {
         Currency::Vnd => ReportingCurrency::Vnd,
         Currency::Usd => ReportingCurrency::Usd,
@@ -314,7 +315,7 @@ pub async fn fetch(client: &mut AnalyticsServiceClient<Channel>, args: &ReportAr
 
 /// The summary, the province as the service resolved it, and the period's first and last day.
 async fn fetch_summary(
-    client: &mut AnalyticsServiceClient<Channel>,
+    client: &mut AnalyticsServiceClient<Authorized>,
     ask: &Ask<'_>,
 ) -> anyhow::Result<(pb::Summary, String, (NaiveDate, NaiveDate))> {
     let summary = client
@@ -353,7 +354,7 @@ struct Ranked {
 /// Pages through the ranking until both the leading provinces and this one
 /// are seen (about 34 provinces: one page).
 async fn fetch_ranking(
-    client: &mut AnalyticsServiceClient<Channel>,
+    client: &mut AnalyticsServiceClient<Authorized>,
     ask: &Ask<'_>,
     province: &str,
     span: (NaiveDate, NaiveDate),
@@ -392,7 +393,7 @@ async fn fetch_ranking(
 
 /// The province's progress against its target for the period's year; `None` when it has none.
 async fn fetch_target(
-    client: &mut AnalyticsServiceClient<Channel>,
+    client: &mut AnalyticsServiceClient<Authorized>,
     ask: &Ask<'_>,
     province: &str,
     span: (NaiveDate, NaiveDate),
@@ -784,7 +785,8 @@ pub fn write_charts(report: &Report, out: &Path) -> anyhow::Result<Vec<PathBuf>>
 /// # Errors
 /// When the service cannot be reached or refuses, or a chart cannot be written.
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let mut client = AnalyticsServiceClient::connect(args.analytics.clone())
+    let channel = Channel::from_shared(args.analytics.clone())?
+        .connect()
         .await
         .with_context(|| {
             format!(
@@ -792,6 +794,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
                 args.analytics
             )
         })?;
+    let mut client = AnalyticsServiceClient::with_interceptor(channel, Bearer::from_env()?);
     let report = fetch(&mut client, &args).await?;
     print!("{}", render_text(&report));
     for path in write_charts(&report, &args.out)? {

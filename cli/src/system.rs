@@ -4,11 +4,14 @@
 use std::{net::SocketAddr, time::Duration};
 
 use fdi_kit::{
-    config::{Common, DatabaseConfig},
+    access::Bearer,
+    config::{Common, DatabaseConfig, Secret},
     shutdown::CancellationToken,
     telemetry::LogConfig,
 };
 use tokio::{net::TcpListener, task::JoinSet};
+
+use crate::local_keys::LocalKeys;
 
 /// `http://host:port` for a listen address (an unspecified address means this machine).
 #[must_use]
@@ -29,6 +32,7 @@ pub struct System {
     /// The database and logging every service shares (each serves with the defaults).
     common: Common,
     catalogue: Option<String>,
+    credential: Bearer,
 }
 
 impl System {
@@ -43,7 +47,25 @@ impl System {
                 ..Common::new(database)
             },
             catalogue: None,
+            credential: Bearer::default(),
         }
+    }
+
+    /// Requires API keys: the services present `keys.service` to each other, and
+    /// [`System::credential`] is the admin key. Call before starting any service.
+    ///
+    /// # Errors
+    /// When a key cannot be a header value.
+    pub fn secure(&mut self, keys: &LocalKeys) -> anyhow::Result<()> {
+        self.common.access.service_key = Some(Secret::from(keys.service.clone()));
+        self.credential = Bearer::new(Some(&keys.admin))?;
+        Ok(())
+    }
+
+    /// The admin key's credential (none before [`System::secure`]).
+    #[must_use]
+    pub fn credential(&self) -> Bearer {
+        self.credential.clone()
     }
 
     /// Starts the catalogue on `listener`; returns its endpoint.

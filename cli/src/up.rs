@@ -97,7 +97,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         }
     };
     let database = DatabaseConfig::new(database_url.clone());
+    let keys = crate::local_keys::ensure(&database, Some(&args.data_dir))
+        .await
+        .context("preparing the local API keys")?;
     let mut system = System::new(database, log, shutdown);
+    system.secure(&keys)?;
     let catalogue = system.catalogue(bind(args.catalogue_addr).await?)?;
     let ingest = system.ingest(bind(args.ingest_addr).await?, &catalogue, 2_000_000)?;
     let analytics = system.analytics(bind(args.analytics_addr).await?, &catalogue)?;
@@ -107,7 +111,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         && system.wait_serving(&analytics, fdi_analytics::SERVICE_NAME).await;
     if ready {
         if args.demo_events > 0 {
-            match crate::demo_data::load_demo_register(&ingest, args.demo_events).await {
+            match crate::demo_data::load_demo_register(&ingest, args.demo_events, system.credential()).await {
                 Ok(Some(summary)) => println!(
                     "Loaded a synthetic demo register: {} events accepted ({} held, {} rejected).",
                     summary.accepted, summary.held, summary.rejected
@@ -118,6 +122,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         }
         print_welcome(
             &database_url,
+            &keys.admin,
+            &args.data_dir,
             [args.catalogue_addr, args.ingest_addr, args.analytics_addr],
         );
     }
@@ -140,12 +146,18 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding {addr} (is another `fdi up` running?)"))
 }
 
-fn print_welcome(database_url: &str, [catalogue, ingest, analytics]: [SocketAddr; 3]) {
+fn print_welcome(
+    database_url: &str,
+    admin_key: &str,
+    data_dir: &std::path::Path,
+    [catalogue, ingest, analytics]: [SocketAddr; 3],
+) {
     // The password stays out of the terminal (and of whatever records it).
     let database = fdi_kit::config::redact_url(database_url);
     let catalogue = local(catalogue);
     let ingest = local(ingest);
     let analytics = local(analytics);
+    let key_file = data_dir.join("admin.key").display().to_string();
     println!(
         "
 FDI Atlas is running.
@@ -155,15 +167,22 @@ FDI Atlas is running.
   analytics  {analytics}   fdi.analytics.v1.AnalyticsService
   database   {database}
 
+Every call needs an API key. This local admin key is saved in {key_file} (only you can read it):
+
+  export FDI_API_KEY={admin_key}
+
+`fdi import` and `fdi report` read it from FDI_API_KEY; grpcurl sends it with -H (health and `list` need none).
+Make keys for others with `fdi keys create --role reader` (or writer --province bac-ninh, curator, admin).
+
 Try:
   grpcurl -plaintext {catalogue} list
-  grpcurl -plaintext -d '{{\"query\": \"Bắc Giang\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/Resolve
-  grpcurl -plaintext -d '{{\"include_merged\": true, \"page_size\": 5}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListProvinces
-  grpcurl -plaintext -d '{{\"province\": \"provinces/bac-ninh\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListZones
-  grpcurl -plaintext -d '{{\"province\": \"Bắc Ninh\", \"page_size\": 3}}' {ingest} fdi.ingest.v1.IngestService/ListEvents
-  grpcurl -plaintext -d '{{\"event\": {{\"idempotency_key\": \"try-1\", \"kind\": \"new\", \"event_date\": \"2025-03-01\", \"project_ref\": \"GCN-try-1\", \"investor\": \"Example Electronics Co., Ltd\", \"investor_country\": \"KR\", \"province\": \"Bắc Giang\", \"amount\": \"25000000\", \"currency\": \"USD\"}}}}' {ingest} fdi.ingest.v1.IngestService/SubmitEvent
-  grpcurl -plaintext -d '{{\"provinces\": [\"Bắc Ninh\"], \"period\": {{\"shorthand\": \"2025-M8\"}}}}' {analytics} fdi.analytics.v1.AnalyticsService/GetSummary
-  grpcurl -plaintext -d '{{\"figure\": \"FIGURE_TOTAL_CAPITAL\", \"period\": {{\"shorthand\": \"2025-H1\"}}, \"scope\": \"SCOPE_FDI\", \"page_size\": 5}}' {analytics} fdi.analytics.v1.AnalyticsService/GetRanking
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"query\": \"Bắc Giang\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/Resolve
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"include_merged\": true, \"page_size\": 5}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListProvinces
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"province\": \"provinces/bac-ninh\"}}' {catalogue} fdi.catalogue.v1.CatalogueService/ListZones
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"province\": \"Bắc Ninh\", \"page_size\": 3}}' {ingest} fdi.ingest.v1.IngestService/ListEvents
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"event\": {{\"idempotency_key\": \"try-1\", \"kind\": \"new\", \"event_date\": \"2025-03-01\", \"project_ref\": \"GCN-try-1\", \"investor\": \"Example Electronics Co., Ltd\", \"investor_country\": \"KR\", \"province\": \"Bắc Giang\", \"amount\": \"25000000\", \"currency\": \"USD\"}}}}' {ingest} fdi.ingest.v1.IngestService/SubmitEvent
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"provinces\": [\"Bắc Ninh\"], \"period\": {{\"shorthand\": \"2025-M8\"}}}}' {analytics} fdi.analytics.v1.AnalyticsService/GetSummary
+  grpcurl -plaintext -H \"authorization: Bearer $FDI_API_KEY\" -d '{{\"figure\": \"FIGURE_TOTAL_CAPITAL\", \"period\": {{\"shorthand\": \"2025-H1\"}}, \"scope\": \"SCOPE_FDI\", \"page_size\": 5}}' {analytics} fdi.analytics.v1.AnalyticsService/GetRanking
 
 Press Ctrl-C to stop.
 "

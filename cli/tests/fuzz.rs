@@ -16,11 +16,10 @@ mod common;
 use std::{
     cell::RefCell,
     collections::HashMap,
-    str::FromStr,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
+use fdi_kit::access::Bearer;
 use proptest::{
     prelude::*,
     test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner},
@@ -28,11 +27,10 @@ use proptest::{
 use prost_reflect::{
     DescriptorPool, DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor, Value,
 };
-use tonic::{Code, Request, Status, codegen::http::uri::PathAndQuery, transport::Channel};
-use tonic_prost::ProstCodec;
+use tonic::{Code, Status, transport::Channel};
 
 /// The packages whose services are fuzzed (health and reflection are the kit's, not ours).
-const PACKAGES: [&str; 3] = ["fdi.catalogue.v1", "fdi.ingest.v1", "fdi.analytics.v1"];
+const PACKAGES: [&str; 4] = ["fdi.catalogue.v1", "fdi.ingest.v1", "fdi.analytics.v1", "fdi.access.v1"];
 
 /// Statuses that mean the service failed rather than the request.
 /// UNAVAILABLE counts too: all three services are up, so it means a dependency refused what a service passed on.
@@ -43,9 +41,6 @@ const DEFAULT_SEED: u32 = 20_261_203;
 
 /// How deep random messages nest.
 const MAX_DEPTH: usize = 3;
-
-/// Every call's deadline: generous for a debug build on a busy machine; a bound answer is far quicker.
-const CALL_DEADLINE: Duration = Duration::from_secs(20);
 
 /// Text a careless or hostile client sends: names that almost resolve, codes, injections, oversized text.
 const AWKWARD_TEXT: &[&str] = &[
@@ -105,6 +100,7 @@ fn random_valid_requests_never_fail_the_service() {
         (PACKAGES[0], system.catalogue.endpoint()),
         (PACKAGES[1], system.ingest.endpoint()),
         (PACKAGES[2], system.analytics.endpoint()),
+        (PACKAGES[3], system.catalogue.endpoint()),
     ]);
     let mut fuzzed = 0;
     let answers = RefCell::new(HashMap::new());
@@ -162,7 +158,7 @@ fn fuzz_method(
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(method.full_name())),
     );
     let result = runner.run(&strategy, |request| {
-        let outcome = runtime.block_on(call(channel.clone(), method, request));
+        let outcome = runtime.block_on(common::call(channel.clone(), method, request, &Bearer::default()));
         *answers
             .borrow_mut()
             .entry(outcome.as_ref().map_or_else(Status::code, |()| Code::Ok))
@@ -186,45 +182,6 @@ fn fuzz_method(
         ),
         Err(TestError::Abort(reason)) => panic!("{}: {reason}", method.full_name()),
     }
-}
-
-/// One call of `method` with `request` (a few copies of it for a client stream); the first failure status.
-async fn call(channel: Channel, method: &MethodDescriptor, request: DynamicMessage) -> Result<(), Status> {
-    let path = PathAndQuery::from_str(&format!("/{}/{}", method.parent_service().full_name(), method.name())).unwrap();
-    let mut grpc = tonic::client::Grpc::new(channel);
-    grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
-    // The response is decoded as `()`: the fuzz judges statuses, and `()` skips every field.
-    let codec = ProstCodec::<DynamicMessage, ()>::default();
-    match (method.is_client_streaming(), method.is_server_streaming()) {
-        (false, false) => grpc.unary(with_deadline(request), path, codec).await.map(drop),
-        (true, _) => {
-            let copies = vec![request.clone(), request];
-            let response = grpc
-                .streaming(with_deadline(tokio_stream::iter(copies)), path, codec)
-                .await?;
-            drain(response.into_inner()).await
-        }
-        (false, true) => {
-            let response = grpc.server_streaming(with_deadline(request), path, codec).await?;
-            // A subscription that stays open is fine; only what it answers within a moment is judged.
-            let mut stream = response.into_inner();
-            match tokio::time::timeout(Duration::from_millis(300), stream.message()).await {
-                Ok(answer) => answer.map(drop),
-                Err(_) => Ok(()),
-            }
-        }
-    }
-}
-
-fn with_deadline<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    request.set_timeout(CALL_DEADLINE);
-    request
-}
-
-async fn drain(mut stream: tonic::Streaming<()>) -> Result<(), Status> {
-    while stream.message().await?.is_some() {}
-    Ok(())
 }
 
 /// Random messages of `descriptor`: each field present or not, values from [`single_value`].

@@ -1,6 +1,6 @@
 //! Every grpcurl example of the README, run as written against a fresh
 //! system that holds what `fdi up` gives a newcomer: the three services on
-//! a new database with the reference data, and the synthetic demo register
+//! a new database, API keys required and `FDI_API_KEY` the admin key, with the reference data, and the synthetic demo register
 //! (20,000 events, seed 1, load id `demo-register-seed1-20000`) loaded. Only
 //! the `localhost:5005x` addresses are changed, to this test's ephemeral
 //! ports. Each example runs in `bash` (so quoting, `\` continuations,
@@ -207,7 +207,7 @@ struct Run {
 
 /// Runs `script` in bash in `dir`, with `grpcurl` meaning the tests' grpcurl; stops it (its whole
 /// process group) after `limit`.
-fn run_script(script: &str, dir: &Path, limit: Duration) -> Run {
+fn run_script(script: &str, dir: &Path, limit: Duration, api_key: &str) -> Run {
     let grpcurl = fdi_testkit::grpcurl();
     let grpcurl = grpcurl.to_str().expect("grpcurl path is UTF-8").replace('\'', r"'\''");
     let full = format!("set -o pipefail\ngrpcurl() {{ '{grpcurl}' \"$@\"; }}\n{script}\n");
@@ -216,6 +216,7 @@ fn run_script(script: &str, dir: &Path, limit: Duration) -> Run {
         .arg("-c")
         .arg(&full)
         .current_dir(dir)
+        .env(fdi_kit::access::API_KEY_VARIABLE, api_key)
         .stdin(Stdio::null())
         .stdout(fs::File::create(&out).unwrap())
         .stderr(fs::File::create(&err).unwrap())
@@ -269,8 +270,9 @@ fn check(example: &Example, run: &Run) -> Option<String> {
 }
 
 /// The demo register `fdi up` loads on first start (`fdi up`'s `load_demo_register`: same seed, size and load id).
-async fn load_demo_register(ingest: &str) {
-    let options = LoadOptions::new(ingest, format!("demo-register-seed1-{DEMO_EVENTS}"));
+async fn load_demo_register(ingest: &str, api_key: &str) {
+    let mut options = LoadOptions::new(ingest, format!("demo-register-seed1-{DEMO_EVENTS}"));
+    options.credential = fdi_kit::access::Bearer::new(Some(api_key)).unwrap();
     let open = Box::new(move |offset: u64| {
         let rows = generate(DemoConfig {
             events: DEMO_EVENTS,
@@ -346,9 +348,10 @@ async fn every_grpcurl_example_of_the_readme_works_on_a_fresh_system() {
     let found = examples(README);
     assert!(!found.is_empty(), "no grpcurl example found in README.md");
     let began = Instant::now();
-    let services = common::start().await;
+    // As `fdi up` runs them: keys required, the examples sending the admin key it prints.
+    let (services, admin) = common::start_secured(|_| {}).await;
     eprintln!("services serving after {:?}", began.elapsed());
-    load_demo_register(&services.ingest.endpoint()).await;
+    load_demo_register(&services.ingest.endpoint(), &admin).await;
     eprintln!("demo register loaded after {:?}", began.elapsed());
     let ports = [
         services.catalogue.addr.port(),
@@ -367,8 +370,8 @@ async fn every_grpcurl_example_of_the_readme_works_on_a_fresh_system() {
             Duration::from_secs(20)
         };
         eprintln!("README.md line {} at {:?}", example.line, began.elapsed());
-        let path = dir.path().to_owned();
-        let run = tokio::task::spawn_blocking(move || run_script(&script, &path, limit))
+        let (path, admin) = (dir.path().to_owned(), admin.clone());
+        let run = tokio::task::spawn_blocking(move || run_script(&script, &path, limit, &admin))
             .await
             .unwrap();
         if let Some(problem) = check(example, &run) {

@@ -182,7 +182,7 @@ async fn report_shows_the_loaded_figures_and_draws_the_charts() {
 
     let out = tempfile::tempdir().unwrap();
     let request = args("ha noi", "2025", &analytics_url, out.path());
-    let mut client = AnalyticsServiceClient::connect(analytics_url.clone()).await.unwrap();
+    let mut client = authorized_client(&analytics_url).await;
     let fetched = report::fetch(&mut client, &request).await.unwrap();
     let text = report::render_text(&fetched);
     println!("{text}");
@@ -246,7 +246,7 @@ async fn unknown_provinces_and_bad_periods_fail_with_the_details() {
     let services = common::start().await;
     let analytics_url = services.analytics.endpoint();
     let out = tempfile::tempdir().unwrap();
-    let mut client = AnalyticsServiceClient::connect(analytics_url.clone()).await.unwrap();
+    let mut client = authorized_client(&analytics_url).await;
 
     let error = report::fetch(&mut client, &args("Ha Nom", "2025", &analytics_url, out.path()))
         .await
@@ -280,4 +280,14 @@ async fn unknown_provinces_and_bad_periods_fail_with_the_details() {
         0,
         "no chart for a failed report"
     );
+}
+
+/// A client as `fdi report` makes one (its key from `FDI_API_KEY`: none here, the services allow anonymous calls).
+async fn authorized_client(url: &str) -> AnalyticsServiceClient<fdi_kit::access::Authorized> {
+    let channel = tonic::transport::Channel::from_shared(url.to_owned())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    AnalyticsServiceClient::with_interceptor(channel, fdi_kit::access::Bearer::default())
 }

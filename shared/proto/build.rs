@@ -11,6 +11,7 @@ const SERVICE_FILES: &[&str] = &[
     "fdi/catalogue/v1/catalogue_service.proto",
     "fdi/ingest/v1/ingest_service.proto",
     "fdi/analytics/v1/analytics_service.proto",
+    "fdi/access/v1/access_service.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

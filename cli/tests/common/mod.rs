@@ -3,9 +3,29 @@
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
-use std::time::Duration;
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
 
-use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
+use chrono::{DateTime, Utc};
+use fdi_kit::{
+    access::{Bearer, KeyRecord, KeyStore, Role, generate},
+    config::{Common, Secret},
+    domain::ProvinceCode,
+};
+use fdi_testkit::{
+    ServiceGuard,
+    settings::{common, secured},
+    spawn_service, wait_until_serving,
+};
+use prost_reflect::{DynamicMessage, MethodDescriptor};
+use tonic::{Request, Status, codegen::http::uri::PathAndQuery, transport::Channel};
+use tonic_prost::ProstCodec;
+
+/// Every call's deadline: generous for a debug build on a busy machine; a bound answer is far quicker.
+const CALL_DEADLINE: Duration = Duration::from_secs(20);
 
 /// How long a service may take to say SERVING (debug builds on a busy machine).
 const READY: Duration = Duration::from_secs(120);
@@ -29,9 +49,62 @@ impl Services {
     }
 }
 
-/// Catalogue, ingest and analytics on a fresh database, each SERVING.
+/// Catalogue, ingest and analytics on a fresh database, each SERVING (anonymous calls allowed).
 pub async fn start() -> Services {
     start_with(|_| {}).await
+}
+
+/// A key made straight in the key table (as `fdi keys bootstrap` does): its token.
+pub async fn make_key(
+    database_url: &str,
+    role: Role,
+    provinces: &[&str],
+    expire_time: Option<DateTime<Utc>>,
+) -> String {
+    let store = KeyStore::connect_lazy(&fdi_kit::config::DatabaseConfig::new(database_url), "test").unwrap();
+    store.migrate().await.unwrap();
+    let key = generate().unwrap();
+    store
+        .insert(&KeyRecord {
+            key_id: key.key_id.clone(),
+            secret_hash: key.secret_hash,
+            role,
+            provinces: provinces.iter().map(|p| ProvinceCode::parse(p).unwrap()).collect(),
+            description: "test".into(),
+            creator: "test".into(),
+            create_time: Utc::now(),
+            expire_time,
+            revoke_time: None,
+        })
+        .await
+        .unwrap();
+    key.token
+}
+
+/// As [`start`], with API keys required everywhere (ingest and analytics use a service key); the admin key.
+pub async fn start_secured(adjust: impl Fn(&mut Common)) -> (Services, String) {
+    let db = fdi_testkit::database().await;
+    let admin = make_key(&db.url, Role::Admin, &[], None).await;
+    let service = make_key(&db.url, Role::Service, &[], None).await;
+    let mut settings = secured(&db.url);
+    settings.access.service_key = Some(Secret::from(service));
+    adjust(&mut settings);
+    let catalogue_config = fdi_catalogue::Config::new("127.0.0.1:0".parse().unwrap(), settings.clone());
+    let catalogue = spawn_service(|l, s| fdi_catalogue::serve(catalogue_config, l, s)).await;
+    wait_until_serving(&catalogue.endpoint(), fdi_catalogue::SERVICE_NAME, READY).await;
+    let ingest_config = fdi_ingest::Config::new("127.0.0.1:0".parse().unwrap(), settings.clone(), catalogue.endpoint());
+    let ingest = spawn_service(|l, s| fdi_ingest::serve(ingest_config, l, s)).await;
+    wait_until_serving(&ingest.endpoint(), fdi_ingest::SERVICE_NAME, READY).await;
+    let analytics_config = fdi_analytics::Config::new("127.0.0.1:0".parse().unwrap(), settings, catalogue.endpoint());
+    let analytics = spawn_service(|l, s| fdi_analytics::serve(analytics_config, l, s)).await;
+    wait_until_serving(&analytics.endpoint(), fdi_analytics::SERVICE_NAME, READY).await;
+    let services = Services {
+        catalogue,
+        ingest,
+        analytics,
+        database_url: db.url.clone(),
+    };
+    (services, admin)
 }
 
 /// As [`start`], with `adjust` applied to the catalogue's settings.
@@ -54,4 +127,122 @@ pub async fn start_with(adjust: impl FnOnce(&mut fdi_catalogue::Config)) -> Serv
         analytics,
         database_url: db.url.clone(),
     }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A service process; killed when dropped (unless it already exited).
+pub struct Process {
+    /// The `fdi serve` process.
+    pub child: Child,
+    /// `http://127.0.0.1:{port}`.
+    pub endpoint: String,
+    log: PathBuf,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Process {
+    /// `fdi serve {service}` on `port` with `env`, logging JSON lines into `dir`.
+    pub fn start(service: &str, port: u16, env: &[(&str, String)], dir: &Path) -> Self {
+        let log = dir.join(format!("{service}.log"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fdi"));
+        command
+            .args(["serve", service])
+            .env_remove("OTEL_SERVICE_NAME")
+            .env_remove("OTEL_RESOURCE_ATTRIBUTES")
+            .env("FDI_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .env("FDI_HEALTH_INTERVAL", "200ms")
+            .env(
+                format!("FDI_{}_ADDR", service.to_uppercase()),
+                format!("127.0.0.1:{port}"),
+            )
+            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .stderr(Stdio::inherit());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Self {
+            child: command.spawn().expect("start fdi serve"),
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    /// The log lines written so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The JSON log lines written so far.
+    pub fn log_lines(&self) -> Vec<serde_json::Value> {
+        self.log_text()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+}
+
+/// One call of any RPC, described by its descriptor, with `request` (two copies of it for a client stream) and
+/// `credential`; the first failure status. A server stream is judged by what it answers within a moment.
+pub async fn call(
+    channel: Channel,
+    method: &MethodDescriptor,
+    request: DynamicMessage,
+    credential: &Bearer,
+) -> Result<(), Status> {
+    let path = PathAndQuery::try_from(format!("/{}/{}", method.parent_service().full_name(), method.name())).unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.map_err(|e| Status::unavailable(e.to_string()))?;
+    // The response is decoded as `()`: callers judge statuses, and `()` skips every field.
+    let codec = ProstCodec::<DynamicMessage, ()>::default();
+    match (method.is_client_streaming(), method.is_server_streaming()) {
+        (false, false) => grpc
+            .unary(with_deadline(request, credential), path, codec)
+            .await
+            .map(drop),
+        (true, _) => {
+            let copies = vec![request.clone(), request];
+            let response = grpc
+                .streaming(with_deadline(tokio_stream::iter(copies), credential), path, codec)
+                .await?;
+            drain(response.into_inner()).await
+        }
+        (false, true) => {
+            let response = grpc
+                .server_streaming(with_deadline(request, credential), path, codec)
+                .await?;
+            // A subscription that stays open is fine; only what it answers within a moment is judged.
+            let mut stream = response.into_inner();
+            match tokio::time::timeout(Duration::from_millis(300), stream.message()).await {
+                Ok(answer) => answer.map(drop),
+                Err(_) => Ok(()),
+            }
+        }
+    }
+}
+
+fn with_deadline<T>(message: T, credential: &Bearer) -> Request<T> {
+    let mut request = Request::new(message);
+    request.set_timeout(CALL_DEADLINE);
+    credential.apply(&mut request);
+    request
+}
+
+async fn drain(mut stream: tonic::Streaming<()>) -> Result<(), Status> {
+    while stream.message().await?.is_some() {}
+    Ok(())
 }

@@ -24,6 +24,7 @@ pub mod store;
 use std::{net::SocketAddr, num::NonZeroUsize, sync::Arc};
 
 use fdi_kit::{
+    access::{Bearer, Permission},
     catalogue::Catalogue,
     config::{CatalogueConfig, Common, DatabaseConfig, parse_listen_addr},
     db,
@@ -127,7 +128,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
     let pool = skeleton.pool().clone();
-    let catalogue = Catalogue::connect_lazy(&config.catalogue)?;
+    let catalogue = Catalogue::connect_lazy(&config.catalogue)?
+        .with_credential(Bearer::from_secret(config.common.access.service_key.as_ref())?);
     let (applied, _) = broadcast::channel(WATCH_BACKLOG);
     let state = Arc::new(State {
         pool: pool.clone(),
@@ -150,9 +152,17 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             move || prepare(pool.clone())
         })
         .after_ready(move |shutdown| consumer::run(pool, followers, shutdown))
+        .policy(policy)
         .serve(listener, routes)
         .await?;
     Ok(())
+}
+
+/// What each RPC needs: every analytics RPC reads (rebuilding the rollups is `fdi rebuild-rollups`, an
+/// operator's command on the database, not an RPC).
+fn policy(path: &str) -> Option<Permission> {
+    path.strip_prefix("/fdi.analytics.v1.AnalyticsService/")
+        .map(|_| Permission::Read)
 }
 
 /// What makes the service ready: its schema migrated, and ingest's feed
@@ -170,6 +180,25 @@ mod tests {
     use fdi_testkit::settings::{DEFAULT_TEST_URL, assert_flag_defaults};
 
     use super::*;
+
+    #[test]
+    fn every_analytics_rpc_reads_and_nothing_else_is_open() {
+        for method in [
+            "GetSummary",
+            "GetRanking",
+            "GetTimeSeries",
+            "GetBreakdown",
+            "GetTargetProgress",
+            "Reconcile",
+            "Watch",
+        ] {
+            assert_eq!(
+                policy(&format!("/fdi.analytics.v1.AnalyticsService/{method}")),
+                Some(Permission::Read)
+            );
+        }
+        assert_eq!(policy("/fdi.ingest.v1.IngestService/SubmitEvent"), None);
+    }
 
     #[test]
     fn the_constructor_has_the_flags_defaults() {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use fdi_kit::access::{KeyError, StoreError as KeyStoreError};
 use tonic::{Code, Status};
 
 use crate::store::{Resource, StoreError};
@@ -28,6 +29,12 @@ pub enum Error {
     /// The storage failed, or refused a write.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The key table (the kit's, schema `access`) failed.
+    #[error("key table: {0}")]
+    Keys(#[from] KeyStoreError),
+    /// A new key could not be made (no randomness, hashing failed).
+    #[error(transparent)]
+    KeyGeneration(#[from] KeyError),
 }
 
 impl From<Error> for Status {
@@ -44,6 +51,15 @@ impl From<Error> for Status {
             }
             Error::Store(error @ StoreError::Migration(_)) => {
                 tracing::error!(%error, "database error");
+                fdi_kit::status::internal()
+            }
+            Error::Keys(KeyStoreError::Database(error)) => fdi_kit::db::failure_status(&error, "the key table"),
+            Error::Keys(error @ (KeyStoreError::Migrate(_) | KeyStoreError::Corrupt(_))) => {
+                tracing::error!(%error, "key table error");
+                fdi_kit::status::internal()
+            }
+            Error::KeyGeneration(error) => {
+                tracing::error!(%error, "cannot make an API key");
                 fdi_kit::status::internal()
             }
         }

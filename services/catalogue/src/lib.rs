@@ -1,6 +1,7 @@
 //! The FDI Atlas catalogue service: provinces with the 2025 merger lineage,
 //! industrial parks, clusters and economic zones, investors, and the
-//! resolution of names in any spelling.
+//! resolution of names in any spelling. It also serves
+//! `fdi.access.v1.AccessService`, the API keys every service checks.
 //!
 //! [`serve`] runs the whole service on a listener until a shutdown token
 //! fires; `main.rs` and the tests both use it. Layers, top down: [`api`]
@@ -23,11 +24,17 @@ use fdi_kit::{
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
 };
-use fdi_proto::catalogue::catalogue_service_server::CatalogueServiceServer;
+use fdi_proto::{
+    access::access_service_server::AccessServiceServer, catalogue::catalogue_service_server::CatalogueServiceServer,
+};
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-use crate::{api::CatalogueApi, state::Catalogue, store::Store};
+use crate::{
+    api::{AccessApi, CatalogueApi},
+    state::Catalogue,
+    store::Store,
+};
 
 /// The gRPC service name.
 pub const SERVICE_NAME: &str = "fdi.catalogue.v1.CatalogueService";
@@ -89,8 +96,16 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let state = Arc::new(Catalogue::new(Store::new(skeleton.pool().clone())));
     let api =
         CatalogueServiceServer::new(CatalogueApi::new(Arc::clone(&state))).max_decoding_message_size(MAX_REQUEST_BYTES);
+    // The keys every service checks are managed here, next to the provinces a writer's key names.
+    let keys = AccessServiceServer::new(AccessApi::new(
+        skeleton.authenticator().store().clone(),
+        Arc::clone(&state),
+    ))
+    .max_decoding_message_size(MAX_REQUEST_BYTES);
     let preparing = Arc::clone(&state);
     skeleton
+        .policy(api::policy)
+        .also_serves(fdi_proto::access::access_service_server::SERVICE_NAME)
         .prepare(move || {
             let state = Arc::clone(&preparing);
             async move { state.prepare().await }
@@ -99,7 +114,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let state = Arc::clone(&state);
             async move { state.refresh().await }
         })
-        .serve(listener, Routes::new(api))
+        .serve(listener, Routes::new(api).add_service(keys))
         .await?;
     Ok(())
 }

@@ -61,6 +61,8 @@ pub struct Event {
     pub facts: EventFacts,
     /// When it was recorded.
     pub create_time: DateTime<Utc>,
+    /// The key id of the API key that recorded it (`anonymous` where anonymous calls are allowed).
+    pub creator: String,
 }
 
 /// Where a row sits in a bulk load.
@@ -81,6 +83,8 @@ pub struct NewEvent {
     pub digest: Vec<u8>,
     /// The bulk load it came from, if any.
     pub load: Option<LoadOffset>,
+    /// The key id of the API key that sent it.
+    pub creator: String,
 }
 
 /// A row to hold until the reference data it needs exists.
@@ -96,6 +100,8 @@ pub struct HeldCandidate {
     pub detail: String,
     /// The bulk load it came from, if any.
     pub load: Option<LoadOffset>,
+    /// The key id of the API key that sent it (kept for the event it becomes).
+    pub creator: String,
 }
 
 impl HeldCandidate {
@@ -194,6 +200,13 @@ pub enum Outcome {
         /// (field, description) pairs.
         violations: Vec<(String, String)>,
     },
+    /// Outside the provinces the caller's key may write: neither recorded nor held.
+    Denied {
+        /// The field that places the row (`rows[3].province`).
+        field: String,
+        /// Why, naming the key's provinces.
+        description: String,
+    },
 }
 
 /// A batch's outcomes counted.
@@ -205,7 +218,7 @@ pub struct Tally {
     pub duplicates: i64,
     /// Held.
     pub held: i64,
-    /// Rejected or conflicting.
+    /// Rejected, conflicting or outside the caller's provinces.
     pub rejected: i64,
 }
 
@@ -219,7 +232,7 @@ impl Tally {
                 Outcome::Accepted { .. } => tally.accepted += 1,
                 Outcome::Duplicate { .. } => tally.duplicates += 1,
                 Outcome::Held { .. } => tally.held += 1,
-                Outcome::Conflict { .. } | Outcome::Rejected { .. } => tally.rejected += 1,
+                Outcome::Conflict { .. } | Outcome::Rejected { .. } | Outcome::Denied { .. } => tally.rejected += 1,
             }
         }
         tally

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use fdi_kit::{
+    access::Caller,
     domain::{MERGER_DATE, today_in_vietnam},
     status::Violations,
     telemetry::db_span,
@@ -14,10 +15,11 @@ use opentelemetry::{KeyValue, metrics::Counter};
 use tracing::{Instrument, field::Empty};
 
 use crate::{
+    access::{denial, may_write, row_place, writes_everywhere},
     error::Result,
     model::{EventFacts, HeldCandidate, LoadOffset, LoadStep, NewEvent, Outcome, Tally},
     rates::{Converted, Rates},
-    references::{Investors, PlaceKind, PlaceLookup, PlaceResults, References},
+    references::{Investors, Place, PlaceKind, PlaceLookup, PlaceResults, References},
     store::{Store, StoreError},
     validate::{ValidRow, validate},
 };
@@ -49,6 +51,39 @@ pub struct Pipeline {
 /// Names row `i` of a batch in violations (`rows[12].`, `event.`).
 pub type FieldPrefix<'a> = &'a (dyn Fn(usize) -> String + Sync);
 
+/// Who sends a batch: the caller, whose provinces each row is checked
+/// against, and who each row is recorded as made by.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    caller: &'a Caller,
+    creators: Option<&'a [String]>,
+}
+
+impl<'a> Sender<'a> {
+    /// Rows sent by `caller`, recorded as its own.
+    #[must_use]
+    pub fn caller(caller: &'a Caller) -> Self {
+        Self { caller, creators: None }
+    }
+
+    /// Held rows re-sent by `caller`: row `i` stays recorded as made by
+    /// `creators[i]`, the key that first sent it, since that key vouches for its content.
+    #[must_use]
+    pub fn on_behalf_of(caller: &'a Caller, creators: &'a [String]) -> Self {
+        Self {
+            caller,
+            creators: Some(creators),
+        }
+    }
+
+    /// Who row `i` is recorded as made by.
+    fn creator(&self, i: usize) -> &str {
+        self.creators
+            .and_then(|creators| creators.get(i))
+            .map_or(self.caller.key_id.as_str(), String::as_str)
+    }
+}
+
 /// A checked row on its way to the database, once its places are resolved.
 enum Stage {
     /// To be recorded: where it happened, and its amount converted.
@@ -57,6 +92,8 @@ enum Stage {
     Holding(Box<ValidRow>, HoldReason, String),
     /// Refused: (field, description) pairs.
     Rejected(Vec<(String, String)>),
+    /// Outside the caller's provinces: (field, description).
+    Denied(String, String),
 }
 
 /// A batch checked and resolved, ready to be recorded.
@@ -98,8 +135,9 @@ impl Pipeline {
         rows: &[EventInput],
         field_prefix: FieldPrefix<'_>,
         load: Option<&LoadPosition>,
+        sender: Sender<'_>,
     ) -> Result<Vec<Outcome>> {
-        let prepared = self.prepare(rows, field_prefix, load).await?;
+        let prepared = self.prepare(rows, field_prefix, load, sender).await?;
         self.commit(prepared).await
     }
 
@@ -140,9 +178,10 @@ impl Pipeline {
         .await
     }
 
-    /// Validates rows, resolves their names (creating unknown investors)
-    /// and converts their amounts; `field_prefix(i)` names row `i` in
-    /// violations. Nothing is recorded yet.
+    /// Validates rows, resolves their names (creating unknown investors),
+    /// refuses those outside the sender's provinces and converts the amounts
+    /// of the rest; `field_prefix(i)` names row `i` in violations. Nothing
+    /// is recorded yet.
     ///
     /// # Errors
     /// When the catalogue cannot be reached.
@@ -152,6 +191,7 @@ impl Pipeline {
         rows: &[EventInput],
         field_prefix: FieldPrefix<'_>,
         load: Option<&LoadPosition>,
+        sender: Sender<'_>,
     ) -> Result<Prepared> {
         let today = today_in_vietnam();
         let checked: Vec<Result<Box<ValidRow>, Violations>> = rows
@@ -164,7 +204,7 @@ impl Pipeline {
                     .ok_or(violations)
             })
             .collect();
-        let stages = self.place(checked, field_prefix).await?;
+        let stages = self.place(checked, field_prefix, sender.caller).await?;
 
         // Investors of the rows that will be recorded, created in the catalogue when new.
         let investor_names: Vec<(&str, &str)> = stages
@@ -192,16 +232,18 @@ impl Pipeline {
                 stage => stage,
             })
             .collect();
-        Ok(assemble(stages, &investors, load, rows.len()))
+        Ok(assemble(stages, &investors, load, sender))
     }
 
     /// Resolves the places of the valid rows (one catalogue round trip at
-    /// most for all the batch's new names) and converts their amounts:
-    /// a row whose names or rate are unknown is held.
+    /// most for all the batch's new names), refuses the rows `caller` may not
+    /// write, and converts the amounts of the rest: a row whose names or rate
+    /// are unknown is held.
     async fn place(
         &self,
         checked: Vec<Result<Box<ValidRow>, Violations>>,
         field_prefix: FieldPrefix<'_>,
+        caller: &Caller,
     ) -> Result<Vec<Stage>> {
         let names: Vec<(PlaceKind, &str)> = checked
             .iter()
@@ -221,18 +263,38 @@ impl Pipeline {
             .enumerate()
             .map(|(i, row)| match row {
                 Err(violations) => Stage::Rejected(violations.items().to_vec()),
-                Ok(row) => match place_of(&row, &places) {
-                    Err(PlaceProblem::Hold(reason, detail)) => Stage::Holding(row, reason, detail),
-                    Err(PlaceProblem::Mismatch(description)) => {
-                        Stage::Rejected(vec![(format!("{}province", field_prefix(i)), description)])
-                    }
-                    Ok(place) => match self.convert(&row) {
-                        Ok(converted) => Stage::Placed(row, place, converted),
-                        Err(detail) => Stage::Holding(row, HoldReason::NoExchangeRate, detail),
-                    },
-                },
+                Ok(row) => self.stage(row, &places, caller, &field_prefix(i)),
             })
             .collect())
+    }
+
+    /// What becomes of a valid row (named `prefix` in violations) once the batch's places are resolved.
+    fn stage(&self, row: Box<ValidRow>, places: &PlaceResults, caller: &Caller, prefix: &str) -> Stage {
+        let placed = place_of(&row, places);
+        // Checked before anything else decides the row's fate: a row the caller may not write is
+        // never held, converted, or counted as anything but rejected.
+        let checked_by = match &placed {
+            Ok(place) => Some((place.recorded.as_str(), place.current.as_str())),
+            Err(_) => known_province(&row, places).map(|p| (p.id.as_str(), p.current_province.as_str())),
+        };
+        if let Err(description) = in_scope(caller, &row, checked_by) {
+            let field = if row.input.province.is_empty() {
+                "zone"
+            } else {
+                "province"
+            };
+            return Stage::Denied(format!("{prefix}{field}"), description);
+        }
+        match placed {
+            Err(PlaceProblem::Hold(reason, detail)) => Stage::Holding(row, reason, detail),
+            Err(PlaceProblem::Mismatch(description)) => {
+                Stage::Rejected(vec![(format!("{prefix}province"), description)])
+            }
+            Ok(place) => match self.convert(&row) {
+                Ok(converted) => Stage::Placed(row, place, converted),
+                Err(detail) => Stage::Holding(row, HoldReason::NoExchangeRate, detail),
+            },
+        }
     }
 
     /// A row's amount in both reporting currencies (`None` without an
@@ -252,9 +314,51 @@ impl Pipeline {
     }
 }
 
-/// Turns the batch's stages into events and rows to hold, remembering where
-/// each row's outcome will come from, and the load's advance.
-fn assemble(stages: Vec<Stage>, investors: &Investors, load: Option<&LoadPosition>, rows: usize) -> Prepared {
+/// The province a row names, when the catalogue knows it (even if the row's zone is not known yet).
+fn known_province<'p>(row: &ValidRow, places: &'p PlaceResults) -> Option<&'p Place> {
+    match References::lookup(places, PlaceKind::Province, &row.input.province) {
+        Some(PlaceLookup::Found(place)) => Some(place),
+        _ => None,
+    }
+}
+
+/// Whether `caller` may write `row`, placed by (recorded, today's) province `place`; `Err` says why not.
+///
+/// A row whose province is not known yet cannot be checked, so a caller who does not write everywhere
+/// has it refused rather than held: held, it would be recorded on re-processing, which runs as an admin.
+/// A row held for an unknown zone is checked by its known province; when the zone resolves, it must lie
+/// in that province or the row is rejected then.
+fn in_scope(caller: &Caller, row: &ValidRow, place: Option<(&str, &str)>) -> Result<(), String> {
+    if writes_everywhere(caller) {
+        return Ok(());
+    }
+    let Some((recorded, current)) = place else {
+        let name = if row.input.province.is_empty() {
+            &row.input.zone
+        } else {
+            &row.input.province
+        };
+        return Err(denial(
+            caller,
+            &format!(
+                "`{name}` is not in the catalogue, so the row's province cannot be checked; it is refused, not held \
+                 (send it again once the catalogue knows the name)"
+            ),
+        ));
+    };
+    if may_write(caller, recorded, current, row.event_date) {
+        Ok(())
+    } else {
+        Err(denial(caller, &row_place(recorded, current, row.event_date)))
+    }
+}
+
+/// Turns the batch's stages into events and rows to hold (each recorded as
+/// made by its sender), remembering where each row's outcome will come from,
+/// and the load's advance: every row of the batch, refused ones included,
+/// moves the offset (as the load's content digest covers them all).
+fn assemble(stages: Vec<Stage>, investors: &Investors, load: Option<&LoadPosition>, sender: Sender<'_>) -> Prepared {
+    let rows = stages.len();
     let mut events = Vec::new();
     let mut held = Vec::new();
     let mut slots = Vec::with_capacity(stages.len());
@@ -269,6 +373,10 @@ fn assemble(stages: Vec<Stage>, investors: &Investors, load: Option<&LoadPositio
                 rejected += 1;
                 slots.push(Slot::Done(Outcome::Rejected { violations }));
             }
+            Stage::Denied(field, description) => {
+                rejected += 1;
+                slots.push(Slot::Done(Outcome::Denied { field, description }));
+            }
             Stage::Holding(row, reason, detail) => {
                 slots.push(Slot::Held(held.len()));
                 held.push(HeldCandidate {
@@ -277,12 +385,14 @@ fn assemble(stages: Vec<Stage>, investors: &Investors, load: Option<&LoadPositio
                     reason,
                     detail,
                     load: offset,
+                    creator: sender.creator(i).to_owned(),
                 });
             }
             Stage::Placed(row, place, converted) => {
                 let investor_id = investors.id(&row.input.investor);
                 slots.push(Slot::Event(events.len()));
-                events.push(new_event(*row, place, converted, investor_id, offset));
+                let creator = sender.creator(i).to_owned();
+                events.push(new_event(*row, place, converted, investor_id, offset, creator));
             }
         }
     }
@@ -308,6 +418,7 @@ fn new_event(
     converted: Option<Converted>,
     investor_id: Option<i64>,
     load: Option<LoadOffset>,
+    creator: String,
 ) -> NewEvent {
     let ValidRow {
         input,
@@ -341,7 +452,12 @@ fn new_event(
         status,
         source: input.source,
     };
-    NewEvent { facts, digest, load }
+    NewEvent {
+        facts,
+        digest,
+        load,
+        creator,
+    }
 }
 
 /// Where an event happened.

@@ -55,6 +55,10 @@ async fn submit_is_exactly_once_and_links_merged_provinces() {
     assert_eq!(event.kind(), EventKind::New);
     assert_eq!(event.scope(), Scope::Fdi);
     assert_eq!(
+        event.creator, "anonymous",
+        "recorded by the anonymous caller of an open server"
+    );
+    assert_eq!(
         event.amount.as_ref().map(|m| (m.units, m.currency_code.as_str())),
         Some((246_000_000, "USD"))
     );

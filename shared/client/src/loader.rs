@@ -7,7 +7,10 @@
 
 use std::time::Duration;
 
-use fdi_kit::load_digest::{ContentChain, LOAD_CONTENT_MISMATCH};
+use fdi_kit::{
+    access::Bearer,
+    load_digest::{ContentChain, LOAD_CONTENT_MISMATCH},
+};
 use fdi_proto::ingest::{
     EventInput, GetBulkLoadRequest, LoadEventsRequest, LoadEventsResponse, RowIssue,
     ingest_service_client::IngestServiceClient,
@@ -33,6 +36,8 @@ pub struct LoadOptions {
     pub max_attempts: u32,
     /// How many row issues to keep for the summary.
     pub keep_issues: usize,
+    /// The API key sent with every call (`FDI_API_KEY` for `fdi import`).
+    pub credential: Bearer,
 }
 
 impl LoadOptions {
@@ -45,6 +50,7 @@ impl LoadOptions {
             batch_rows: 2000,
             max_attempts: 30,
             keep_issues: 20,
+            credential: Bearer::default(),
         }
     }
 }
@@ -132,7 +138,7 @@ pub async fn server_progress(options: &LoadOptions) -> Result<Option<fdi_proto::
         .connect()
         .await
         .map_err(|e| Status::unavailable(e.to_string()))?;
-    let mut client = IngestServiceClient::new(channel);
+    let mut client = IngestServiceClient::with_interceptor(channel, options.credential.clone());
     match client
         .get_bulk_load(GetBulkLoadRequest {
             name: format!("bulkLoads/{}", options.load_id),
@@ -229,7 +235,8 @@ async fn stream_once(
         .connect()
         .await
         .map_err(|e| Status::unavailable(e.to_string()))?;
-    let mut client = IngestServiceClient::new(channel).max_encoding_message_size(16 * 1024 * 1024);
+    let mut client = IngestServiceClient::with_interceptor(channel, options.credential.clone())
+        .max_encoding_message_size(16 * 1024 * 1024);
 
     // Reading happens on a blocking thread (files); batches flow through a small queue (back-pressure).
     let (sender, receiver) = mpsc::channel::<LoadEventsRequest>(4);

@@ -12,6 +12,7 @@ use fdi_proto::catalogue::{
 use tonic::{Status, transport::Endpoint};
 
 use crate::{
+    access::Bearer,
     config::CatalogueConfig,
     domain::{MAX_FOLDED_NAME_CHARS, MAX_NAME_CHARS},
     names::fold,
@@ -27,6 +28,7 @@ pub const SERVICE_NAME: &str = "fdi.catalogue.v1.CatalogueService";
 pub struct Catalogue {
     client: CatalogueServiceClient<TracedChannel>,
     timeout: Duration,
+    credential: Bearer,
 }
 
 impl Catalogue {
@@ -44,7 +46,15 @@ impl Catalogue {
         Ok(Self {
             client: CatalogueServiceClient::new(traced(channel)),
             timeout,
+            credential: Bearer::default(),
         })
+    }
+
+    /// Calls with this service's own key (role `service`), never a user's.
+    #[must_use]
+    pub fn with_credential(mut self, credential: Bearer) -> Self {
+        self.credential = credential;
+        self
     }
 
     /// `Resolve`, retried while the catalogue is unavailable.
@@ -101,6 +111,7 @@ impl Catalogue {
         let response = retry_idempotent(|| {
             let mut call = tonic::Request::new(request.clone());
             call.set_timeout(self.timeout);
+            self.credential.apply(&mut call);
             method(self.client.clone(), call)
         })
         .await?;

@@ -137,6 +137,9 @@ pub struct Common {
     /// Logging settings.
     #[command(flatten)]
     pub log: LogConfig,
+    /// Who may call, and how much.
+    #[command(flatten)]
+    pub access: AccessConfig,
 }
 
 impl Common {
@@ -147,6 +150,83 @@ impl Common {
             database,
             server: ServerConfig::default(),
             log: LogConfig::default(),
+            access: AccessConfig::default(),
+        }
+    }
+}
+
+/// A secret setting (an API key): `Debug` shows `***`, `--help` never its value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret, for the one place that sends it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Self {
+        Self(secret)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+fn parse_secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret(text.trim().to_owned()))
+}
+
+/// Who may call a service, and how much: API keys are required unless anonymous calls are allowed.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AccessConfig {
+    /// Accept calls without an API key, each as an admin named `anonymous`. For local development and tests
+    /// only: never on a port others can reach.
+    #[arg(long = "allow-anonymous", env = "FDI_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: bool,
+    /// The API key (role `service`) this service presents to the services it calls.
+    #[arg(long = "service-key", env = "FDI_SERVICE_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub service_key: Option<Secret>,
+    /// Calls per second each key may make, sustained.
+    #[arg(long = "caller-rate", env = "FDI_CALLER_RATE", default_value_t = DEFAULT_CALLER_RATE)]
+    pub caller_rate: u32,
+    /// Calls each key may make at once above its rate.
+    #[arg(long = "caller-burst", env = "FDI_CALLER_BURST", default_value_t = DEFAULT_CALLER_BURST)]
+    pub caller_burst: u32,
+    /// Calls (streams included) each key may have in flight at once.
+    #[arg(long = "caller-max-calls", env = "FDI_CALLER_MAX_CALLS", default_value_t = DEFAULT_CALLER_MAX_CALLS)]
+    pub caller_max_calls: u32,
+    /// Serve gRPC reflection (what grpcurl uses without the proto files); `false` in production if wished.
+    #[arg(long = "reflection", env = "FDI_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reflection: bool,
+    /// How often the key table is re-read: a revocation holds on every replica within this.
+    #[arg(long = "key-refresh", env = "FDI_KEY_REFRESH", default_value = "1s", value_parser = parse_duration)]
+    pub key_refresh: Duration,
+}
+
+/// Calls per second per key unless configured.
+pub const DEFAULT_CALLER_RATE: u32 = 200;
+/// Burst per key unless configured.
+pub const DEFAULT_CALLER_BURST: u32 = 400;
+/// Calls in flight per key unless configured.
+pub const DEFAULT_CALLER_MAX_CALLS: u32 = 64;
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            service_key: None,
+            caller_rate: DEFAULT_CALLER_RATE,
+            caller_burst: DEFAULT_CALLER_BURST,
+            caller_max_calls: DEFAULT_CALLER_MAX_CALLS,
+            reflection: true,
+            key_refresh: Duration::from_secs(1),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! shutdown; plus the error, paging, period, money and name helpers the RPC
 //! handlers have in common.
 
+pub mod access;
 pub mod catalogue;
 pub mod config;
 pub mod country;

@@ -16,14 +16,15 @@
 //!     .await
 //! ```
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::watch};
 use tonic::service::Routes;
 
 use crate::{
-    config::{Common, ServerConfig},
+    access::{AccessLayer, Authenticator, KeyStore, Policy},
+    config::{AccessConfig, Common, ServerConfig},
     db,
     server::{self, Readiness, ServingStatus, spawn_readiness},
     shutdown::CancellationToken,
@@ -57,6 +58,10 @@ pub struct Skeleton {
     dependencies: Vec<(String, &'static str)>,
     tasks: Vec<Task>,
     after_ready: Vec<Task>,
+    access: AccessConfig,
+    authenticator: Arc<Authenticator>,
+    policy: Policy,
+    also_serves: Vec<&'static str>,
 }
 
 impl Skeleton {
@@ -67,7 +72,12 @@ impl Skeleton {
     pub fn new(identity: Identity, common: &Common, shutdown: CancellationToken) -> Result<Self, sqlx::Error> {
         let pool = db::connect_lazy(&common.database, identity.schema, identity.process)?;
         db::observe_pool(&pool, identity.schema);
+        let keys = KeyStore::connect_lazy(&common.database, identity.process)?;
         Ok(Self {
+            access: common.access.clone(),
+            authenticator: Arc::new(Authenticator::new(keys, &common.access)),
+            policy: |_| None,
+            also_serves: Vec::new(),
             identity,
             pool,
             server: common.server.clone(),
@@ -86,6 +96,26 @@ impl Skeleton {
     }
 
     /// The token that stops the service.
+    /// Who checks callers (and the key table, for the service that manages keys).
+    #[must_use]
+    pub fn authenticator(&self) -> &Arc<Authenticator> {
+        &self.authenticator
+    }
+
+    /// A gRPC service served beside the identity's own (listed by reflection too).
+    #[must_use]
+    pub fn also_serves(mut self, grpc_service: &'static str) -> Self {
+        self.also_serves.push(grpc_service);
+        self
+    }
+
+    /// What each method needs; without a policy every method needs an admin key.
+    #[must_use]
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     #[must_use]
     pub fn shutdown(&self) -> &CancellationToken {
         &self.shutdown
@@ -169,8 +199,21 @@ impl Skeleton {
             prepare,
             dependencies,
             tasks,
-            after_ready,
+            mut after_ready,
+            access,
+            authenticator,
+            policy,
+            mut also_serves,
         } = self;
+        let prepare = with_key_table(prepare, Arc::clone(&authenticator));
+        after_ready.push(refresh_keys(Arc::clone(&authenticator), access.key_refresh));
+        let checked_by = (!access.allow_anonymous).then(|| Arc::clone(&authenticator));
+        if access.allow_anonymous {
+            tracing::warn!(
+                service = identity.process,
+                "anonymous calls are allowed: every caller is an admin"
+            );
+        }
         let (readiness, health_service) = Readiness::new(&[identity.grpc_service]).await;
         let (prepared, prepared_watch) = watch::channel(false);
         let mut handles = vec![spawn_readiness(
@@ -190,12 +233,14 @@ impl Skeleton {
             })
         }));
 
-        let (reflection_v1, reflection_v1alpha) = server::reflection(&[identity.grpc_service]);
+        also_serves.insert(0, identity.grpc_service);
+        let (reflection_v1, reflection_v1alpha) = server::reflection(&also_serves);
         let serving = server::builder(&server)
+            .layer(AccessLayer::new(policy, checked_by))
             .add_routes(routes)
             .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
+            .add_optional_service(access.reflection.then_some(reflection_v1))
+            .add_optional_service(access.reflection.then_some(reflection_v1alpha))
             .serve_with_incoming_shutdown(server::incoming(listener), shutdown.clone().cancelled_owned());
         let result = server::serve_with_grace(serving, shutdown, server.shutdown_grace).await;
 
@@ -211,6 +256,45 @@ impl Skeleton {
 
 /// The readiness step: the service's own preparation, then word to the tasks
 /// that wait for it.
+/// The service's own preparation, after the key table exists and has been read once.
+fn with_key_table(prepare: Option<Prepare>, authenticator: Arc<Authenticator>) -> Option<Prepare> {
+    let mut prepare = prepare;
+    Some(Box::new(move || {
+        let step = prepare.as_mut().map(|prepare| prepare());
+        let authenticator = Arc::clone(&authenticator);
+        Box::pin(async move {
+            authenticator
+                .store()
+                .migrate()
+                .await
+                .map_err(|e| format!("key table: {e}"))?;
+            authenticator.refresh().await.map_err(|e| format!("key table: {e}"))?;
+            match step {
+                Some(step) => step.await,
+                None => Ok(()),
+            }
+        })
+    }))
+}
+
+/// Re-reads the key table every `period`, so revocations and expiries hold within it.
+fn refresh_keys(authenticator: Arc<Authenticator>, period: Duration) -> Task {
+    Box::new(move |shutdown| {
+        Box::pin(async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(period) => {
+                        if let Err(error) = authenticator.refresh().await {
+                            tracing::warn!(%error, "cannot re-read the key table; keeping the last copy");
+                        }
+                    }
+                }
+            }
+        })
+    })
+}
+
 fn announce_when_prepared(
     mut prepare: Option<Prepare>,
     prepared: watch::Sender<bool>,

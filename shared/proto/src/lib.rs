@@ -33,7 +33,15 @@ pub mod fdi {
             include!(concat!(env!("OUT_DIR"), "/fdi.analytics.v1.rs"));
         }
     }
+    pub mod access {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/fdi.access.v1.rs"));
+        }
+    }
 }
 
-pub use fdi::{analytics::v1 as analytics, catalogue::v1 as catalogue, common::v1 as common, ingest::v1 as ingest};
+pub use fdi::{
+    access::v1 as access, analytics::v1 as analytics, catalogue::v1 as catalogue, common::v1 as common,
+    ingest::v1 as ingest,
+};
 pub use google::r#type::{Date, Money};

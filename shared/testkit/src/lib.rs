@@ -213,7 +213,7 @@ pub mod settings {
     use std::time::Duration;
 
     use fdi_kit::{
-        config::{Common, DatabaseConfig, ServerConfig},
+        config::{AccessConfig, Common, DatabaseConfig, ServerConfig},
         telemetry::LogConfig,
     };
 
@@ -256,13 +256,27 @@ pub mod settings {
         assert_eq!(format!("{parsed:?}"), format!("{built:?}"));
     }
 
-    /// The common settings of a service under test over the database at `url`.
+    /// The common settings of a service under test over the database at `url`, allowing anonymous calls
+    /// (explicitly, as only tests and local development may): the tests of what a service does. The tests of
+    /// who may do it start from [`secured`].
     #[must_use]
     pub fn common(url: &str) -> Common {
+        let mut common = secured(url);
+        common.access.allow_anonymous = true;
+        common
+    }
+
+    /// As [`common`], with API keys required (the production default) and re-read every 200 ms.
+    #[must_use]
+    pub fn secured(url: &str) -> Common {
         Common {
             database: database(url),
             server: server(),
             log: log(),
+            access: AccessConfig {
+                key_refresh: Duration::from_millis(200),
+                ..AccessConfig::default()
+            },
         }
     }
 }

@@ -161,14 +161,25 @@ macro_rules! analytics_service {
             )+
 
             async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
-                // The caller, for the per-caller cap: the peer's address (no authentication yet).
-                let caller = request.remote_addr().map(|addr| addr.ip().to_canonical());
+                let caller = watch_caller(&request);
                 Ok(Response::new(
                     watch::start(Arc::clone(&self.state), caller, request.into_inner()).await?,
                 ))
             }
         }
     };
+}
+
+/// Who a Watch stream counts against: its API key, or (where anonymous calls are allowed, so every caller is
+/// `anonymous`) its address.
+fn watch_caller<T>(request: &Request<T>) -> String {
+    match fdi_kit::access::Caller::of(request) {
+        Ok(caller) if caller.key_id != fdi_kit::access::ANONYMOUS => format!("key {}", caller.key_id),
+        _ => request.remote_addr().map_or_else(
+            || "no address".to_owned(),
+            |addr| format!("address {}", addr.ip().to_canonical()),
+        ),
+    }
 }
 
 analytics_service! {

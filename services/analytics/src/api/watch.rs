@@ -1,7 +1,7 @@
 //! Watch: alerts pushed as events are folded into the rollups: an event at
 //! or above a threshold, or a province reaching its target for the year.
 
-use std::{collections::HashSet, net::IpAddr, sync::Arc};
+use std::{collections::HashSet, sync::Arc};
 
 use chrono::Datelike;
 use fdi_kit::{
@@ -35,9 +35,9 @@ const WATCHED_FIGURE: Figure = Figure::TotalCapital;
 /// Longest threshold currency code looked at (codes are three letters; spaces are trimmed first).
 const MAX_CURRENCY_CODE_BYTES: usize = 8;
 
-/// Checks the request, takes a slot under the caps for `caller` (the peer's
-/// address) and starts the stream.
-pub(super) async fn start(state: Arc<State>, caller: Option<IpAddr>, request: pb::WatchRequest) -> Result<AlertStream> {
+/// Checks the request, takes a slot under the caps for `caller` (its key id,
+/// or its address where anonymous calls are allowed) and starts the stream.
+pub(super) async fn start(state: Arc<State>, caller: String, request: pb::WatchRequest) -> Result<AlertStream> {
     let threshold = match &request.threshold {
         Some(money) => {
             // A currency code is three letters; anything much longer is not worth upper-casing.

@@ -8,7 +8,6 @@
 
 use std::{
     collections::HashMap,
-    net::IpAddr,
     num::NonZeroUsize,
     sync::{Arc, Mutex, PoisonError},
 };
@@ -43,9 +42,9 @@ pub struct Watchers {
 #[derive(Debug, Default)]
 struct Open {
     total: usize,
-    /// Open streams per caller; a caller with none has no entry. `None` is
-    /// every request that came without a peer address (one shared allowance).
-    by_caller: HashMap<Option<IpAddr>, usize>,
+    /// Open streams per caller (its key id, or its address where anonymous calls are allowed); a caller with
+    /// none has no entry.
+    by_caller: HashMap<String, usize>,
 }
 
 impl Watchers {
@@ -62,12 +61,12 @@ impl Watchers {
     ///
     /// # Errors
     /// [`Error::TooManyWatchers`] when the service or the caller is at its cap.
-    pub fn admit(self: &Arc<Self>, caller: Option<IpAddr>) -> Result<WatchSlot> {
+    pub fn admit(self: &Arc<Self>, caller: String) -> Result<WatchSlot> {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if open.total >= self.limits.max_watchers.get() {
             return Err(Error::TooManyWatchers(WatchLimit::Service(self.limits.max_watchers)));
         }
-        let mine = open.by_caller.entry(caller).or_default();
+        let mine = open.by_caller.entry(caller.clone()).or_default();
         if *mine >= self.limits.max_watchers_per_caller.get() {
             return Err(Error::TooManyWatchers(WatchLimit::PerCaller(
                 self.limits.max_watchers_per_caller,
@@ -94,7 +93,7 @@ impl Watchers {
 #[derive(Debug)]
 pub struct WatchSlot {
     watchers: Arc<Watchers>,
-    caller: Option<IpAddr>,
+    caller: String,
 }
 
 impl Drop for WatchSlot {
@@ -131,22 +130,22 @@ mod tests {
     #[test]
     fn each_caller_has_its_own_allowance_under_the_services() {
         let watchers = Arc::new(Watchers::new(limits(3, 2)));
-        let (a, b) = (Some("10.0.0.1".parse().unwrap()), Some("10.0.0.2".parse().unwrap()));
-        let first = watchers.admit(a).unwrap();
-        let _second = watchers.admit(a).unwrap();
-        assert!(matches!(exceeded(watchers.admit(a)), WatchLimit::PerCaller(n) if n.get() == 2));
-        let _third = watchers.admit(b).unwrap();
-        assert!(matches!(exceeded(watchers.admit(b)), WatchLimit::Service(n) if n.get() == 3));
+        let (a, b) = ("key a".to_owned(), "key b".to_owned());
+        let first = watchers.admit(a.clone()).unwrap();
+        let _second = watchers.admit(a.clone()).unwrap();
+        assert!(matches!(exceeded(watchers.admit(a.clone())), WatchLimit::PerCaller(n) if n.get() == 2));
+        let _third = watchers.admit(b.clone()).unwrap();
+        assert!(matches!(exceeded(watchers.admit(b.clone())), WatchLimit::Service(n) if n.get() == 3));
         drop(first);
         assert_eq!(watchers.open(), 2);
-        let _again = watchers.admit(a).unwrap();
+        let _again = watchers.admit(a.clone()).unwrap();
         assert_eq!(watchers.open(), 3);
     }
 
     #[test]
     fn dropped_slots_leave_no_entries() {
         let watchers = Arc::new(Watchers::new(limits(10, 10)));
-        let slots: Vec<_> = (0..5).map(|_| watchers.admit(None).unwrap()).collect();
+        let slots: Vec<_> = (0..5).map(|_| watchers.admit("key c".to_owned()).unwrap()).collect();
         drop(slots);
         assert_eq!(watchers.open(), 0);
         assert!(watchers.open.lock().unwrap().by_caller.is_empty());

@@ -1,7 +1,10 @@
 //! The `fdi.catalogue.v1.CatalogueService` handlers, one module per resource.
 //! Each handler validates its request, asks the snapshot or the
-//! [`crate::store::Store`], and converts the answer to protobuf.
+//! [`crate::store::Store`], and converts the answer to protobuf. The
+//! `fdi.access.v1.AccessService` handlers (API keys) are in [`access`], and
+//! [`policy`] says what each method of both needs.
 
+mod access;
 mod investors;
 mod provinces;
 mod resolve;
@@ -10,12 +13,18 @@ mod zones;
 use std::{collections::HashSet, sync::Arc};
 
 use fdi_kit::{
+    access::Permission,
     domain::MAX_NAME_CHARS,
     names::fold,
     status::{Violations, check_text, invalid_argument},
 };
-use fdi_proto::catalogue::{self as pb, catalogue_service_server::CatalogueService};
+use fdi_proto::{
+    access::access_service_server::SERVICE_NAME as ACCESS_SERVICE_NAME,
+    catalogue::{self as pb, catalogue_service_server::CatalogueService},
+};
 use tonic::{Request, Response, Status};
+
+pub use access::AccessApi;
 
 use crate::{
     error::{Error, Result},
@@ -71,21 +80,50 @@ rpcs! {
     batch_resolve(BatchResolveRequest) -> BatchResolveResponse => resolve::batch;
 }
 
-/// NOT_FOUND for an unknown id of `kind`, suggesting the nearest names in the
-/// snapshot (to the id's first [`MAX_QUERY_FOLDED_CHARS`] folded characters,
-/// which keeps the matching as cheap as one `Resolve`).
+/// What a call of the gRPC method at `path` needs (the access layer refuses
+/// keys whose role does not grant it); `None` for a path the catalogue does
+/// not serve, which the layer then reserves to admins.
+#[must_use]
+pub fn policy(path: &str) -> Option<Permission> {
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    match service {
+        crate::SERVICE_NAME => catalogue_permission(method),
+        // Keys decide who may do everything else.
+        ACCESS_SERVICE_NAME => Some(Permission::Admin),
+        _ => None,
+    }
+}
+
+fn catalogue_permission(method: &str) -> Option<Permission> {
+    Some(match method {
+        "GetProvince" | "ListProvinces" | "GetZone" | "ListZones" | "GetInvestor" | "ListInvestors" | "Resolve"
+        | "BatchResolve" => Permission::Read,
+        "CreateZone" | "UpdateZone" | "CreateInvestor" => Permission::Curate,
+        // Ingest registers the investors it meets in rows; that is not curating them.
+        "EnsureInvestors" => Permission::Register,
+        _ => return None,
+    })
+}
+
+/// NOT_FOUND for an unknown id of `kind`, suggesting the nearest names in the snapshot.
 fn not_found(snapshot: &Snapshot, kind: EntityKind, what: &str, shown: &str, id: &str) -> Error {
+    fdi_kit::status::not_found(what, shown, &nearest(snapshot, kind, id)).into()
+}
+
+/// Up to three resource names of `kind` nearest to `id` (to its first
+/// [`MAX_QUERY_FOLDED_CHARS`] folded characters, which keeps the matching as
+/// cheap as one `Resolve`).
+fn nearest(snapshot: &Snapshot, kind: EntityKind, id: &str) -> Vec<String> {
     let kinds = HashSet::from([kind]);
     let near: String = fold(id).chars().take(MAX_QUERY_FOLDED_CHARS).collect();
     let resolution = snapshot.index.resolve(&near, &kinds, 3);
-    let suggestions: Vec<String> = resolution
+    resolution
         .best
         .into_iter()
         .chain(resolution.suggestions)
         .map(|c| c.resource)
         .take(3)
-        .collect();
-    fdi_kit::status::not_found(what, shown, &suggestions).into()
+        .collect()
 }
 
 /// Splits `collection/id` (or a bare id) and checks the id's shape.
@@ -134,5 +172,81 @@ fn check_aliases(violations: &mut Violations, field: &str, aliases: &[String]) {
     }
     for (i, alias) in aliases.iter().enumerate() {
         check_text(violations, &format!("{field}[{i}]"), alias, MAX_NAME_CHARS, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fdi_kit::access::Permission::{Admin, Curate, Read, Register};
+    use prost::Message;
+
+    use super::*;
+
+    /// Every method of both services, from the descriptor set the server itself reflects.
+    fn described_methods() -> Vec<String> {
+        let set = prost_types::FileDescriptorSet::decode(fdi_proto::FILE_DESCRIPTOR_SET).expect("descriptor set");
+        let mut paths = Vec::new();
+        for file in set.file {
+            for service in &file.service {
+                let full = format!("{}.{}", file.package(), service.name());
+                if full == crate::SERVICE_NAME || full == ACCESS_SERVICE_NAME {
+                    paths.extend(service.method.iter().map(|method| format!("/{full}/{}", method.name())));
+                }
+            }
+        }
+        paths
+    }
+
+    #[test]
+    fn every_method_has_the_permission_the_contract_says() {
+        let expected = [
+            ("GetProvince", Read),
+            ("ListProvinces", Read),
+            ("GetZone", Read),
+            ("ListZones", Read),
+            ("CreateZone", Curate),
+            ("UpdateZone", Curate),
+            ("GetInvestor", Read),
+            ("ListInvestors", Read),
+            ("CreateInvestor", Curate),
+            ("EnsureInvestors", Register),
+            ("Resolve", Read),
+            ("BatchResolve", Read),
+        ];
+        for (method, permission) in expected {
+            let path = format!("/{}/{method}", crate::SERVICE_NAME);
+            assert_eq!(policy(&path), Some(permission), "{path}");
+        }
+        for method in ["CreateApiKey", "GetApiKey", "ListApiKeys", "RevokeApiKey"] {
+            assert_eq!(
+                policy(&format!("/{ACCESS_SERVICE_NAME}/{method}")),
+                Some(Admin),
+                "{method}"
+            );
+        }
+        let described = described_methods();
+        assert_eq!(
+            described.len(),
+            expected.len() + 4,
+            "a method was added: classify it here and in `policy`"
+        );
+        for path in described {
+            assert!(policy(&path).is_some(), "{path} is not classified");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_have_no_policy() {
+        for path in [
+            "",
+            "/",
+            "GetProvince",
+            "/fdi.catalogue.v1.CatalogueService/DropEverything",
+            "/fdi.catalogue.v1.CatalogueService/",
+            "/fdi.ingest.v1.IngestService/SubmitEvent",
+            "/fdi.catalogue.v1.CatalogueServiceX/GetProvince",
+        ] {
+            assert_eq!(policy(path), None, "{path}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use fdi_catalogue::{Config, SERVICE_NAME, serve};
+use fdi_kit::config::Common;
 use fdi_proto::catalogue::catalogue_service_client::CatalogueServiceClient;
 use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
 use tonic::transport::Channel;
@@ -19,11 +20,17 @@ pub fn config(database_url: &str) -> Config {
 /// A running catalogue on a fresh database, ready to serve.
 pub async fn start() -> (ServiceGuard, Client) {
     let database = fdi_testkit::database().await;
-    let config = config(&database.url);
-    let guard = spawn_service(|listener, shutdown| serve(config, listener, shutdown)).await;
-    wait_until_serving(&guard.endpoint(), SERVICE_NAME, Duration::from_secs(60)).await;
+    let guard = start_with(common(&database.url)).await;
     let client = CatalogueServiceClient::connect(guard.endpoint())
         .await
         .expect("connect");
     (guard, client)
+}
+
+/// A running catalogue with `settings` (e.g. `settings::secured(url)`), ready to serve.
+pub async fn start_with(settings: Common) -> ServiceGuard {
+    let config = Config::new("127.0.0.1:0".parse().unwrap(), settings);
+    let guard = spawn_service(|listener, shutdown| serve(config, listener, shutdown)).await;
+    wait_until_serving(&guard.endpoint(), SERVICE_NAME, Duration::from_secs(60)).await;
+    guard
 }

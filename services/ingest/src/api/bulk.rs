@@ -5,6 +5,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use fdi_kit::{
+    access::Caller,
     load_digest::{ContentChain, LOAD_CONTENT_MISMATCH},
     status::{invalid_argument, not_found, with_reason},
 };
@@ -18,16 +19,17 @@ use super::{Limits, LoadEventsStream, resource, timestamp};
 use crate::{
     error::{Error, Result},
     model::{Outcome, Tally},
-    pipeline::{LoadPosition, Pipeline, Prepared},
+    pipeline::{LoadPosition, Pipeline, Prepared, Sender},
     store::BulkLoad,
 };
 
 const MAX_LOAD_ID_CHARS: usize = 128;
 
-/// Starts serving one bulk-load stream.
+/// Starts serving one bulk-load stream from `caller`.
 pub(super) fn start(
     pipeline: Arc<Pipeline>,
     limits: Limits,
+    caller: Caller,
     inbound: Streaming<pb::LoadEventsRequest>,
 ) -> LoadEventsStream {
     let (sender, receiver) = mpsc::channel(4);
@@ -39,7 +41,7 @@ pub(super) fn start(
             let (to_writer, jobs) = mpsc::channel::<WriteJob>(1);
             let writer =
                 tokio::spawn(write_stage(Arc::clone(&pipeline), jobs, sender.clone()).instrument(Span::current()));
-            let read_result = read_stage(&pipeline, &limits, inbound, &to_writer).await;
+            let read_result = read_stage(&pipeline, &limits, &caller, inbound, &to_writer).await;
             drop(to_writer);
             let write_result = writer.await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "bulk-load writer stopped");
@@ -157,13 +159,14 @@ fn content_mismatch(load_id: &str, detail: &str) -> Error {
 async fn read_stage(
     pipeline: &Pipeline,
     limits: &Limits,
+    caller: &Caller,
     mut inbound: Streaming<pb::LoadEventsRequest>,
     writer: &mpsc::Sender<WriteJob>,
 ) -> Result<()> {
     let mut position = StreamPosition::default();
     while let Some(message) = next_message(&mut inbound, limits, &position).await? {
         position.admit(pipeline, limits, &message).await?;
-        let job = position.prepare(pipeline, &message).await?;
+        let job = position.prepare(pipeline, &message, caller).await?;
         if writer.send(job).await.is_err() {
             // The writer stopped (its error is reported); stop reading.
             return Ok(());
@@ -304,9 +307,16 @@ impl StreamPosition {
         Ok(())
     }
 
-    /// Prepares an admitted batch's new rows (rows before the load's offset
-    /// were decided by an earlier call: they are skipped, counted as duplicates).
-    async fn prepare(&mut self, pipeline: &Pipeline, message: &pb::LoadEventsRequest) -> Result<WriteJob> {
+    /// Prepares an admitted batch's new rows sent by `caller` (rows before
+    /// the load's offset were decided by an earlier call: they are skipped,
+    /// counted as duplicates). Every new row moves the offset and the content
+    /// digest, those refused as outside the caller's provinces too.
+    async fn prepare(
+        &mut self,
+        pipeline: &Pipeline,
+        message: &pb::LoadEventsRequest,
+        caller: &Caller,
+    ) -> Result<WriteJob> {
         let already = usize::try_from(self.offset - message.start_offset)
             .unwrap_or(usize::MAX)
             .min(message.rows.len());
@@ -338,7 +348,9 @@ impl StreamPosition {
                 new_digest: chain.to_bytes(),
             };
             let prefix = |i: usize| format!("rows[{}].", first_offset + i64::try_from(i).unwrap_or_default());
-            let prepared = pipeline.prepare(rows, &prefix, Some(&position)).await?;
+            let prepared = pipeline
+                .prepare(rows, &prefix, Some(&position), Sender::caller(caller))
+                .await?;
             self.offset += i64::try_from(rows.len()).unwrap_or_default();
             self.chain = chain;
             Some(prepared)
@@ -381,24 +393,33 @@ fn issues(first_offset: i64, outcomes: &[Outcome]) -> Vec<pb::RowIssue> {
                     ),
                     Vec::new(),
                 )),
-                Outcome::Rejected { violations } => Some(issue(
-                    pb::Outcome::Rejected,
-                    violations
-                        .iter()
-                        .map(|(f, d)| format!("{f}: {d}"))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                    violations
-                        .iter()
-                        .map(|(f, d)| FieldViolation {
-                            field: f.clone(),
-                            description: d.clone(),
-                        })
-                        .collect(),
-                )),
+                Outcome::Rejected { violations } => Some(rejected(offset, violations)),
+                Outcome::Denied { field, description } => {
+                    Some(rejected(offset, &[(field.clone(), description.clone())]))
+                }
             }
         })
         .collect()
+}
+
+/// The issue of the row at `offset`, rejected for `violations`: each a field violation, all of them the reason.
+fn rejected(offset: i64, violations: &[(String, String)]) -> pb::RowIssue {
+    pb::RowIssue {
+        offset,
+        outcome: pb::Outcome::Rejected.into(),
+        reason: violations
+            .iter()
+            .map(|(f, d)| format!("{f}: {d}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        field_violations: violations
+            .iter()
+            .map(|(f, d)| FieldViolation {
+                field: f.clone(),
+                description: d.clone(),
+            })
+            .collect(),
+    }
 }
 
 pub(super) async fn get(pipeline: &Pipeline, request: pb::GetBulkLoadRequest) -> Result<pb::BulkLoad> {

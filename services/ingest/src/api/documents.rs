@@ -3,7 +3,7 @@
 //! statistics listed for reconciliation; named projects promoted to events.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -14,6 +14,7 @@ use std::{
 use chrono::NaiveDate;
 use fdi_extract::{Bounds, Extraction, Input, Language, MAX_DOCUMENT_BYTES, Stopped, extract_with};
 use fdi_kit::{
+    access::Caller,
     domain::{EventKind, EventStatus, MAX_NAME_CHARS},
     figures,
     money::to_money,
@@ -38,6 +39,7 @@ use super::{
     timestamp,
 };
 use crate::{
+    access::{denial, denied, may_write},
     error::{Error, Result},
     model::Outcome,
     pipeline::Pipeline,
@@ -148,6 +150,7 @@ fn document_to_proto(document: &Document, already_stored: bool) -> pb::Document 
         statistics: document.statistics.iter().map(pb::ReportedStatistic::from).collect(),
         projects: document.projects.iter().map(pb::ReportedProject::from).collect(),
         create_time: Some(timestamp(record.create_time)),
+        creator: record.creator.clone(),
     }
 }
 
@@ -245,13 +248,14 @@ impl Drop for StopOnDrop {
 pub(super) async fn ingest(
     pipeline: &Pipeline,
     extractions: &Extractions<'_>,
+    caller: &Caller,
     request: pb::IngestDocumentRequest,
 ) -> Result<pb::Document> {
     // The caller's deadline, or the server's own when that comes first.
     let server = extractions.limits.request_timeout;
     let remaining = fdi_kit::rpc::incoming_remaining().map_or(server, |caller| caller.min(server));
     let deadline = Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN);
-    timeout_at(deadline, ingest_by(pipeline, extractions, deadline, request))
+    timeout_at(deadline, ingest_by(pipeline, extractions, deadline, caller, request))
         .await
         .unwrap_or_else(|_| {
             Err(Status::deadline_exceeded(
@@ -266,6 +270,7 @@ async fn ingest_by(
     pipeline: &Pipeline,
     extractions: &Extractions<'_>,
     deadline: Instant,
+    caller: &Caller,
     request: pb::IngestDocumentRequest,
 ) -> Result<pb::Document> {
     let (published, language) = check_document(&request)?;
@@ -278,6 +283,7 @@ async fn ingest_by(
     let extraction = extract_bounded(extractions, deadline, request.text.clone(), published, language).await?;
 
     let (statistics, projects) = reported(pipeline, &extraction, published).await?;
+    statistics_in_scope(caller, &statistics)?;
     let document = NewDocument {
         url,
         content_sha256: &sha,
@@ -287,6 +293,7 @@ async fn ingest_by(
         extraction: &extraction,
         statistics,
         projects,
+        creator: &caller.key_id,
     };
     match pipeline.store.save_document(&document).await? {
         Saved::New(id) => load(pipeline, id, false).await,
@@ -395,6 +402,28 @@ async fn reported(
     Ok((statistics, projects))
 }
 
+/// PERMISSION_DENIED when the document reports figures for provinces outside
+/// `caller`'s: they would stand beside those provinces' figures in
+/// reconciliation. A statistic is checked as a row is, by the province the
+/// text names, today's province, and the end of its period. The document's
+/// projects write nothing until promoted, and are checked then.
+fn statistics_in_scope(caller: &Caller, statistics: &[(i32, StatisticFacts)]) -> Result<()> {
+    let outside: BTreeSet<String> = statistics
+        .iter()
+        .map(|(_, statistic)| statistic)
+        .filter(|s| !may_write(caller, &s.province, &s.current_province, s.period_end))
+        .map(|s| resource("provinces", &s.province))
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    let what = format!(
+        "the document reports figures for {}",
+        outside.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    Err(denied(caller, denial(caller, &what)).into())
+}
+
 fn statistic_facts(statistic: &fdi_extract::Statistic, places: &PlaceResults, published: NaiveDate) -> StatisticFacts {
     let money = statistic.currency.is_some();
     let day = |text: &Option<String>| {
@@ -491,8 +520,10 @@ fn parse_project_name(name: &str) -> Option<(i64, i32)> {
     Some((document.parse().ok()?, ordinal.parse().ok()?))
 }
 
+/// Promotes a project as `caller`, whose provinces its event is checked against as a submitted row is.
 pub(super) async fn promote(
     pipeline: &Pipeline,
+    caller: &Caller,
     request: pb::PromoteProjectRequest,
 ) -> Result<pb::SubmitEventResponse> {
     let name = request.name.trim();
@@ -511,11 +542,11 @@ pub(super) async fn promote(
     }
     let (published, url) = pipeline.store.document_source(document_id).await?;
     let event = project_event(&project, &request.project_ref, published, url);
-    let outcome = process_one(pipeline, &event, &|_| "project.".to_owned()).await?;
+    let outcome = process_one(pipeline, caller, &event, &|_| "project.".to_owned()).await?;
     if let Outcome::Accepted { sequence } | Outcome::Duplicate { sequence } = outcome {
         pipeline.store.link_project(document_id, ordinal, sequence).await?;
     }
-    respond(pipeline, &event, outcome).await
+    respond(pipeline, caller, &event, outcome).await
 }
 
 /// The estimated event a project of a document stands for, with the

@@ -40,6 +40,7 @@ impl From<&Event> for pb::Event {
             status: pb::EventStatus::from(facts.status).into(),
             source: facts.source.clone(),
             create_time: Some(timestamp(event.create_time)),
+            creator: event.creator.clone(),
         }
     }
 }

@@ -1,14 +1,14 @@
 //! Held rows: listed with their reasons, and re-processed once the missing
 //! reference data exists.
 
-use fdi_kit::status::invalid_argument;
+use fdi_kit::{access::Caller, status::invalid_argument};
 use fdi_proto::ingest::{self as pb, HoldReason};
 
 use super::{PAGE_LIMITS, resource, timestamp};
 use crate::{
     error::Result,
     model::{Outcome, reason_name},
-    pipeline::Pipeline,
+    pipeline::{Pipeline, Sender},
     store::HeldRow,
 };
 
@@ -29,6 +29,7 @@ impl From<HeldRow> for pb::HeldRow {
             attempts: held.attempts,
             create_time: Some(timestamp(held.create_time)),
             update_time: Some(timestamp(held.update_time)),
+            creator: held.creator,
         }
     }
 }
@@ -62,8 +63,11 @@ pub(super) async fn list(pipeline: &Pipeline, request: pb::ListHeldRowsRequest) 
     })
 }
 
+/// Tries held rows again as `caller` (an admin, by the policy), each
+/// recorded as made by the key that sent it.
 pub(super) async fn reprocess(
     pipeline: &Pipeline,
+    caller: &Caller,
     request: pb::ReprocessHeldRowsRequest,
 ) -> Result<pb::ReprocessHeldRowsResponse> {
     let reason = reason_filter(request.reason)?;
@@ -85,11 +89,19 @@ pub(super) async fn reprocess(
     let mut after = 0;
     while (response.processed as usize) < REPROCESS_MAX {
         let chunk = pipeline.store.held_chunk(reason, &ids, after, REPROCESS_CHUNK).await?;
-        let Some(&(last, _)) = chunk.last() else { break };
+        let Some(&(last, ..)) = chunk.last() else { break };
         after = last;
-        let (held_ids, rows): (Vec<i64>, Vec<pb::EventInput>) = chunk.into_iter().unzip();
+        let mut held_ids = Vec::with_capacity(chunk.len());
+        let mut rows = Vec::with_capacity(chunk.len());
+        let mut creators = Vec::with_capacity(chunk.len());
+        for (id, row, creator) in chunk {
+            held_ids.push(id);
+            rows.push(row);
+            creators.push(creator);
+        }
+        let sender = Sender::on_behalf_of(caller, &creators);
         let outcomes = pipeline
-            .process(&rows, &|i| format!("heldRows/{}.", held_ids[i]), None)
+            .process(&rows, &|i| format!("heldRows/{}.", held_ids[i]), None, sender)
             .await?;
         let settled = count(&mut response, &held_ids, &outcomes);
         if !settled.is_empty() {
@@ -112,7 +124,7 @@ fn count(response: &mut pb::ReprocessHeldRowsResponse, ids: &[i64], outcomes: &[
                 settled.push(*id);
             }
             Outcome::Held { .. } => response.still_held += 1,
-            Outcome::Conflict { .. } | Outcome::Rejected { .. } => {
+            Outcome::Conflict { .. } | Outcome::Rejected { .. } | Outcome::Denied { .. } => {
                 response.rejected += 1;
                 tracing::warn!(held_row = id, ?outcome, "held row rejected on re-processing");
                 settled.push(*id);

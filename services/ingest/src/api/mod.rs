@@ -1,6 +1,8 @@
 //! The `fdi.ingest.v1.IngestService` handlers, one module per concern.
 //! Each handler reads the same way: validate the request, call the store
-//! (or the pipeline), convert the result to its protobuf message.
+//! (or the pipeline), convert the result to its protobuf message. Writing
+//! handlers take the [`Caller`] the access layer put in the request: every
+//! write records its key id, and rows are checked against its provinces.
 
 mod bulk;
 mod documents;
@@ -16,6 +18,7 @@ use std::{fmt::Display, pin::Pin, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use fdi_kit::{
+    access::Caller,
     domain::MAX_NAME_CHARS,
     paging::PageLimits,
     period::{self, Span},
@@ -170,14 +173,21 @@ impl IngestService for IngestApi {
         &self,
         request: Request<pb::SubmitEventRequest>,
     ) -> Result<Response<pb::SubmitEventResponse>, Status> {
-        answer(submit::submit(&self.pipeline, request.into_inner())).await
+        let caller = Caller::of(&request)?;
+        answer(submit::submit(&self.pipeline, &caller, request.into_inner())).await
     }
 
     async fn load_events(
         &self,
         request: Request<Streaming<pb::LoadEventsRequest>>,
     ) -> Result<Response<Self::LoadEventsStream>, Status> {
-        let stream = bulk::start(Arc::clone(&self.pipeline), self.limits.clone(), request.into_inner());
+        let caller = Caller::of(&request)?;
+        let stream = bulk::start(
+            Arc::clone(&self.pipeline),
+            self.limits.clone(),
+            caller,
+            request.into_inner(),
+        );
         Ok(Response::new(stream))
     }
 
@@ -207,14 +217,16 @@ impl IngestService for IngestApi {
         &self,
         request: Request<pb::ReprocessHeldRowsRequest>,
     ) -> Result<Response<pb::ReprocessHeldRowsResponse>, Status> {
-        answer(held::reprocess(&self.pipeline, request.into_inner())).await
+        let caller = Caller::of(&request)?;
+        answer(held::reprocess(&self.pipeline, &caller, request.into_inner())).await
     }
 
     async fn create_exchange_rates(
         &self,
         request: Request<pb::CreateExchangeRatesRequest>,
     ) -> Result<Response<pb::CreateExchangeRatesResponse>, Status> {
-        answer(rates::create(&self.pipeline, request.into_inner())).await
+        let caller = Caller::of(&request)?;
+        answer(rates::create(&self.pipeline, &caller, request.into_inner())).await
     }
 
     async fn list_exchange_rates(
@@ -225,7 +237,8 @@ impl IngestService for IngestApi {
     }
 
     async fn set_target(&self, request: Request<pb::SetTargetRequest>) -> Result<Response<pb::Target>, Status> {
-        answer(targets::set(&self.pipeline, request.into_inner())).await
+        let caller = Caller::of(&request)?;
+        answer(targets::set(&self.pipeline, &caller, request.into_inner())).await
     }
 
     async fn list_targets(
@@ -239,11 +252,18 @@ impl IngestService for IngestApi {
         &self,
         request: Request<pb::IngestDocumentRequest>,
     ) -> Result<Response<pb::Document>, Status> {
+        let caller = Caller::of(&request)?;
         let extractions = documents::Extractions {
             permits: &self.extractions,
             limits: &self.limits,
         };
-        answer(documents::ingest(&self.pipeline, &extractions, request.into_inner())).await
+        answer(documents::ingest(
+            &self.pipeline,
+            &extractions,
+            &caller,
+            request.into_inner(),
+        ))
+        .await
     }
 
     async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Result<Response<pb::Document>, Status> {
@@ -261,6 +281,7 @@ impl IngestService for IngestApi {
         &self,
         request: Request<pb::PromoteProjectRequest>,
     ) -> Result<Response<pb::SubmitEventResponse>, Status> {
-        answer(documents::promote(&self.pipeline, request.into_inner())).await
+        let caller = Caller::of(&request)?;
+        answer(documents::promote(&self.pipeline, &caller, request.into_inner())).await
     }
 }

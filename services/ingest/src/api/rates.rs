@@ -1,6 +1,7 @@
 //! CreateExchangeRates and ListExchangeRates.
 
 use fdi_kit::{
+    access::Caller,
     domain::ReportingCurrency,
     money::is_currency_code,
     status::{Violations, check_text, invalid_argument},
@@ -32,6 +33,7 @@ impl From<ExchangeRate> for pb::ExchangeRate {
 
 pub(super) async fn create(
     pipeline: &Pipeline,
+    caller: &Caller,
     request: pb::CreateExchangeRatesRequest,
 ) -> Result<pb::CreateExchangeRatesResponse> {
     if request.rates.is_empty() || request.rates.len() > MAX_RATES_PER_CALL {
@@ -45,7 +47,7 @@ pub(super) async fn create(
         .map(|(i, rate)| checked_rate(&mut violations, i, rate))
         .collect();
     violations.into_result()?;
-    let written = pipeline.store.save_rates(&rates).await?;
+    let written = pipeline.store.save_rates(&rates, &caller.key_id).await?;
     pipeline.reload_rates().await?;
     Ok(pb::CreateExchangeRatesResponse {
         written: i32::try_from(written).unwrap_or(i32::MAX),

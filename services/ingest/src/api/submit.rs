@@ -2,33 +2,42 @@
 
 use std::collections::HashMap;
 
-use fdi_kit::status::{Violations, invalid_argument, with_reason};
+use fdi_kit::{
+    access::Caller,
+    status::{Violations, invalid_argument, with_reason},
+};
 use fdi_proto::ingest as pb;
 use tonic::Code;
 
 use super::{events, held};
 use crate::{
+    access::denied,
     error::{Error, Result},
     model::{KeyHolder, Outcome},
-    pipeline::{FieldPrefix, Pipeline},
+    pipeline::{FieldPrefix, Pipeline, Sender},
 };
 
-pub(super) async fn submit(pipeline: &Pipeline, request: pb::SubmitEventRequest) -> Result<pb::SubmitEventResponse> {
+pub(super) async fn submit(
+    pipeline: &Pipeline,
+    caller: &Caller,
+    request: pb::SubmitEventRequest,
+) -> Result<pb::SubmitEventResponse> {
     let Some(event) = request.event else {
         return Err(invalid_argument("event", "is required").into());
     };
-    let outcome = process_one(pipeline, &event, &|_| "event.".to_owned()).await?;
-    respond(pipeline, &event, outcome).await
+    let outcome = process_one(pipeline, caller, &event, &|_| "event.".to_owned()).await?;
+    respond(pipeline, caller, &event, outcome).await
 }
 
-/// Processes one event (named `field_prefix(0)` in violations).
+/// Processes one event sent by `caller` (named `field_prefix(0)` in violations).
 pub(super) async fn process_one(
     pipeline: &Pipeline,
+    caller: &Caller,
     event: &pb::EventInput,
     field_prefix: FieldPrefix<'_>,
 ) -> Result<Outcome> {
     let outcomes = pipeline
-        .process(std::slice::from_ref(event), field_prefix, None)
+        .process(std::slice::from_ref(event), field_prefix, None, Sender::caller(caller))
         .await?;
     outcomes
         .into_iter()
@@ -37,9 +46,11 @@ pub(super) async fn process_one(
 }
 
 /// The response to one event's outcome: accepted, duplicate or held; a
-/// conflict is ALREADY_EXISTS, a rejection INVALID_ARGUMENT.
+/// conflict is ALREADY_EXISTS, a rejection INVALID_ARGUMENT, an event
+/// outside `caller`'s provinces PERMISSION_DENIED.
 pub(super) async fn respond(
     pipeline: &Pipeline,
+    caller: &Caller,
     event: &pb::EventInput,
     outcome: Outcome,
 ) -> Result<pb::SubmitEventResponse> {
@@ -70,6 +81,7 @@ pub(super) async fn respond(
             }
             Err(all.into_status().into())
         }
+        Outcome::Denied { description, .. } => Err(denied(caller, description).into()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! SetTarget and ListTargets.
 
 use fdi_kit::{
+    access::Caller,
     domain::{FIRST_YEAR, LAST_YEAR, MAX_NAME_CHARS, Scope as DomainScope, is_valid_year},
     figures,
     money::{from_money, is_currency_code, to_money},
@@ -41,13 +42,15 @@ fn year_range() -> String {
     format!("must be a year between {FIRST_YEAR} and {LAST_YEAR}")
 }
 
-pub(super) async fn set(pipeline: &Pipeline, request: pb::SetTargetRequest) -> Result<pb::Target> {
+pub(super) async fn set(pipeline: &Pipeline, caller: &Caller, request: pb::SetTargetRequest) -> Result<pb::Target> {
     let Some(target) = request.target else {
         return Err(invalid_argument("target", "is required").into());
     };
     let mut checked = checked_target(&target)?;
     checked.province_code = province(pipeline, &target.province, "target.province").await?.0;
-    Ok(pb::Target::from(&pipeline.store.set_target(&checked).await?))
+    Ok(pb::Target::from(
+        &pipeline.store.set_target(&checked, &caller.key_id).await?,
+    ))
 }
 
 /// The target a request sets, all its problems reported at once; its

@@ -30,6 +30,8 @@ pub struct DocumentRecord {
     pub extraction: Extraction,
     /// When it was stored.
     pub create_time: DateTime<Utc>,
+    /// The key id of the API key that stored it.
+    pub creator: String,
 }
 
 /// A stored document with the statistics and projects found in it.
@@ -62,6 +64,8 @@ pub struct NewDocument<'a> {
     pub statistics: Vec<(i32, StatisticFacts)>,
     /// Its projects, with their ordinals.
     pub projects: Vec<(i32, ProjectFacts)>,
+    /// The key id of the API key that stores it.
+    pub creator: &'a str,
 }
 
 /// Where a document to store ended up.
@@ -137,6 +141,7 @@ type DocumentColumns = (
     String,
     serde_json::Value,
     DateTime<Utc>,
+    String,
 );
 
 impl Store {
@@ -161,13 +166,15 @@ impl Store {
     /// When the database fails.
     pub async fn document(&self, id: i64) -> Result<Option<Document>> {
         let columns: Option<DocumentColumns> = sqlx::query_as(
-            "SELECT id, url, content_sha256, title, published, language, extraction, create_time FROM documents WHERE id = $1",
+            "SELECT id, url, content_sha256, title, published, language, extraction, create_time, creator
+             FROM documents WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .instrument(db_span("SELECT", "documents"))
         .await?;
-        let Some((id, url, content_sha256, title, published, language, extraction, create_time)) = columns else {
+        let Some((id, url, content_sha256, title, published, language, extraction, create_time, creator)) = columns
+        else {
             return Ok(None);
         };
         let statistics = sqlx::query_as(&format!(
@@ -187,6 +194,7 @@ impl Store {
             language,
             extraction: serde_json::from_value(extraction).unwrap_or_else(|_| empty_extraction()),
             create_time,
+            creator,
         };
         Ok(Some(Document {
             record,
@@ -203,8 +211,8 @@ impl Store {
     pub async fn save_document(&self, document: &NewDocument<'_>) -> Result<Saved> {
         let mut tx = self.pool.begin().await?;
         let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO documents (url, content_sha256, title, published, language, body, extraction)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO documents (url, content_sha256, title, published, language, body, extraction, creator)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(document.url)
         .bind(document.content_sha256)
@@ -213,6 +221,7 @@ impl Store {
         .bind(document.extraction.language.as_str())
         .bind(document.body)
         .bind(serde_json::to_value(document.extraction).unwrap_or_default())
+        .bind(document.creator)
         .fetch_optional(&mut *tx)
         .instrument(db_span("INSERT", "documents"))
         .await?;

@@ -21,7 +21,7 @@ use crate::model::{Event, EventFacts, NewEvent};
 /// The columns an [`Event`] is read from.
 const EVENT_COLUMNS: &str = "sequence, idempotency_key, kind, event_date, project_ref, project_name, investor_id, \
     investor_text, investor_country, zone_id, province_code, current_province_code, sector, amount, currency, \
-    amount_usd, amount_vnd, scope, status, source, create_time";
+    amount_usd, amount_vnd, scope, status, source, create_time, creator";
 
 /// Which events to list; `None` matches all.
 #[derive(Debug, Clone, Default)]
@@ -107,18 +107,20 @@ pub(super) async fn insert(tx: &mut PgConnection, events: &[NewEvent]) -> Result
         .map(|e| e.load.as_ref().map(|l| l.load_id.as_str()))
         .collect();
     let offsets: Vec<Option<i64>> = events.iter().map(|e| e.load.as_ref().map(|l| l.offset)).collect();
+    let creators: Vec<&str> = events.iter().map(|e| e.creator.as_str()).collect();
 
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "INSERT INTO events (sequence, idempotency_key, content_digest, kind, event_date, project_ref, project_name,
                              investor_id, investor_text, investor_country, zone_id, province_code,
                              current_province_code, sector, amount, currency, amount_usd, amount_vnd, scope, status,
-                             source, load_id, load_offset)
-         SELECT nextval('event_sequence'), k, dg, ki, da, pr, pn, ii, it, ic, z, p, cp, se, a, c, u, v, sc, st, so, l, o
+                             source, load_id, load_offset, creator)
+         SELECT nextval('event_sequence'), k, dg, ki, da, pr, pn, ii, it, ic, z, p, cp, se, a, c, u, v, sc, st, so, l, o,
+                cr
          FROM unnest($1::text[], $2::bytea[], $3::text[], $4::date[], $5::text[], $6::text[], $7::bigint[],
                      $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::numeric[],
                      $15::text[], $16::numeric[], $17::numeric[], $18::text[], $19::text[], $20::text[],
-                     $21::text[], $22::bigint[])
-              WITH ORDINALITY AS t(k, dg, ki, da, pr, pn, ii, it, ic, z, p, cp, se, a, c, u, v, sc, st, so, l, o, n)
+                     $21::text[], $22::bigint[], $23::text[])
+              WITH ORDINALITY AS t(k, dg, ki, da, pr, pn, ii, it, ic, z, p, cp, se, a, c, u, v, sc, st, so, l, o, cr, n)
          ORDER BY n
          ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING idempotency_key, sequence",
@@ -145,6 +147,7 @@ pub(super) async fn insert(tx: &mut PgConnection, events: &[NewEvent]) -> Result
     .bind(text(|e| &e.source))
     .bind(&load_ids)
     .bind(&offsets)
+    .bind(&creators)
     .fetch_all(&mut *tx)
     .await?;
     Ok(rows.into_iter().collect())
@@ -197,6 +200,7 @@ impl<'r> FromRow<'r, PgRow> for Event {
             sequence: row.try_get("sequence")?,
             facts,
             create_time: row.try_get("create_time")?,
+            creator: row.try_get("creator")?,
         })
     }
 }

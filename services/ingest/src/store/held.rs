@@ -34,10 +34,13 @@ pub struct HeldRow {
     pub create_time: DateTime<Utc>,
     /// When it was last held.
     pub update_time: DateTime<Utc>,
+    /// The key id of the API key that first sent it.
+    pub creator: String,
 }
 
 /// The columns of a held row, in the order of [`HeldColumns`].
-const HELD_COLUMNS: &str = "id, row_data, reason, detail, load_id, load_offset, attempts, create_time, update_time";
+const HELD_COLUMNS: &str =
+    "id, row_data, reason, detail, load_id, load_offset, attempts, create_time, update_time, creator";
 
 type HeldColumns = (
     i64,
@@ -49,10 +52,11 @@ type HeldColumns = (
     i32,
     DateTime<Utc>,
     DateTime<Utc>,
+    String,
 );
 
 fn held_row(
-    (id, data, reason, detail, load_id, load_offset, attempts, create_time, update_time): HeldColumns,
+    (id, data, reason, detail, load_id, load_offset, attempts, create_time, update_time, creator): HeldColumns,
 ) -> HeldRow {
     HeldRow {
         id,
@@ -64,6 +68,7 @@ fn held_row(
         attempts,
         create_time,
         update_time,
+        creator,
     }
 }
 
@@ -112,7 +117,8 @@ impl Store {
     }
 
     /// Up to `limit` held rows to re-process after id `after`, by id, as
-    /// (id, row): those held for `reason` when given, among `ids` unless empty.
+    /// (id, row, the key that sent it): those held for `reason` when given,
+    /// among `ids` unless empty.
     ///
     /// # Errors
     /// When the database fails.
@@ -122,9 +128,9 @@ impl Store {
         ids: &[i64],
         after: i64,
         limit: i64,
-    ) -> Result<Vec<(i64, EventInput)>> {
-        let rows: Vec<(i64, serde_json::Value)> = sqlx::query_as(
-            "SELECT id, row_data FROM held_rows
+    ) -> Result<Vec<(i64, EventInput, String)>> {
+        let rows: Vec<(i64, serde_json::Value, String)> = sqlx::query_as(
+            "SELECT id, row_data, creator FROM held_rows
              WHERE id > $1 AND ($2::text IS NULL OR reason = $2) AND (cardinality($3::bigint[]) = 0 OR id = ANY($3))
              ORDER BY id LIMIT $4",
         )
@@ -135,7 +141,10 @@ impl Store {
         .fetch_all(&self.pool)
         .instrument(db_span("SELECT", "held_rows"))
         .await?;
-        Ok(rows.into_iter().map(|(id, data)| (id, row_from_json(&data))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, data, creator)| (id, row_from_json(&data), creator))
+            .collect())
     }
 
     /// Releases the held rows `ids` (settled: recorded or refused for good).
@@ -163,8 +172,9 @@ pub enum HeldId {
 
 /// Holds rows, one per key (inside the batch's transaction), in one
 /// statement: a key held already with the same content has its reason
-/// refreshed and its attempts counted; one held with other content is left
-/// unchanged (the caller reports a conflict). Returns what each key came to.
+/// refreshed and its attempts counted (its creator stays the key that first
+/// sent it); one held with other content is left unchanged (the caller
+/// reports a conflict). Returns what each key came to.
 pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Result<HashMap<String, HeldId>> {
     let keys: Vec<&str> = rows.iter().map(|r| r.key()).collect();
     let digests: Vec<&[u8]> = rows.iter().map(|r| r.digest.as_slice()).collect();
@@ -176,16 +186,19 @@ pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Re
         .map(|r| r.load.as_ref().map_or("", |l| &l.load_id))
         .collect();
     let offsets: Vec<i64> = rows.iter().map(|r| r.load.as_ref().map_or(0, |l| l.offset)).collect();
+    let creators: Vec<&str> = rows.iter().map(|r| r.creator.as_str()).collect();
     // The outer SELECT sees held_rows as they were before the INSERT: a key
     // the upsert skipped (other content) finds its existing row there.
     let ids: Vec<(String, i64, bool)> = sqlx::query_as(
         "WITH input AS (
-             SELECT DISTINCT ON (k) k, d, r, re, de, l, o
-             FROM unnest($1::text[], $2::bytea[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-                  AS t(k, d, r, re, de, l, o)
+             SELECT DISTINCT ON (k) k, d, r, re, de, l, o, cr
+             FROM unnest($1::text[], $2::bytea[], $3::jsonb[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                         $8::text[])
+                  AS t(k, d, r, re, de, l, o, cr)
          ), held AS (
-             INSERT INTO held_rows (idempotency_key, content_digest, row_data, reason, detail, load_id, load_offset)
-             SELECT k, d, r, re, de, l, o FROM input
+             INSERT INTO held_rows (idempotency_key, content_digest, row_data, reason, detail, load_id, load_offset,
+                                    creator)
+             SELECT k, d, r, re, de, l, o, cr FROM input
              ON CONFLICT (idempotency_key) DO UPDATE SET
                  reason = EXCLUDED.reason, detail = EXCLUDED.detail,
                  attempts = held_rows.attempts + 1, update_time = now()
@@ -205,6 +218,7 @@ pub(super) async fn insert(tx: &mut PgConnection, rows: &[&HeldCandidate]) -> Re
     .bind(details)
     .bind(loads)
     .bind(offsets)
+    .bind(creators)
     .fetch_all(&mut *tx)
     .await?;
     Ok(ids

@@ -21,9 +21,12 @@ pub struct ExchangeRate {
     pub source: String,
 }
 
-/// Inserts rates given as arrays; the first of a (currency, period) given twice wins.
-const INSERT_RATES: &str = "INSERT INTO exchange_rates (currency, period, vnd_per_unit, source)
-     SELECT DISTINCT ON (c, p) c, p, v, s FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[]) AS t(c, p, v, s)";
+/// Inserts rates given as arrays, recorded as made by `$5`; the first of a (currency, period) given twice wins.
+const INSERT_RATES: &str = "INSERT INTO exchange_rates (currency, period, vnd_per_unit, source, creator)
+     SELECT DISTINCT ON (c, p) c, p, v, s, $5 FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[]) AS t(c, p, v, s)";
+
+/// Who the rates seeded from the shipped series are recorded as made by.
+const SHIPPED: &str = "shipped";
 
 impl Store {
     /// Writes rates that are not there yet (a rate present is kept: an
@@ -32,23 +35,26 @@ impl Store {
     /// # Errors
     /// When the database fails.
     pub async fn seed_rates(&self, rates: &[ExchangeRate]) -> Result<()> {
-        self.insert_rates(rates, "ON CONFLICT DO NOTHING").await?;
+        self.insert_rates(rates, "ON CONFLICT DO NOTHING", SHIPPED).await?;
         Ok(())
     }
 
-    /// Writes rates, replacing those present; returns how many were written.
+    /// Writes rates for the key `creator`, replacing those present (which
+    /// then name it as their creator); returns how many were written.
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn save_rates(&self, rates: &[ExchangeRate]) -> Result<u64> {
+    pub async fn save_rates(&self, rates: &[ExchangeRate], creator: &str) -> Result<u64> {
         self.insert_rates(
             rates,
-            "ON CONFLICT (currency, period) DO UPDATE SET vnd_per_unit = EXCLUDED.vnd_per_unit, source = EXCLUDED.source",
+            "ON CONFLICT (currency, period) DO UPDATE SET vnd_per_unit = EXCLUDED.vnd_per_unit, source = EXCLUDED.source,
+                 creator = EXCLUDED.creator",
+            creator,
         )
         .await
     }
 
-    async fn insert_rates(&self, rates: &[ExchangeRate], on_conflict: &str) -> Result<u64> {
+    async fn insert_rates(&self, rates: &[ExchangeRate], on_conflict: &str, creator: &str) -> Result<u64> {
         let currencies: Vec<&str> = rates.iter().map(|r| r.currency.as_str()).collect();
         let periods: Vec<&str> = rates.iter().map(|r| r.period.as_str()).collect();
         let values: Vec<Decimal> = rates.iter().map(|r| r.vnd_per_unit).collect();
@@ -58,6 +64,7 @@ impl Store {
             .bind(periods)
             .bind(values)
             .bind(sources)
+            .bind(creator)
             .execute(&self.pool)
             .instrument(db_span("INSERT", "exchange_rates"))
             .await?

@@ -31,17 +31,18 @@ pub struct Target {
 const TARGET_COLUMNS: &str = "province_code, year, figure, scope, amount, currency, count, source";
 
 impl Store {
-    /// Sets a target, replacing the one for the same province, year, figure and scope.
+    /// Sets a target for the key `creator`, replacing the one for the same
+    /// province, year, figure and scope (which then names it as its creator).
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn set_target(&self, target: &Target) -> Result<Target> {
+    pub async fn set_target(&self, target: &Target, creator: &str) -> Result<Target> {
         Ok(sqlx::query_as(&format!(
-            "INSERT INTO targets (province_code, year, figure, scope, amount, currency, count, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO targets (province_code, year, figure, scope, amount, currency, count, source, creator)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (province_code, year, figure, scope) DO UPDATE SET
                 amount = EXCLUDED.amount, currency = EXCLUDED.currency, count = EXCLUDED.count,
-                source = EXCLUDED.source, update_time = now()
+                source = EXCLUDED.source, creator = EXCLUDED.creator, update_time = now()
              RETURNING {TARGET_COLUMNS}"
         ))
         .bind(&target.province_code)
@@ -52,6 +53,7 @@ impl Store {
         .bind(&target.currency)
         .bind(target.count)
         .bind(&target.source)
+        .bind(creator)
         .fetch_one(&self.pool)
         .instrument(db_span("INSERT", "targets"))
         .await?)
