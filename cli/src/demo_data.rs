@@ -64,11 +64,10 @@ pub async fn load_demo_register(
     endpoint: &str,
     events: u64,
     credential: Bearer,
+    tls: &fdi_kit::config::TlsConfig,
 ) -> anyhow::Result<Option<LoadSummary>> {
     let load_id = format!("demo-register-seed1-{events}");
-    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
-        .connect()
-        .await?;
+    let channel = fdi_kit::tls::endpoint(endpoint, tls)?.connect().await?;
     let mut client = IngestServiceClient::with_interceptor(channel, credential.clone());
     if let Ok(existing) = client
         .get_bulk_load(GetBulkLoadRequest {
@@ -81,6 +80,7 @@ pub async fn load_demo_register(
     }
     let mut options = LoadOptions::new(endpoint, load_id);
     options.credential = credential;
+    options.tls = tls.clone();
     let open = Box::new(move |offset: u64| {
         let rows = generate(DemoConfig {
             events,

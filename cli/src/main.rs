@@ -2,6 +2,8 @@
 
 mod bench;
 mod bench_analytics;
+mod certs;
+mod db_roles;
 mod demo_data;
 mod extract;
 mod import;
@@ -42,9 +44,13 @@ enum Command {
     Report(report::ReportArgs),
     /// API keys: create, list and revoke them (with an admin key), or bootstrap the first admin key.
     Keys(keys::KeysArgs),
+    /// The database: `fdi db roles` makes the least-privilege roles the services connect as, and their grants.
+    Db(db_roles::DbArgs),
+    /// A local development CA and a certificate for the services (TLS and mutual TLS).
+    Certs(certs::CertsArgs),
     /// Run one service in the foreground, exactly as its own binary (`fdi-catalogue`, ...) does.
     #[command(subcommand)]
-    Serve(Service),
+    Serve(Box<Service>),
 }
 
 /// A service run by `fdi serve`.
@@ -78,7 +84,9 @@ async fn main() -> anyhow::Result<()> {
         Command::RebuildRollups(args) => rebuild_rollups(args).await,
         Command::Report(args) => report::run(args).await,
         Command::Keys(args) => keys::run(args).await,
-        Command::Serve(service) => serve(service).await,
+        Command::Db(args) => db_roles::run(args).await,
+        Command::Certs(args) => certs::run(&args),
+        Command::Serve(service) => serve(*service).await,
     }
 }
 
@@ -93,12 +101,19 @@ struct RebuildArgs {
         default_value = "postgres://postgres@127.0.0.1:55432/fdi"
     )]
     database_url: String,
+    /// The schemas' owner (`fdi_owner`), to apply analytics' migrations first when the database URL is
+    /// analytics' own role (see `fdi db roles`).
+    #[arg(long, env = "FDI_MIGRATION_DATABASE_URL", hide_env_values = true)]
+    migration_database_url: Option<String>,
 }
 
 /// Empties the rollups and folds every event again; a running analytics
 /// service keeps answering (from the partial rollups) meanwhile.
 async fn rebuild_rollups(args: RebuildArgs) -> anyhow::Result<()> {
-    let database = fdi_kit::config::DatabaseConfig::new(args.database_url).with_max_connections(2);
+    let mut database = fdi_kit::config::DatabaseConfig::new(args.database_url).with_max_connections(2);
+    if let Some(owner) = args.migration_database_url {
+        database = database.with_migration_url(owner);
+    }
     let pool = fdi_analytics::connect(&database).await?;
     let started = std::time::Instant::now();
     fdi_analytics::consumer::reset(&pool).await?;

@@ -5,7 +5,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use fdi_kit::{
     access::Bearer,
-    config::{Common, DatabaseConfig, Secret},
+    config::{Common, DatabaseConfig, Secret, TlsConfig},
     shutdown::CancellationToken,
     telemetry::LogConfig,
 };
@@ -44,6 +44,11 @@ impl System {
             shutdown,
             common: Common {
                 log,
+                // A local system (`fdi up`, the benchmarks): plaintext unless `use_tls` says otherwise.
+                tls: TlsConfig {
+                    allow_plaintext: true,
+                    ..TlsConfig::default()
+                },
                 ..Common::new(database)
             },
             catalogue: None,
@@ -62,6 +67,27 @@ impl System {
         Ok(())
     }
 
+    /// Serves with `tls` (and calls the catalogue over it); call before starting any service.
+    pub fn use_tls(&mut self, tls: TlsConfig) {
+        self.common.tls = tls;
+    }
+
+    /// The TLS settings the services run with (and a client of them needs).
+    #[must_use]
+    pub fn tls(&self) -> &TlsConfig {
+        &self.common.tls
+    }
+
+    /// The endpoint of a service listening on `addr`: `https://` when serving with a certificate.
+    fn endpoint(&self, addr: SocketAddr) -> String {
+        let plain = endpoint(addr);
+        if self.common.tls.cert.is_some() {
+            plain.replacen("http://", "https://", 1)
+        } else {
+            plain
+        }
+    }
+
     /// The admin key's credential (none before [`System::secure`]).
     #[must_use]
     pub fn credential(&self) -> Bearer {
@@ -77,8 +103,8 @@ impl System {
         let config = fdi_catalogue::Config::new(listen, self.common.clone());
         self.tasks
             .spawn(fdi_catalogue::serve(config, listener, self.shutdown.clone()));
-        self.catalogue = Some(endpoint(listen));
-        Ok(endpoint(listen))
+        self.catalogue = Some(self.endpoint(listen));
+        Ok(self.endpoint(listen))
     }
 
     /// The catalogue's endpoint, once started.
@@ -99,7 +125,7 @@ impl System {
         };
         self.tasks
             .spawn(fdi_ingest::serve(config, listener, self.shutdown.clone()));
-        Ok(endpoint(listen))
+        Ok(self.endpoint(listen))
     }
 
     /// Starts analytics on `listener`, using the catalogue at `catalogue`; returns its endpoint.
@@ -111,14 +137,15 @@ impl System {
         let config = fdi_analytics::Config::new(listen, self.common.clone(), catalogue);
         self.tasks
             .spawn(fdi_analytics::serve(config, listener, self.shutdown.clone()));
-        Ok(endpoint(listen))
+        Ok(self.endpoint(listen))
     }
 
     /// Waits until `service` at `endpoint` is SERVING (false on shutdown or after two minutes).
     pub async fn wait_serving(&self, endpoint: &str, service: &str) -> bool {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while tokio::time::Instant::now() < deadline && !self.shutdown.is_cancelled() {
-            if fdi_kit::server::health_status(endpoint, service).await == Some(fdi_kit::server::ServingStatus::Serving)
+            if fdi_kit::server::health_status_tls(endpoint, service, &self.common.tls).await
+                == Some(fdi_kit::server::ServingStatus::Serving)
             {
                 return true;
             }

@@ -42,6 +42,10 @@ pub struct UpArgs {
     /// Synthetic events loaded on first start so there is data to look at (0 for none).
     #[arg(long, env = "FDI_DEMO_EVENTS", default_value_t = 20_000)]
     demo_events: u64,
+    /// Serve over TLS with a development CA and certificate made under --data-dir/tls (grpcurl then needs
+    /// `-cacert .fdi/tls/ca.pem` instead of `-plaintext`).
+    #[arg(long, env = "FDI_UP_TLS")]
+    tls: bool,
     /// Log format of the services.
     #[arg(long, env = "FDI_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -102,6 +106,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .context("preparing the local API keys")?;
     let mut system = System::new(database, log, shutdown);
     system.secure(&keys)?;
+    if args.tls {
+        system.use_tls(crate::certs::ensure(&args.data_dir.join("tls"), &[], false)?);
+    }
     let catalogue = system.catalogue(bind(args.catalogue_addr).await?)?;
     let ingest = system.ingest(bind(args.ingest_addr).await?, &catalogue, 2_000_000)?;
     let analytics = system.analytics(bind(args.analytics_addr).await?, &catalogue)?;
@@ -111,7 +118,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         && system.wait_serving(&analytics, fdi_analytics::SERVICE_NAME).await;
     if ready {
         if args.demo_events > 0 {
-            match crate::demo_data::load_demo_register(&ingest, args.demo_events, system.credential()).await {
+            match crate::demo_data::load_demo_register(&ingest, args.demo_events, system.credential(), system.tls())
+                .await
+            {
                 Ok(Some(summary)) => println!(
                     "Loaded a synthetic demo register: {} events accepted ({} held, {} rejected).",
                     summary.accepted, summary.held, summary.rejected
@@ -124,6 +133,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             &database_url,
             &keys.admin,
             &args.data_dir,
+            system.tls().ca.as_deref(),
             [args.catalogue_addr, args.ingest_addr, args.analytics_addr],
         );
     }
@@ -150,6 +160,7 @@ fn print_welcome(
     database_url: &str,
     admin_key: &str,
     data_dir: &std::path::Path,
+    ca: Option<&std::path::Path>,
     [catalogue, ingest, analytics]: [SocketAddr; 3],
 ) {
     // The password stays out of the terminal (and of whatever records it).
@@ -158,7 +169,7 @@ fn print_welcome(
     let ingest = local(ingest);
     let analytics = local(analytics);
     let key_file = data_dir.join("admin.key").display().to_string();
-    println!(
+    let welcome = format!(
         "
 FDI Atlas is running.
 
@@ -187,4 +198,12 @@ Try:
 Press Ctrl-C to stop.
 "
     );
+    // Over TLS, grpcurl verifies the services against the development CA instead of speaking plaintext.
+    match ca {
+        Some(ca) => print!(
+            "{}",
+            welcome.replace("grpcurl -plaintext", &format!("grpcurl -cacert {}", ca.display()))
+        ),
+        None => print!("{welcome}"),
+    }
 }

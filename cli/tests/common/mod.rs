@@ -166,6 +166,8 @@ impl Process {
             .env("FDI_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .env("FDI_HEALTH_INTERVAL", "200ms")
+            // Plaintext, explicitly (TLS itself is cli/tests/tls.rs's).
+            .env("FDI_ALLOW_PLAINTEXT", "true")
             .env(
                 format!("FDI_{}_ADDR", service.to_uppercase()),
                 format!("127.0.0.1:{port}"),

@@ -105,7 +105,7 @@ impl Config {
 /// When the URL is invalid, the database unreachable or a migration fails.
 pub async fn connect(database: &DatabaseConfig) -> anyhow::Result<PgPool> {
     let pool = db::connect_lazy(database, SCHEMA, IDENTITY.process)?;
-    store::migrate(&pool).await?;
+    store::migrate(database, &pool).await?;
     Ok(pool)
 }
 
@@ -128,7 +128,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
     let pool = skeleton.pool().clone();
-    let catalogue = Catalogue::connect_lazy(&config.catalogue)?
+    let catalogue = Catalogue::connect_lazy(&config.catalogue, &config.common.tls)?
         .with_credential(Bearer::from_secret(config.common.access.service_key.as_ref())?);
     let (applied, _) = broadcast::channel(WATCH_BACKLOG);
     let state = Arc::new(State {
@@ -148,8 +148,8 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     let routes = Routes::new(AnalyticsServiceServer::new(AnalyticsApi::new(state)));
     skeleton
         .prepare({
-            let pool = pool.clone();
-            move || prepare(pool.clone())
+            let (pool, database) = (pool.clone(), config.common.database.clone());
+            move || prepare(database.clone(), pool.clone())
         })
         .after_ready(move |shutdown| consumer::run(pool, followers, shutdown))
         .policy(policy)
@@ -165,13 +165,15 @@ fn policy(path: &str) -> Option<Permission> {
         .map(|_| Permission::Read)
 }
 
-/// What makes the service ready: its schema migrated, and ingest's feed
-/// there for the rollups to follow.
-async fn prepare(pool: PgPool) -> Result<(), String> {
-    store::migrate(&pool).await.map_err(|e| format!("migrations: {e}"))?;
-    store::check_feed(&pool)
+/// What makes the service ready: its schema migrated (as `database` says),
+/// and ingest's feed there (and readable) for the rollups to follow.
+async fn prepare(database: DatabaseConfig, pool: PgPool) -> Result<(), String> {
+    store::migrate(&database, &pool)
         .await
-        .map_err(|e| format!("ingest's feed is not there yet: {e}"))
+        .map_err(|e| format!("migrations: {e}"))?;
+    store::check_feed(&pool).await.map_err(|e| {
+        format!("ingest's feed cannot be read yet (not migrated, or not granted: run `fdi db roles` again): {e}")
+    })
 }
 
 #[cfg(test)]

@@ -103,12 +103,13 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
     ))
     .max_decoding_message_size(MAX_REQUEST_BYTES);
     let preparing = Arc::clone(&state);
+    let database = config.common.database.clone();
     skeleton
         .policy(api::policy)
         .also_serves(fdi_proto::access::access_service_server::SERVICE_NAME)
         .prepare(move || {
-            let state = Arc::clone(&preparing);
-            async move { state.prepare().await }
+            let (state, database) = (Arc::clone(&preparing), database.clone());
+            async move { state.prepare(&database).await }
         })
         .every(SNAPSHOT_REFRESH, move || {
             let state = Arc::clone(&state);

@@ -7,6 +7,8 @@ use std::{
     sync::{Arc, RwLock},
 };
 
+use fdi_kit::config::DatabaseConfig;
+
 use crate::{
     error::{Error, Result},
     model::{ProvinceRecord, ZoneRecord},
@@ -97,13 +99,13 @@ impl Catalogue {
             .ok_or(Error::NotReady)
     }
 
-    /// Makes the service ready: migrates the schema, writes the shipped
-    /// reference data and loads the snapshot.
+    /// Makes the service ready: migrates the schema (as `database` says),
+    /// writes the shipped reference data and loads the snapshot.
     ///
     /// # Errors
     /// What failed, for the log (readiness retries).
-    pub async fn prepare(&self) -> Result<(), String> {
-        self.store.migrate().await.map_err(|e| e.to_string())?;
+    pub async fn prepare(&self, database: &DatabaseConfig) -> Result<(), String> {
+        self.store.migrate(database).await.map_err(|e| e.to_string())?;
         seed::apply(&self.store).await?;
         self.reload().await.map_err(|e| format!("loading reference data: {e}"))
     }

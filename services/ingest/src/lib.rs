@@ -29,7 +29,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use fdi_kit::{
     access::{Bearer, Permission},
     catalogue::Catalogue,
-    config::{CatalogueConfig, Common, default_duration, parse_duration, parse_listen_addr},
+    config::{CatalogueConfig, Common, DatabaseConfig, default_duration, parse_duration, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
 };
@@ -152,7 +152,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 /// When the database or catalogue URL is invalid or the server fails.
 pub async fn serve(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let skeleton = Skeleton::new(IDENTITY, &config.common, shutdown)?;
-    let catalogue = Catalogue::connect_lazy(&config.catalogue)?
+    let catalogue = Catalogue::connect_lazy(&config.catalogue, &config.common.tls)?
         .with_credential(Bearer::from_secret(config.common.access.service_key.as_ref())?);
     let pipeline = Arc::new(Pipeline {
         store: Store::new(skeleton.pool().clone()),
@@ -171,10 +171,11 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let ready = Arc::clone(&pipeline);
+    let database = config.common.database.clone();
     skeleton
         .prepare(move || {
-            let pipeline = Arc::clone(&ready);
-            async move { get_ready(&pipeline).await }
+            let (pipeline, database) = (Arc::clone(&ready), database.clone());
+            async move { get_ready(&pipeline, &database).await }
         })
         .depends_on(&config.catalogue.url, fdi_kit::catalogue::SERVICE_NAME)
         .every(RATES_REFRESH, move || {
@@ -213,10 +214,14 @@ fn policy(path: &str) -> Option<Permission> {
     }
 }
 
-/// Makes the service ready: the schema migrated, the shipped rates seeded,
-/// the rate table loaded.
-async fn get_ready(pipeline: &Pipeline) -> Result<(), String> {
-    pipeline.store.migrate().await.map_err(|e| format!("migrations: {e}"))?;
+/// Makes the service ready: the schema migrated (as `database` says), the
+/// shipped rates seeded, the rate table loaded.
+async fn get_ready(pipeline: &Pipeline, database: &DatabaseConfig) -> Result<(), String> {
+    pipeline
+        .store
+        .migrate(database)
+        .await
+        .map_err(|e| format!("migrations: {e}"))?;
     let shipped = rates::shipped()?;
     pipeline
         .store

@@ -45,6 +45,7 @@ fn spawn_ingest(port: u16, database_url: &str, catalogue_url: &str) -> Child {
         .env("FDI_CATALOGUE_URL", catalogue_url)
         // What is tested here is durability, not keys: calls are let in as the anonymous admin.
         .env("FDI_ALLOW_ANONYMOUS", "true")
+        .env("FDI_ALLOW_PLAINTEXT", "true")
         .env("FDI_HEALTH_INTERVAL", "200ms")
         .env("FDI_LOG_FORMAT", "text")
         .env("RUST_LOG", "error")

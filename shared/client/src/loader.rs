@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use fdi_kit::{
     access::Bearer,
+    config::TlsConfig,
     load_digest::{ContentChain, LOAD_CONTENT_MISMATCH},
 };
 use fdi_proto::ingest::{
@@ -17,7 +18,7 @@ use fdi_proto::ingest::{
 };
 use tokio::sync::mpsc;
 use tokio_stream::{StreamExt, wrappers::ReceiverStream};
-use tonic::{Code, Status, transport::Endpoint};
+use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 /// Rows from a source, starting at a row offset (0-based), so a load can resume.
@@ -38,6 +39,9 @@ pub struct LoadOptions {
     pub keep_issues: usize,
     /// The API key sent with every call (`FDI_API_KEY` for `fdi import`).
     pub credential: Bearer,
+    /// TLS for an `https://` endpoint (the CA that signs ingest's certificate; a client certificate for
+    /// mutual TLS).
+    pub tls: TlsConfig,
 }
 
 impl LoadOptions {
@@ -51,6 +55,7 @@ impl LoadOptions {
             max_attempts: 30,
             keep_issues: 20,
             credential: Bearer::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -132,7 +137,7 @@ fn prefix_digest(open: &mut OpenRows, offset: u64) -> anyhow::Result<Option<Cont
 /// # Errors
 /// When the service cannot be reached.
 pub async fn server_progress(options: &LoadOptions) -> Result<Option<fdi_proto::ingest::BulkLoad>, Status> {
-    let channel = Endpoint::from_shared(options.endpoint.clone())
+    let channel = fdi_kit::tls::endpoint(&options.endpoint, &options.tls)
         .map_err(|e| Status::invalid_argument(e.to_string()))?
         .connect_timeout(Duration::from_secs(5))
         .connect()
@@ -228,7 +233,7 @@ async fn stream_once(
     summary: &mut LoadSummary,
     on_ack: &mut (dyn FnMut(&LoadEventsResponse) + Send),
 ) -> Result<(), Status> {
-    let channel = Endpoint::from_shared(options.endpoint.clone())
+    let channel = fdi_kit::tls::endpoint(&options.endpoint, &options.tls)
         .map_err(|e| Status::invalid_argument(e.to_string()))?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)

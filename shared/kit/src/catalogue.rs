@@ -9,15 +9,16 @@ use fdi_proto::catalogue::{
     BatchResolveRequest, BatchResolveResponse, EnsureInvestorsRequest, EnsureInvestorsResponse, ListProvincesRequest,
     ListProvincesResponse, ResolveRequest, ResolveResponse, catalogue_service_client::CatalogueServiceClient,
 };
-use tonic::{Status, transport::Endpoint};
+use tonic::Status;
 
 use crate::{
     access::Bearer,
-    config::CatalogueConfig,
+    config::{CatalogueConfig, TlsConfig},
     domain::{MAX_FOLDED_NAME_CHARS, MAX_NAME_CHARS},
     names::fold,
     rpc::{TracedChannel, retry_idempotent, traced},
     status::{Violations, check_text, shorten},
+    tls::TlsError,
 };
 
 /// The catalogue's gRPC service name (for its health).
@@ -37,9 +38,9 @@ impl Catalogue {
     ///
     /// # Errors
     /// When `url` is not a valid URI.
-    pub fn connect_lazy(config: &CatalogueConfig) -> Result<Self, tonic::transport::Error> {
+    pub fn connect_lazy(config: &CatalogueConfig, tls: &TlsConfig) -> Result<Self, TlsError> {
         let timeout = config.timeout;
-        let channel = Endpoint::from_shared(config.url.clone())?
+        let channel = crate::tls::endpoint(&config.url, tls)?
             .connect_timeout(timeout)
             .tcp_nodelay(true)
             .connect_lazy();

@@ -5,8 +5,8 @@ use std::{net::SocketAddr, time::Duration};
 
 use crate::telemetry::LogConfig;
 
-/// How a service reaches PostgreSQL. Its `Debug` form hides the URL's
-/// password, and `--help` does not show the variable's value.
+/// How a service reaches PostgreSQL. Its `Debug` form hides the URLs'
+/// passwords, and `--help` does not show the variables' values.
 #[derive(clap::Args, Clone)]
 pub struct DatabaseConfig {
     /// PostgreSQL connection URL, e.g. `postgres://fdi@localhost:5432/fdi`.
@@ -15,6 +15,14 @@ pub struct DatabaseConfig {
     /// Maximum connections in this service's pool.
     #[arg(long = "db-max-connections", env = "FDI_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: u32,
+    /// PostgreSQL URL of the role that owns the schemas (`fdi_owner`, see `fdi db roles`): migrations run as it,
+    /// over a connection of their own. Unset, they run over the database URL.
+    #[arg(
+        long = "migration-database-url",
+        env = "FDI_MIGRATION_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub migration_url: Option<String>,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -22,6 +30,7 @@ impl std::fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("migration_url", &self.migration_url.as_deref().map(redact_url))
             .finish()
     }
 }
@@ -111,6 +120,16 @@ impl DatabaseConfig {
         Self {
             url: url.into(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            migration_url: None,
+        }
+    }
+
+    /// The same database, migrated as the role of `migration_url` (the schemas' owner).
+    #[must_use]
+    pub fn with_migration_url(self, migration_url: impl Into<String>) -> Self {
+        Self {
+            migration_url: Some(migration_url.into()),
+            ..self
         }
     }
 
@@ -140,6 +159,9 @@ pub struct Common {
     /// Who may call, and how much.
     #[command(flatten)]
     pub access: AccessConfig,
+    /// TLS of the listener and of calls to other services.
+    #[command(flatten)]
+    pub tls: TlsConfig,
 }
 
 impl Common {
@@ -151,8 +173,31 @@ impl Common {
             server: ServerConfig::default(),
             log: LogConfig::default(),
             access: AccessConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
+}
+
+/// TLS settings: this service's certificate (served, and presented when it calls another service), the CA
+/// that signs its callers' certificates (mutual TLS) and the one that signs the services it calls.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM certificate chain this service serves with (and presents to services that require one).
+    #[arg(long = "tls-cert", env = "FDI_TLS_CERT")]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key of that certificate.
+    #[arg(long = "tls-key", env = "FDI_TLS_KEY")]
+    pub key: Option<std::path::PathBuf>,
+    /// Require callers to present a certificate signed by this PEM CA (mutual TLS).
+    #[arg(long = "tls-client-ca", env = "FDI_TLS_CLIENT_CA")]
+    pub client_ca: Option<std::path::PathBuf>,
+    /// PEM CA that signs the certificates of the services this one calls over `https://` (the public web
+    /// roots when unset).
+    #[arg(long = "tls-ca", env = "FDI_TLS_CA")]
+    pub ca: Option<std::path::PathBuf>,
+    /// Serve without TLS. For local development and tests only.
+    #[arg(long = "allow-plaintext", env = "FDI_ALLOW_PLAINTEXT")]
+    pub allow_plaintext: bool,
 }
 
 /// A secret setting (an API key): `Debug` shows `***`, `--help` never its value.
@@ -382,10 +427,12 @@ mod tests {
 
     #[test]
     fn database_config_debug_hides_the_password() {
-        let config = DatabaseConfig::new("postgres://fdi:s3cret@db:5432/fdi");
+        let config = DatabaseConfig::new("postgres://fdi:s3cret@db:5432/fdi")
+            .with_migration_url("postgres://fdi_owner:0wner-s3cret@db:5432/fdi");
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://fdi:***@db:5432/fdi"), "{shown}");
+        assert!(shown.contains("postgres://fdi_owner:***@db:5432/fdi"), "{shown}");
     }
 
     #[derive(clap::Parser, Debug)]
@@ -413,6 +460,10 @@ mod tests {
                 "--nocapture",
             ])
             .env("DATABASE_URL", "postgres://fdi:s3cret-in-env@db:5432/fdi")
+            .env(
+                "FDI_MIGRATION_DATABASE_URL",
+                "postgres://fdi_owner:s3cret-in-env@db:5432/fdi",
+            )
             .output()
             .expect("run the test binary");
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -423,6 +474,7 @@ mod tests {
             .unwrap_or_else(|| panic!("no help printed: {stdout}"));
         assert!(help.contains("DATABASE_URL"), "{help}");
         assert!(help.contains("--database-url"), "{help}");
+        assert!(help.contains("FDI_MIGRATION_DATABASE_URL"), "{help}");
         assert!(!help.contains("s3cret"), "{help}");
     }
 

@@ -121,12 +121,17 @@ where
 /// The health status of `service` ("" for the whole server) at `endpoint`
 /// (`http://host:port`), or `None` when it cannot be asked.
 pub async fn health_status(endpoint: &str, service: &str) -> Option<ServingStatus> {
-    let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
-        .ok()?
-        .connect_timeout(Duration::from_secs(2))
-        .connect()
-        .await
-        .ok()?;
+    let endpoint = tonic::transport::Endpoint::from_shared(endpoint.to_owned()).ok()?;
+    health_at(endpoint, service).await
+}
+
+/// As [`health_status`], over TLS for an `https://` URL (as configured by `tls`).
+pub async fn health_status_tls(url: &str, service: &str, tls: &crate::config::TlsConfig) -> Option<ServingStatus> {
+    health_at(crate::tls::endpoint(url, tls).ok()?, service).await
+}
+
+async fn health_at(endpoint: tonic::transport::Endpoint, service: &str) -> Option<ServingStatus> {
+    let channel = endpoint.connect_timeout(Duration::from_secs(2)).connect().await.ok()?;
     let mut client = tonic_health::pb::health_client::HealthClient::new(channel);
     let request = tonic_health::pb::HealthCheckRequest {
         service: service.to_owned(),

@@ -24,10 +24,11 @@ use tonic::service::Routes;
 
 use crate::{
     access::{AccessLayer, Authenticator, KeyStore, Policy},
-    config::{AccessConfig, Common, ServerConfig},
+    config::{AccessConfig, Common, ServerConfig, TlsConfig},
     db,
     server::{self, Readiness, ServingStatus, spawn_readiness},
     shutdown::CancellationToken,
+    tls::TlsError,
 };
 
 /// How long the database probe may take before the service counts as unhealthy.
@@ -62,6 +63,18 @@ pub struct Skeleton {
     authenticator: Arc<Authenticator>,
     policy: Policy,
     also_serves: Vec<&'static str>,
+    tls: TlsConfig,
+}
+
+/// Why a service could not serve.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// TLS is not configured as it must be.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The server failed.
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
 }
 
 impl Skeleton {
@@ -78,6 +91,7 @@ impl Skeleton {
             authenticator: Arc::new(Authenticator::new(keys, &common.access)),
             policy: |_| None,
             also_serves: Vec::new(),
+            tls: common.tls.clone(),
             identity,
             pool,
             server: common.server.clone(),
@@ -190,7 +204,7 @@ impl Skeleton {
     ///
     /// # Errors
     /// The server's own error.
-    pub async fn serve(self, listener: TcpListener, routes: Routes) -> Result<(), tonic::transport::Error> {
+    pub async fn serve(self, listener: TcpListener, routes: Routes) -> Result<(), ServeError> {
         let Self {
             identity,
             pool,
@@ -204,7 +218,10 @@ impl Skeleton {
             authenticator,
             policy,
             mut also_serves,
+            tls,
         } = self;
+        // Checked before anything runs: a server without a certificate must not quietly serve plaintext.
+        let tls_config = crate::tls::server_config(&tls)?;
         let prepare = with_key_table(prepare, Arc::clone(&authenticator));
         after_ready.push(refresh_keys(Arc::clone(&authenticator), access.key_refresh));
         let checked_by = (!access.allow_anonymous).then(|| Arc::clone(&authenticator));
@@ -221,7 +238,7 @@ impl Skeleton {
             server.health_interval,
             shutdown.clone(),
             announce_when_prepared(prepare, prepared),
-            probe(pool.clone(), dependencies),
+            probe(pool.clone(), dependencies, tls.clone()),
         )];
         handles.extend(tasks.into_iter().map(|task| tokio::spawn(task(shutdown.clone()))));
         handles.extend(after_ready.into_iter().map(|task| {
@@ -235,7 +252,11 @@ impl Skeleton {
 
         also_serves.insert(0, identity.grpc_service);
         let (reflection_v1, reflection_v1alpha) = server::reflection(&also_serves);
-        let serving = server::builder(&server)
+        let mut builder = server::builder(&server);
+        if let Some(tls_config) = tls_config {
+            builder = builder.tls_config(tls_config)?;
+        }
+        let serving = builder
             .layer(AccessLayer::new(policy, checked_by))
             .add_routes(routes)
             .add_service(health_service)
@@ -313,15 +334,19 @@ fn announce_when_prepared(
 }
 
 /// The health probe: the database answers and every dependency says SERVING.
-fn probe(pool: PgPool, dependencies: Vec<(String, &'static str)>) -> impl FnMut() -> BoxFuture<bool> + Send + 'static {
+fn probe(
+    pool: PgPool,
+    dependencies: Vec<(String, &'static str)>,
+    tls: TlsConfig,
+) -> impl FnMut() -> BoxFuture<bool> + Send + 'static {
     move || {
-        let (pool, dependencies) = (pool.clone(), dependencies.clone());
+        let (pool, dependencies, tls) = (pool.clone(), dependencies.clone(), tls.clone());
         Box::pin(async move {
             if !db::is_reachable(&pool, PROBE_TIMEOUT).await {
                 return false;
             }
             for (url, grpc_service) in &dependencies {
-                if server::health_status(url, grpc_service).await != Some(ServingStatus::Serving) {
+                if server::health_status_tls(url, grpc_service, &tls).await != Some(ServingStatus::Serving) {
                     return false;
                 }
             }

@@ -12,7 +12,9 @@
 //! OpenTelemetry layer exists: spans stay plain `tracing` spans and
 //! instruments are no-ops. [`Telemetry::shutdown`] flushes what is buffered.
 
+use opentelemetry_otlp::WithTonicConfig;
 use std::fmt;
+use tonic::transport::{Certificate, ClientTlsConfig, Identity};
 
 use opentelemetry::{KeyValue, trace::TraceContextExt, trace::TracerProvider as _};
 use opentelemetry_sdk::{
@@ -166,17 +168,49 @@ pub fn init(config: &LogConfig, default_directive: &str, service_name: &str) -> 
 
 fn exporters(service_name: &str) -> Result<(SdkTracerProvider, SdkMeterProvider), Box<dyn std::error::Error>> {
     let resource = resource(service_name);
-    let spans = opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?;
+    let tls = otlp_tls()?;
+    let mut spans = opentelemetry_otlp::SpanExporter::builder().with_tonic();
+    if let Some(tls) = &tls {
+        spans = spans.with_tls_config(tls.clone());
+    }
+    let spans = spans.build()?;
     let tracer_provider = SdkTracerProvider::builder()
         .with_resource(resource.clone())
         .with_batch_exporter(spans)
         .build();
-    let metrics = opentelemetry_otlp::MetricExporter::builder().with_tonic().build()?;
+    let mut metrics = opentelemetry_otlp::MetricExporter::builder().with_tonic();
+    if let Some(tls) = tls {
+        metrics = metrics.with_tls_config(tls);
+    }
+    let metrics = metrics.build()?;
     let meter_provider = SdkMeterProvider::builder()
         .with_resource(resource)
         .with_periodic_exporter(metrics)
         .build();
     Ok((tracer_provider, meter_provider))
+}
+
+/// TLS to an `https://` OTLP endpoint, from the standard variables: `OTEL_EXPORTER_OTLP_CERTIFICATE` (the CA
+/// that signs the collector's certificate; the public web roots otherwise) and
+/// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` / `OTEL_EXPORTER_OTLP_CLIENT_KEY` (for a collector that requires
+/// mutual TLS). `None` leaves plain `http://` endpoints as they are.
+fn otlp_tls() -> Result<Option<ClientTlsConfig>, Box<dyn std::error::Error>> {
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_default();
+    if !endpoint.starts_with("https://") {
+        return Ok(None);
+    }
+    let path = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    let mut tls = match path("OTEL_EXPORTER_OTLP_CERTIFICATE") {
+        Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(std::fs::read(ca)?)),
+        None => ClientTlsConfig::new().with_webpki_roots(),
+    };
+    if let (Some(cert), Some(key)) = (
+        path("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"),
+        path("OTEL_EXPORTER_OTLP_CLIENT_KEY"),
+    ) {
+        tls = tls.identity(Identity::from_pem(std::fs::read(cert)?, std::fs::read(key)?));
+    }
+    Ok(Some(tls))
 }
 
 /// JSON lines: time, level, target, the event's fields, the span it was

@@ -174,9 +174,22 @@ pub use tonic_health::ServingStatus;
 /// # Panics
 /// When it does not within `timeout`.
 pub async fn wait_until_serving(endpoint: &str, service: &str, timeout: std::time::Duration) {
+    wait_until_serving_tls(endpoint, service, &fdi_kit::config::TlsConfig::default(), timeout).await;
+}
+
+/// As [`wait_until_serving`], over TLS as `tls` says for an `https://` endpoint.
+///
+/// # Panics
+/// When it does not within `timeout`.
+pub async fn wait_until_serving_tls(
+    endpoint: &str,
+    service: &str,
+    tls: &fdi_kit::config::TlsConfig,
+    timeout: std::time::Duration,
+) {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        if health_status(endpoint, service).await == Some(ServingStatus::Serving) {
+        if fdi_kit::server::health_status_tls(endpoint, service, tls).await == Some(ServingStatus::Serving) {
             return;
         }
         assert!(
@@ -213,7 +226,7 @@ pub mod settings {
     use std::time::Duration;
 
     use fdi_kit::{
-        config::{AccessConfig, Common, DatabaseConfig, ServerConfig},
+        config::{AccessConfig, Common, DatabaseConfig, ServerConfig, TlsConfig},
         telemetry::LogConfig,
     };
 
@@ -276,6 +289,11 @@ pub mod settings {
             access: AccessConfig {
                 key_refresh: Duration::from_millis(200),
                 ..AccessConfig::default()
+            },
+            // Plaintext, explicitly: the tests of TLS itself (cli/tests/tls.rs) configure certificates.
+            tls: TlsConfig {
+                allow_plaintext: true,
+                ..TlsConfig::default()
             },
         }
     }

@@ -19,7 +19,7 @@ pub mod rollups;
 pub mod snapshot;
 pub mod targets;
 
-use fdi_kit::{db, feed};
+use fdi_kit::{config::DatabaseConfig, db, feed};
 use sqlx::{
     PgPool,
     migrate::{MigrateError, Migrator},
@@ -46,12 +46,13 @@ impl StoreError {
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Creates the analytics schema when missing and applies its migrations.
+/// Creates the analytics schema when missing and applies its migrations
+/// (as the migration role when `database` names one).
 ///
 /// # Errors
 /// When the database is unreachable or a migration fails.
-pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
-    db::migrate(pool, SCHEMA, &MIGRATOR).await
+pub async fn migrate(database: &DatabaseConfig, pool: &PgPool) -> Result<(), MigrateError> {
+    db::migrate(database, pool, SCHEMA, &MIGRATOR).await
 }
 
 /// Checks that ingest's feed exists (ingest's migrations have run): the rollups follow it.

@@ -8,6 +8,7 @@ mod provinces;
 mod seed;
 mod zones;
 
+use fdi_kit::config::DatabaseConfig;
 use sqlx::{PgPool, migrate::Migrator};
 
 pub use investors::{Ensured, InvestorFilter};
@@ -79,11 +80,12 @@ impl Store {
         Self { pool }
     }
 
-    /// Creates the schema when missing and applies the migrations.
+    /// Creates the schema when missing and applies the migrations (as the
+    /// migration role when `database` names one).
     ///
     /// # Errors
     /// When the database is unreachable or a migration fails.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        Ok(fdi_kit::db::migrate(&self.pool, crate::SCHEMA, &MIGRATOR).await?)
+    pub async fn migrate(&self, database: &DatabaseConfig) -> StoreResult<()> {
+        Ok(fdi_kit::db::migrate(database, &self.pool, crate::SCHEMA, &MIGRATOR).await?)
     }
 }

@@ -15,6 +15,7 @@ mod projects;
 mod rates;
 mod targets;
 
+use fdi_kit::config::DatabaseConfig;
 use sqlx::{PgPool, migrate::Migrator};
 
 pub use self::{
@@ -73,11 +74,12 @@ impl Store {
         Self { pool }
     }
 
-    /// Creates the schema when missing and applies the migrations.
+    /// Creates the schema when missing and applies the migrations (as the
+    /// migration role when `database` names one).
     ///
     /// # Errors
     /// When the database is unreachable or a migration fails.
-    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        fdi_kit::db::migrate(&self.pool, SCHEMA, &MIGRATOR).await
+    pub async fn migrate(&self, database: &DatabaseConfig) -> Result<(), sqlx::migrate::MigrateError> {
+        fdi_kit::db::migrate(database, &self.pool, SCHEMA, &MIGRATOR).await
     }
 }

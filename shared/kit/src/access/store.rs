@@ -73,6 +73,8 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct KeyStore {
     pool: PgPool,
+    /// Where it is (and who migrates it).
+    database: DatabaseConfig,
 }
 
 const COLUMNS: &str =
@@ -84,18 +86,19 @@ impl KeyStore {
     /// # Errors
     /// When the URL cannot be parsed.
     pub fn connect_lazy(database: &DatabaseConfig, application: &str) -> Result<Self, sqlx::Error> {
-        let config = database.clone().with_max_connections(2);
+        let database = database.clone().with_max_connections(2);
         Ok(Self {
-            pool: db::connect_lazy(&config, SCHEMA, application)?,
+            pool: db::connect_lazy(&database, SCHEMA, application)?,
+            database,
         })
     }
 
-    /// Creates the schema and table when missing.
+    /// Creates the schema and table when missing (as the migration role, when the configuration names one).
     ///
     /// # Errors
     /// When the database is unreachable or a migration fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        db::migrate(&self.pool, SCHEMA, &MIGRATOR).await?;
+        db::migrate(&self.database, &self.pool, SCHEMA, &MIGRATOR).await?;
         Ok(())
     }
 
