@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, process::Command, time::Duration};
 
 use chrono::Utc;
 use common::{Process, call, free_port, make_key, start_secured};
@@ -344,4 +344,117 @@ fn watch_request() -> fdi_proto::analytics::WatchRequest {
         target_crossings: true,
         ..Default::default()
     }
+}
+
+/// A row of a new project, as a register would carry it.
+fn new_project(key: &str, province: &str, date: &str) -> fdi_proto::ingest::EventInput {
+    fdi_proto::ingest::EventInput {
+        idempotency_key: key.into(),
+        kind: "new".into(),
+        event_date: date.into(),
+        project_ref: format!("GCN-{key}"),
+        investor: "Example Electronics Co., Ltd".into(),
+        investor_country: "KR".into(),
+        province: province.into(),
+        amount: "1000000".into(),
+        currency: "USD".into(),
+        ..Default::default()
+    }
+}
+
+/// New projects in `province` over 2025 once analytics has folded `sequence`.
+async fn new_projects(analytics: &str, admin: &str, province: &str, sequence: i64) -> i64 {
+    use fdi_proto::{
+        analytics::{GetSummaryRequest, analytics_service_client::AnalyticsServiceClient},
+        common::{Figure, Period, period},
+    };
+    let mut client =
+        AnalyticsServiceClient::with_interceptor(connect(analytics).await, Bearer::new(Some(admin)).unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let summary = client
+            .get_summary(GetSummaryRequest {
+                provinces: vec![province.into()],
+                period: Some(Period {
+                    kind: Some(period::Kind::Shorthand("2025".into())),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if summary.as_of_sequence >= sequence {
+            return summary
+                .figures
+                .iter()
+                .find(|figure| figure.figure() == Figure::NewProjects)
+                .map_or(0, |figure| figure.count);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "analytics did not catch up: {summary:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_writers_rows_outside_its_provinces_are_in_no_figure() {
+    let (system, admin) = start_secured(|_| {}).await;
+    let writer = make_key(&system.database_url, Role::Writer, &["bac-ninh"], None).await;
+    let rows = vec![
+        new_project("bn-1", "Bắc Ninh", "2025-03-01"),
+        new_project("hn-1", "Hà Nội", "2025-03-02"),
+        new_project("bg-before", "Bắc Giang", "2025-03-03"),
+        new_project("bg-after", "Bắc Giang", "2025-08-04"),
+        new_project("hn-2", "Hà Nội", "2025-08-05"),
+    ];
+    let source = rows.clone();
+    let open: fdi_client::loader::OpenRows = Box::new(move |offset| {
+        Ok(Box::new(
+            source.clone().into_iter().skip(usize::try_from(offset).unwrap()),
+        ))
+    });
+    let mut options = fdi_client::loader::LoadOptions::new(system.ingest.endpoint(), "writer-file");
+    options.credential = Bearer::new(Some(&writer)).unwrap();
+    let summary = fdi_client::loader::load(&options, open, &mut |_| {}).await.unwrap();
+    assert_eq!(
+        (summary.offset_reached, summary.accepted, summary.rejected),
+        (5, 3, 2),
+        "{summary:?}"
+    );
+    // The last sequence is that of the third accepted row; figures are read once analytics has folded it.
+    let stored: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM ingest.events ORDER BY sequence")
+        .fetch_all(&sqlx::PgPool::connect(&system.database_url).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    let last = *stored.last().unwrap();
+    assert_eq!(
+        new_projects(&system.analytics.endpoint(), &admin, "Hà Nội", last).await,
+        0
+    );
+    assert_eq!(
+        new_projects(&system.analytics.endpoint(), &admin, "Bắc Ninh", last).await,
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reflection_can_be_switched_off_while_health_stays_open() {
+    let (system, _admin) = start_secured(|settings| settings.access.reflection = false).await;
+    let address = system.catalogue.endpoint().trim_start_matches("http://").to_owned();
+    let listed = Command::new(fdi_testkit::grpcurl())
+        .args(["-plaintext", &address, "list"])
+        .output()
+        .unwrap();
+    assert!(
+        !listed.status.success(),
+        "reflection answered: {}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+    assert_eq!(
+        fdi_testkit::health_status(&system.catalogue.endpoint(), fdi_catalogue::SERVICE_NAME).await,
+        Some(fdi_testkit::ServingStatus::Serving)
+    );
 }
