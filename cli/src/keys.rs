@@ -354,7 +354,7 @@ async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
 /// Writes the first admin key into the key table, which it creates when missing.
 ///
 /// Only while no admin key is active: afterwards keys are made through the catalogue, which records who made
-/// each. Two bootstraps at the same instant could both pass the check; run it once, by hand.
+/// each. The check and the insert are one transaction under a lock, so two bootstraps at once make one key.
 async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
     let description = args.description.trim().to_owned();
     if description.chars().count() > MAX_DESCRIPTION_CHARS || description.chars().any(char::is_control) {
@@ -385,7 +385,13 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
         expire_time: None,
         revoke_time: None,
     };
-    store.insert(&record).await.context("cannot store the key")?;
+    if !store
+        .insert_first_admin(&record)
+        .await
+        .context("cannot store the key")?
+    {
+        bail!("another bootstrap made the first admin key just now; bootstrap does nothing");
+    }
     print_secret(
         &format!("apiKeys/{}", key.key_id),
         "admin; does not expire",

@@ -458,3 +458,36 @@ async fn reflection_can_be_switched_off_while_health_stays_open() {
         Some(fdi_testkit::ServingStatus::Serving)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstraps_at_the_same_moment_make_one_first_admin() {
+    let db = fdi_testkit::database().await;
+    let store = KeyStore::connect_lazy(&fdi_kit::config::DatabaseConfig::new(db.url.as_str()), "test").unwrap();
+    store.migrate().await.unwrap();
+    let attempt = || {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let key = fdi_kit::access::generate().unwrap();
+            let record = fdi_kit::access::KeyRecord {
+                key_id: key.key_id,
+                secret_hash: key.secret_hash,
+                role: Role::Admin,
+                provinces: Vec::new(),
+                description: "bootstrap".into(),
+                creator: "bootstrap".into(),
+                create_time: Utc::now(),
+                expire_time: None,
+                revoke_time: None,
+            };
+            store.insert_first_admin(&record).await.unwrap()
+        })
+    };
+    let attempts: Vec<_> = (0..4).map(|_| attempt()).collect();
+    let mut stored = 0;
+    for attempt in attempts {
+        stored += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(store.all().await.unwrap().len(), 1);
+    assert!(store.has_active_admin().await.unwrap());
+}

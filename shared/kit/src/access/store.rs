@@ -181,6 +181,36 @@ impl KeyStore {
         row.map(|row| record(&row)).transpose()
     }
 
+    /// Stores `key` (an admin key) only while no admin key is active; whether it was stored. One transaction
+    /// under an advisory lock, so two bootstraps at the same moment cannot both make a first admin.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn insert_first_admin(&self, key: &KeyRecord) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        // Any constant shared by every bootstrap: the lock is released with the transaction.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('fdi access bootstrap'))")
+            .execute(&mut *transaction)
+            .await?;
+        let stored = sqlx::query(
+            "INSERT INTO api_keys (key_id, secret_hash, role, provinces, description, creator, create_time)
+             SELECT $1, $2, 'admin', '{}', $3, $4, $5
+             WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE role = 'admin' AND revoke_time IS NULL
+                               AND (expire_time IS NULL OR expire_time > now()))",
+        )
+        .bind(&key.key_id)
+        .bind(&key.secret_hash)
+        .bind(&key.description)
+        .bind(&key.creator)
+        .bind(key.create_time)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected()
+            == 1;
+        transaction.commit().await?;
+        Ok(stored)
+    }
+
     /// Whether any admin key is active (the bootstrap runs only while none is).
     ///
     /// # Errors
