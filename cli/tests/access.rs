@@ -10,7 +10,7 @@ mod common;
 use std::{collections::HashMap, process::Command, time::Duration};
 
 use chrono::Utc;
-use common::{Process, call, free_port, make_key, start_secured};
+use common::{Process, call, free_port, make_key, new_projects_2025, start_secured};
 use fdi_kit::access::{Bearer, KeyStore, Role, parse_token};
 use fdi_proto::catalogue::{GetProvinceRequest, catalogue_service_client::CatalogueServiceClient};
 use prost_reflect::{DescriptorPool, DynamicMessage};
@@ -362,42 +362,6 @@ fn new_project(key: &str, province: &str, date: &str) -> fdi_proto::ingest::Even
     }
 }
 
-/// New projects in `province` over 2025 once analytics has folded `sequence`.
-async fn new_projects(analytics: &str, admin: &str, province: &str, sequence: i64) -> i64 {
-    use fdi_proto::{
-        analytics::{GetSummaryRequest, analytics_service_client::AnalyticsServiceClient},
-        common::{Figure, Period, period},
-    };
-    let mut client =
-        AnalyticsServiceClient::with_interceptor(connect(analytics).await, Bearer::new(Some(admin)).unwrap());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let summary = client
-            .get_summary(GetSummaryRequest {
-                provinces: vec![province.into()],
-                period: Some(Period {
-                    kind: Some(period::Kind::Shorthand("2025".into())),
-                }),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        if summary.as_of_sequence >= sequence {
-            return summary
-                .figures
-                .iter()
-                .find(|figure| figure.figure() == Figure::NewProjects)
-                .map_or(0, |figure| figure.count);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "analytics did not catch up: {summary:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_writers_rows_outside_its_provinces_are_in_no_figure() {
     let (system, admin) = start_secured(|_| {}).await;
@@ -431,11 +395,11 @@ async fn a_writers_rows_outside_its_provinces_are_in_no_figure() {
     assert_eq!(stored.len(), 3);
     let last = *stored.last().unwrap();
     assert_eq!(
-        new_projects(&system.analytics.endpoint(), &admin, "Hà Nội", last).await,
+        new_projects_2025(&system.analytics.endpoint(), Some(&admin), "Hà Nội", last).await,
         0
     );
     assert_eq!(
-        new_projects(&system.analytics.endpoint(), &admin, "Bắc Ninh", last).await,
+        new_projects_2025(&system.analytics.endpoint(), Some(&admin), "Bắc Ninh", last).await,
         3
     );
 }

@@ -9,15 +9,13 @@
 //! on them is in the one test below; the command tolerates roles that
 //! already exist (and gives them the password file's passwords).
 
+mod common;
+
 use std::{path::Path, time::Duration};
 
 use fdi_kit::feed;
-use fdi_proto::{
-    analytics::{self as pb, analytics_service_client::AnalyticsServiceClient},
-    common::{Figure, Period, period},
-    ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
-};
-use fdi_testkit::{ServiceGuard, settings::common, spawn_service, wait_until_serving};
+use fdi_proto::ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient};
+use fdi_testkit::{ServiceGuard, settings, spawn_service, wait_until_serving};
 use sqlx::{Connection, PgConnection};
 
 /// How long a service may take to say SERVING (debug builds on a busy machine).
@@ -76,7 +74,7 @@ async fn fdi_db_roles(admin: &str, password_file: &Path) -> String {
 
 /// The settings of a service connected as `role` and migrated as the owner.
 fn settings(admin: &str, role: &str) -> fdi_kit::config::Common {
-    let mut settings = common(&as_role(admin, role));
+    let mut settings = settings::common(&as_role(admin, role));
     settings.database = settings.database.with_migration_url(as_role(admin, OWNER));
     settings
 }
@@ -214,35 +212,10 @@ async fn the_services_serve(ingest: &ServiceGuard, analytics: &ServiceGuard) {
     assert_eq!(submitted.outcome(), ing::Outcome::Accepted, "{submitted:?}");
     let sequence = submitted.event.unwrap().sequence;
 
-    let mut analytics = AnalyticsServiceClient::connect(analytics.endpoint()).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let summary = analytics
-            .get_summary(pb::GetSummaryRequest {
-                provinces: vec!["Hà Nội".into()],
-                period: Some(Period {
-                    kind: Some(period::Kind::Shorthand("2025".into())),
-                }),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let new_projects = summary
-            .figures
-            .iter()
-            .find(|figure| figure.figure() == Figure::NewProjects)
-            .map(|figure| figure.count);
-        if summary.as_of_sequence >= sequence {
-            assert_eq!(new_projects, Some(1), "{summary:?}");
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "analytics did not see the event: {summary:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert_eq!(
+        common::new_projects_2025(&analytics.endpoint(), None, "Hà Nội", sequence).await,
+        1
+    );
 }
 
 /// Each role, connected directly, may do what roles.sql grants and nothing more.

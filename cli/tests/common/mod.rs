@@ -248,3 +248,45 @@ async fn drain(mut stream: tonic::Streaming<()>) -> Result<(), Status> {
     while stream.message().await?.is_some() {}
     Ok(())
 }
+
+/// New projects in `province` over 2025, asked of analytics (with `key`) until it has folded `sequence`.
+pub async fn new_projects_2025(analytics: &str, key: Option<&str>, province: &str, sequence: i64) -> i64 {
+    use fdi_proto::{
+        analytics::{GetSummaryRequest, analytics_service_client::AnalyticsServiceClient},
+        common::{Figure, Period, period},
+    };
+    let mut client = AnalyticsServiceClient::with_interceptor(
+        Channel::from_shared(analytics.to_owned())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+        Bearer::new(key).unwrap(),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let summary = client
+            .get_summary(GetSummaryRequest {
+                provinces: vec![province.into()],
+                period: Some(Period {
+                    kind: Some(period::Kind::Shorthand("2025".into())),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if summary.as_of_sequence >= sequence {
+            return summary
+                .figures
+                .iter()
+                .find(|figure| figure.figure() == Figure::NewProjects)
+                .map_or(0, |figure| figure.count);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "analytics did not catch up: {summary:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
