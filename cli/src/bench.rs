@@ -84,6 +84,7 @@ pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, Sys
     let keys = crate::local_keys::ensure(&database, None).await?;
     let mut system = System::new(database, LogConfig::TEXT, fdi_kit::shutdown::on_signal());
     system.secure(&keys)?;
+    system.unlimited_callers();
     let catalogue = system.catalogue(TcpListener::bind("127.0.0.1:0").await?)?;
     let ingest = system.ingest(TcpListener::bind("127.0.0.1:0").await?, &catalogue, u64::MAX)?;
     anyhow::ensure!(
