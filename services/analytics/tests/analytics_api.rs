@@ -144,6 +144,7 @@ async fn load(ingest: &mut Ingest, rows: Vec<EventInput>) {
                     period: (*year).into(),
                     vnd_per_unit: "27500".into(),
                     source: "test".into(),
+                    ..Default::default()
                 })
                 .collect(),
         })

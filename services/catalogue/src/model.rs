@@ -164,6 +164,10 @@ pub struct ZoneRecord {
     pub create_time: DateTime<Utc>,
     /// Last update time.
     pub update_time: DateTime<Utc>,
+    /// Key id of the API key that created the zone (`seed` for the shipped zones).
+    pub creator: String,
+    /// Key id of the API key that last changed the zone (its creator until the first update).
+    pub updater: String,
 }
 
 /// Zone kinds as stored and as protobuf enum values.
@@ -224,6 +228,8 @@ impl ZoneRecord {
             create_time: Some(timestamp(self.create_time)),
             update_time: Some(timestamp(self.update_time)),
             etag: self.etag(),
+            creator: self.creator.clone(),
+            updater: self.updater.clone(),
         }
     }
 }
@@ -241,6 +247,8 @@ pub struct InvestorRecord {
     pub country_code: String,
     /// Creation time.
     pub create_time: DateTime<Utc>,
+    /// Key id of the API key that created the investor.
+    pub creator: String,
 }
 
 impl InvestorRecord {
@@ -253,6 +261,7 @@ impl InvestorRecord {
             aliases: self.aliases.clone(),
             country_code: self.country_code.clone(),
             create_time: Some(timestamp(self.create_time)),
+            creator: self.creator.clone(),
         }
     }
 }

@@ -196,6 +196,171 @@ async fn an_admin_makes_a_writer_key_that_reads_but_may_not_curate_or_manage_key
 }
 
 #[tokio::test]
+async fn zones_and_investors_name_the_key_that_wrote_them() {
+    let (server, admin_token) = start_secured().await;
+    let channel = channel(&server).await;
+    let mut admin_keys = keys(&channel, Some(&admin_token));
+    let curator = create(&mut admin_keys, key(pb::Role::Curator, &[]))
+        .await
+        .unwrap()
+        .secret;
+    let service = create(&mut admin_keys, key(pb::Role::Service, &[]))
+        .await
+        .unwrap()
+        .secret;
+    let (admin_id, curator_id, service_id) = (
+        parse_token(&admin_token).unwrap(),
+        parse_token(&curator).unwrap(),
+        parse_token(&service).unwrap(),
+    );
+    let mut as_admin = catalogue(&channel, Some(&admin_token));
+    let mut as_curator = catalogue(&channel, Some(&curator));
+    let mut as_service = catalogue(&channel, Some(&service));
+
+    // The shipped zones are the seed's.
+    let seeded = as_curator
+        .get_zone(cat::GetZoneRequest {
+            name: "zones/quang-chau".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((seeded.creator.as_str(), seeded.updater.as_str()), ("seed", "seed"));
+
+    // A curator's zone is the curator's (a creator sent along is ignored), until an admin changes it.
+    let created = as_curator
+        .create_zone(cat::CreateZoneRequest {
+            zone: Some(cat::Zone {
+                display_name: "KCN Thử Nghiệm".into(),
+                kind: cat::ZoneKind::IndustrialPark.into(),
+                province: "provinces/bac-giang".into(),
+                creator: "someone-else".into(),
+                updater: "someone-else".into(),
+                ..Default::default()
+            }),
+            zone_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (created.creator.as_str(), created.updater.as_str()),
+        (curator_id, curator_id)
+    );
+    let updated = as_admin
+        .update_zone(cat::UpdateZoneRequest {
+            zone: Some(cat::Zone {
+                name: created.name.clone(),
+                status: "operating".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["status".into()],
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (updated.creator.as_str(), updated.updater.as_str()),
+        (curator_id, admin_id)
+    );
+    let masked = as_admin
+        .update_zone(cat::UpdateZoneRequest {
+            zone: Some(cat::Zone {
+                name: created.name.clone(),
+                creator: admin_id.into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["creator".into()],
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&masked), ["update_mask.paths[0]"]);
+    let fetched = as_curator
+        .get_zone(cat::GetZoneRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched, updated);
+    let listed = as_curator
+        .list_zones(cat::ListZonesRequest {
+            province: "bac-giang".into(),
+            page_size: Some(500),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let writers = |name: &str| {
+        listed
+            .zones
+            .iter()
+            .find(|zone| zone.name == name)
+            .map(|zone| (zone.creator.as_str(), zone.updater.as_str()))
+    };
+    assert_eq!(writers(&created.name), Some((curator_id, admin_id)));
+    assert_eq!(writers("zones/quang-chau"), Some(("seed", "seed")));
+
+    // An investor is the curator's that created it; one ingest meets first, the service key's.
+    let investor = as_curator
+        .create_investor(cat::CreateInvestorRequest {
+            investor: Some(cat::Investor {
+                display_name: "Hyosung Corporation".into(),
+                creator: "someone-else".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(investor.creator, curator_id);
+    let ask = |name: &str| cat::Investor {
+        display_name: name.into(),
+        ..Default::default()
+    };
+    let ensured = as_service
+        .ensure_investors(cat::EnsureInvestorsRequest {
+            investors: vec![ask("HYOSUNG CORP."), ask("Amkor Technology Vietnam Co., Ltd")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ensured.created, 1);
+    let creators: Vec<&str> = ensured.investors.iter().map(|i| i.creator.as_str()).collect();
+    assert_eq!(creators, [curator_id, service_id], "a known investor keeps its creator");
+    let fetched = as_curator
+        .get_investor(cat::GetInvestorRequest {
+            name: ensured.investors[1].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched.creator, service_id);
+    let listed = as_curator
+        .list_investors(cat::ListInvestorsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let creators: Vec<(&str, &str)> = listed
+        .investors
+        .iter()
+        .map(|i| (i.name.as_str(), i.creator.as_str()))
+        .collect();
+    assert_eq!(
+        creators,
+        [
+            (investor.name.as_str(), curator_id),
+            (fetched.name.as_str(), service_id)
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_revoked_key_is_refused_within_two_seconds() {
     let (server, admin_token) = start_secured().await;
     let channel = channel(&server).await;

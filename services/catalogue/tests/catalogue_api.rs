@@ -240,6 +240,11 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     assert_eq!(seeded.original_province, "provinces/bac-giang");
     assert_eq!(seeded.area_hectares, Some(426.0));
     assert!(seeded.aliases.contains(&"KCN Quang Châu".to_owned()));
+    assert_eq!(
+        (seeded.creator.as_str(), seeded.updater.as_str()),
+        ("seed", "seed"),
+        "a shipped zone is the seed's"
+    );
 
     let created = client
         .create_zone(pb::CreateZoneRequest {
@@ -263,6 +268,11 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
         "a pre-2025 province is linked to today's"
     );
     assert_eq!(created.original_province, "provinces/bac-giang");
+    assert_eq!(
+        (created.creator.as_str(), created.updater.as_str()),
+        ("anonymous", "anonymous"),
+        "anonymous calls are allowed here"
+    );
 
     let again = client
         .create_zone(pb::CreateZoneRequest {
@@ -400,6 +410,89 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     assert_eq!(wrong_lineage.code(), Code::InvalidArgument);
 }
 
+/// Every zone, by resource name, with its creator and updater.
+async fn zone_writers(client: &mut common::Client) -> BTreeMap<String, (String, String)> {
+    let mut writers = BTreeMap::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_zones(pb::ListZonesRequest {
+                page_size: Some(500),
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        writers.extend(page.zones.into_iter().map(|z| (z.name, (z.creator, z.updater))));
+        if page.next_page_token.is_empty() {
+            return writers;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn zones_stored_before_creators_were_recorded_are_claimed_by_the_seed() {
+    let database = fdi_testkit::database().await;
+    let server = common::start_with(fdi_testkit::settings::common(&database.url)).await;
+    let mut client = common::Client::connect(server.endpoint()).await.unwrap();
+    client
+        .create_zone(pb::CreateZoneRequest {
+            zone: Some(pb::Zone {
+                display_name: "Hoa Phu IP".into(),
+                kind: ZoneKind::IndustrialPark.into(),
+                province: "bac-giang".into(),
+                ..Default::default()
+            }),
+            zone_id: String::new(),
+        })
+        .await
+        .unwrap();
+    client
+        .update_zone(pb::UpdateZoneRequest {
+            zone: Some(pb::Zone {
+                name: "zones/quang-chau".into(),
+                status: "operating".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec!["status".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    drop(client);
+    drop(server);
+
+    // The zones as 0002_creator.sql leaves a database written before creators were recorded.
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    sqlx::query("UPDATE catalogue.zones SET creator = 'unknown', updater = 'unknown'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let server = common::start_with(fdi_testkit::settings::common(&database.url)).await;
+    let mut client = common::Client::connect(server.endpoint()).await.unwrap();
+    let mut writers = zone_writers(&mut client).await;
+    let unknown = || ("unknown".to_owned(), "unknown".to_owned());
+    assert_eq!(
+        writers.remove("zones/hoa-phu"),
+        Some(unknown()),
+        "a user's zone is not the seed's"
+    );
+    assert_eq!(
+        writers.remove("zones/quang-chau"),
+        Some(("seed".to_owned(), "unknown".to_owned())),
+        "a shipped zone updated since keeps its unknown updater"
+    );
+    assert!(writers.len() > 10, "{writers:?}");
+    for (zone, writer) in writers {
+        assert_eq!(writer, ("seed".to_owned(), "seed".to_owned()), "{zone}");
+    }
+}
+
 #[tokio::test]
 async fn investors_are_deduplicated_by_legal_name() {
     let (_server, mut client) = common::start().await;
@@ -416,6 +509,7 @@ async fn investors_are_deduplicated_by_legal_name() {
         .unwrap()
         .into_inner();
     assert_eq!(foxconn.country_code, "SG");
+    assert_eq!(foxconn.creator, "anonymous");
     assert!(foxconn.name.starts_with("investors/"));
 
     let duplicate = client

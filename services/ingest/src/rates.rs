@@ -72,6 +72,7 @@ pub fn shipped() -> Result<Vec<ExchangeRate>, String> {
                 vnd_per_unit: Decimal::from_str(&row.rate).map_err(|e| e.to_string())?,
                 period: row.period,
                 source: row.source_url,
+                creator: crate::store::SHIPPED.to_owned(),
             })
         })
         .collect()

@@ -284,6 +284,7 @@ async fn each_method_needs_its_role() {
             period: "2024".into(),
             vnd_per_unit: "27000".into(),
             source: "test".into(),
+            ..Default::default()
         }],
     };
     let rates_by_writer = writer.create_exchange_rates(rates.clone()).await.unwrap_err();
@@ -294,9 +295,23 @@ async fn each_method_needs_its_role() {
         .unwrap_err();
     assert_eq!(reprocess.code(), Code::PermissionDenied, "re-processing is an admin's");
 
-    // A curator sets reference data, and is recorded as having done it.
-    curator.set_target(request()).await.unwrap();
+    // A curator sets reference data, and is recorded (and shown) as having done it.
+    let set = curator.set_target(request()).await.unwrap().into_inner();
+    assert_eq!(set.creator, curator_id);
     curator.create_exchange_rates(rates).await.unwrap();
+    let listed = curator
+        .list_exchange_rates(pb::ListExchangeRatesRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .rates;
+    assert!(
+        listed
+            .iter()
+            .any(|rate| rate.currency_code == "EUR" && rate.creator == curator_id),
+        "{listed:?}"
+    );
+    assert!(listed.iter().any(|rate| rate.creator == "shipped"));
     let url = &system.database_url;
     assert_eq!(
         count(

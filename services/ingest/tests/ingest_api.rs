@@ -344,6 +344,7 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
                 period: "2024".into(),
                 vnd_per_unit: "27000".into(),
                 source: "test".into(),
+                ..Default::default()
             }],
         })
         .await
@@ -611,6 +612,7 @@ async fn exchange_rates_and_targets() {
                 period: "2024-13".into(),
                 vnd_per_unit: "-1".into(),
                 source: String::new(),
+                ..Default::default()
             }],
         })
         .await

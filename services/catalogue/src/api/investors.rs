@@ -1,6 +1,7 @@
 //! Investors: legal names, aliases, home countries.
 
 use fdi_kit::{
+    access::Caller,
     country::is_country_code,
     domain::MAX_NAME_CHARS,
     names::fold,
@@ -93,7 +94,11 @@ pub(super) async fn list(state: &Catalogue, request: pb::ListInvestorsRequest) -
     })
 }
 
-pub(super) async fn create(state: &Catalogue, request: pb::CreateInvestorRequest) -> Result<pb::Investor> {
+pub(super) async fn create(
+    state: &Catalogue,
+    caller: &Caller,
+    request: pb::CreateInvestorRequest,
+) -> Result<pb::Investor> {
     let investor = required(request.investor, "investor")?;
     let mut violations = Violations::new();
     check_text(
@@ -115,11 +120,14 @@ pub(super) async fn create(state: &Catalogue, request: pb::CreateInvestorRequest
         violations.add("investor.display_name", "has no letters or digits");
     }
     violations.into_result()?;
-    Ok(state.store.create_investor(&new).await?.to_proto())
+    Ok(state.store.create_investor(&new, &caller.key_id).await?.to_proto())
 }
 
+/// Ingest calls this with its own service key, never a user's: the
+/// investors it creates name that key as their creator.
 pub(super) async fn ensure(
     state: &Catalogue,
+    caller: &Caller,
     request: pb::EnsureInvestorsRequest,
 ) -> Result<pb::EnsureInvestorsResponse> {
     check_batch_size("investors", request.investors.len(), MAX_ENSURE)?;
@@ -142,7 +150,7 @@ pub(super) async fn ensure(
     }
     violations.into_result()?;
 
-    let ensured = state.store.ensure_investors(&wanted).await?;
+    let ensured = state.store.ensure_investors(&wanted, &caller.key_id).await?;
     let investors = ensured
         .investors
         .iter()

@@ -1,6 +1,8 @@
 //! The `fdi.catalogue.v1.CatalogueService` handlers, one module per resource.
 //! Each handler validates its request, asks the snapshot or the
-//! [`crate::store::Store`], and converts the answer to protobuf. The
+//! [`crate::store::Store`], and converts the answer to protobuf. Writing
+//! handlers take the [`Caller`] the access layer put in the request, and
+//! record its key id as the creator (or updater) of what they write. The
 //! `fdi.access.v1.AccessService` handlers (API keys) are in [`access`], and
 //! [`policy`] says what each method of both needs.
 
@@ -13,7 +15,7 @@ mod zones;
 use std::{collections::HashSet, sync::Arc};
 
 use fdi_kit::{
-    access::Permission,
+    access::{Caller, Permission},
     domain::MAX_NAME_CHARS,
     names::fold,
     status::{Violations, check_text, invalid_argument},
@@ -51,17 +53,24 @@ impl CatalogueApi {
 }
 
 /// Implements the gRPC trait from a table of RPC → handler: each handler
-/// takes the state and the request, and its error becomes the status.
+/// takes the state, the [`Caller`] when the RPC names it (writes), and the
+/// request; its error becomes the status.
 macro_rules! rpcs {
-    ($($method:ident($request:ident) -> $response:ident => $handler:path;)+) => {
+    ($($method:ident($request:ident $(, $caller:ident)?) -> $response:ident => $handler:path;)+) => {
         #[tonic::async_trait]
         impl CatalogueService for CatalogueApi {
             $(
                 async fn $method(&self, request: Request<pb::$request>) -> Result<Response<pb::$response>, Status> {
-                    Ok(Response::new($handler(&self.state, request.into_inner()).await?))
+                    Ok(Response::new(rpcs!(@call $handler, &self.state, request $(, $caller)?).await?))
                 }
             )+
         }
+    };
+    (@call $handler:path, $state:expr, $request:ident) => {
+        $handler($state, $request.into_inner())
+    };
+    (@call $handler:path, $state:expr, $request:ident, caller) => {
+        $handler($state, &Caller::of(&$request)?, $request.into_inner())
     };
 }
 
@@ -70,12 +79,12 @@ rpcs! {
     list_provinces(ListProvincesRequest) -> ListProvincesResponse => provinces::list;
     get_zone(GetZoneRequest) -> Zone => zones::get;
     list_zones(ListZonesRequest) -> ListZonesResponse => zones::list;
-    create_zone(CreateZoneRequest) -> Zone => zones::create;
-    update_zone(UpdateZoneRequest) -> Zone => zones::update;
+    create_zone(CreateZoneRequest, caller) -> Zone => zones::create;
+    update_zone(UpdateZoneRequest, caller) -> Zone => zones::update;
     get_investor(GetInvestorRequest) -> Investor => investors::get;
     list_investors(ListInvestorsRequest) -> ListInvestorsResponse => investors::list;
-    create_investor(CreateInvestorRequest) -> Investor => investors::create;
-    ensure_investors(EnsureInvestorsRequest) -> EnsureInvestorsResponse => investors::ensure;
+    create_investor(CreateInvestorRequest, caller) -> Investor => investors::create;
+    ensure_investors(EnsureInvestorsRequest, caller) -> EnsureInvestorsResponse => investors::ensure;
     resolve(ResolveRequest) -> ResolveResponse => resolve::resolve;
     batch_resolve(BatchResolveRequest) -> BatchResolveResponse => resolve::batch;
 }

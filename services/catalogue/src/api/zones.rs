@@ -1,6 +1,7 @@
 //! Zones: industrial parks, clusters and economic zones.
 
 use fdi_kit::{
+    access::Caller,
     names::is_valid_id,
     paging::PageLimits,
     status::{Violations, check_text, invalid_argument},
@@ -179,7 +180,7 @@ fn validated(
     })
 }
 
-pub(super) async fn create(state: &Catalogue, request: pb::CreateZoneRequest) -> Result<pb::Zone> {
+pub(super) async fn create(state: &Catalogue, caller: &Caller, request: pb::CreateZoneRequest) -> Result<pb::Zone> {
     let snapshot = state.snapshot()?;
     let zone = required(request.zone, "zone")?;
     let id = if request.zone_id.is_empty() {
@@ -196,9 +197,14 @@ pub(super) async fn create(state: &Catalogue, request: pb::CreateZoneRequest) ->
             violations.add("zone_id", "must be 1-63 lowercase letters, digits and single hyphens");
         }
     })?;
-    let record = state.store.create_zone(&NewZone { id, fields }).await?;
+    let record = state.store.create_zone(&NewZone { id, fields }, &caller.key_id).await?;
     state.reload().await?;
-    tracing::info!(zone = %record.id, province = %record.fields.province_code, "zone created");
+    tracing::info!(
+        zone = %record.id,
+        province = %record.fields.province_code,
+        creator = %record.creator,
+        "zone created"
+    );
     Ok(record.to_proto())
 }
 
@@ -244,7 +250,7 @@ fn merge(stored: &ZoneRecord, changes: &pb::Zone, paths: &[String]) -> pb::Zone 
     merged
 }
 
-pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) -> Result<pb::Zone> {
+pub(super) async fn update(state: &Catalogue, caller: &Caller, request: pb::UpdateZoneRequest) -> Result<pb::Zone> {
     let snapshot = state.snapshot()?;
     let changes = required(request.zone, "zone")?;
     let id = resource_id(&changes.name, "zones", "zone.name")?;
@@ -252,7 +258,7 @@ pub(super) async fn update(state: &Catalogue, request: pb::UpdateZoneRequest) ->
     check_mask(&paths)?;
     let updated = state
         .store
-        .update_zone(id, |stored| {
+        .update_zone(id, &caller.key_id, |stored| {
             if !changes.etag.is_empty() && changes.etag != stored.etag() {
                 return Err(Error::Conflict(format!(
                     "zones/{id} changed since etag {}; read it again and retry",

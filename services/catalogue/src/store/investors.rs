@@ -9,7 +9,7 @@ use super::{Resource, Store, StoreError, StoreResult};
 use crate::model::{InvestorRecord, NewInvestor};
 
 /// The columns of [`InvestorRecord`] of `investors AS i`, in order.
-const COLUMNS: &str = "i.id, i.display_name, i.aliases, i.country_code, i.create_time";
+const COLUMNS: &str = "i.id, i.display_name, i.aliases, i.country_code, i.create_time, i.creator";
 
 /// Which investors a list shows; empty restricts nothing.
 #[derive(Debug, Clone, Default)]
@@ -120,24 +120,26 @@ impl Store {
     }
 
     /// Creates an investor known by its legal name and aliases (an alias
-    /// another investor is known by stays with that one).
+    /// another investor is known by stays with that one), for the key `creator`.
     ///
     /// # Errors
     /// [`StoreError::UniqueViolation`] when an investor is known by the legal
     /// name; else when the database fails.
-    pub async fn create_investor(&self, investor: &NewInvestor) -> StoreResult<InvestorRecord> {
+    pub async fn create_investor(&self, investor: &NewInvestor, creator: &str) -> StoreResult<InvestorRecord> {
         if let Some(existing) = self.investor_by_key(&investor.match_key).await? {
             return Err(investor_exists(Some(existing)));
         }
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query_as::<_, InvestorRecord>(&format!(
-            "INSERT INTO investors AS i (display_name, match_key, aliases, country_code) VALUES ($1, $2, $3, $4)
+            "INSERT INTO investors AS i (display_name, match_key, aliases, country_code, creator)
+             VALUES ($1, $2, $3, $4, $5)
              RETURNING {COLUMNS}"
         ))
         .bind(&investor.display_name)
         .bind(&investor.match_key)
         .bind(&investor.aliases)
         .bind(&investor.country_code)
+        .bind(creator)
         .fetch_one(&mut *tx)
         .instrument(db_span("INSERT", "investors"))
         .await;
@@ -164,17 +166,18 @@ impl Store {
     }
 
     /// The investor of each legal name in `wanted`, creating those not known
-    /// yet (the first spelling of a name wins); aliases are not used.
+    /// yet (the first spelling of a name wins) for the key `creator`; aliases
+    /// are not used.
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn ensure_investors(&self, wanted: &[NewInvestor]) -> StoreResult<Ensured> {
+    pub async fn ensure_investors(&self, wanted: &[NewInvestor], creator: &str) -> StoreResult<Ensured> {
         let keys: Vec<&str> = wanted.iter().map(|w| w.match_key.as_str()).collect();
         let mut tx = self.pool.begin().await?;
         // New names become investors, and their names become keys.
         let created: Vec<(i64, String)> = sqlx::query_as(
-            "INSERT INTO investors (display_name, match_key, country_code)
-             SELECT DISTINCT ON (k) n, k, c FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, k, c)
+            "INSERT INTO investors (display_name, match_key, country_code, creator)
+             SELECT DISTINCT ON (k) n, k, c, $4::text FROM unnest($1::text[], $2::text[], $3::text[]) AS t(n, k, c)
              WHERE NOT EXISTS (SELECT 1 FROM investor_keys WHERE match_key = t.k)
              ON CONFLICT (match_key) DO NOTHING
              RETURNING id, match_key",
@@ -182,6 +185,7 @@ impl Store {
         .bind(wanted.iter().map(|w| w.display_name.as_str()).collect::<Vec<_>>())
         .bind(&keys)
         .bind(wanted.iter().map(|w| w.country_code.as_str()).collect::<Vec<_>>())
+        .bind(creator)
         .fetch_all(&mut *tx)
         .instrument(db_span("INSERT", "investors"))
         .await?;

@@ -10,11 +10,16 @@ use crate::model::{NewZone, ZoneFields, ZoneRecord};
 
 /// The columns of [`ZoneRecord`], in order.
 const COLUMNS: &str = "id, display_name, kind, province_code, original_province_code, area_ha, status, developer, \
-    aliases, notes, source_url, revision, create_time, update_time";
+    aliases, notes, source_url, revision, create_time, update_time, creator, updater";
 
-/// `INSERT` of a zone's id and fields, bound by [`bind_zone`].
+/// `INSERT` of a zone's id and fields, bound by [`bind_zone`], and of its
+/// creator (`$12`, also its first updater).
 const INSERT: &str = "INSERT INTO zones (id, display_name, kind, province_code, original_province_code, area_ha, \
-    status, developer, aliases, notes, source_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    status, developer, aliases, notes, source_url, creator, updater) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
+
+/// Who the shipped zones are recorded as created by, in place of a key id.
+const SEED: &str = "seed";
 
 /// Which zones a list shows; `None` restricts nothing.
 #[derive(Debug, Clone, Default)]
@@ -43,10 +48,21 @@ fn bind_zone<'q>(sql: &'q str, id: &'q str, fields: &'q ZoneFields) -> QueryAs<'
         .bind(&fields.source_url)
 }
 
-/// Adds a shipped zone unless its id exists (user edits are kept).
+/// Adds a shipped zone, created by [`SEED`], unless its id exists (user
+/// edits are kept). A zone of that id stored before creators were recorded
+/// (creator `unknown`, see `0002_creator.sql`) is claimed by the seed, and
+/// so is its updater unless it has been updated since.
 pub(super) async fn insert_if_new(executor: impl PgExecutor<'_>, zone: &NewZone) -> Result<(), sqlx::Error> {
-    let sql = format!("{INSERT} ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}");
-    bind_zone(&sql, &zone.id, &zone.fields).fetch_optional(executor).await?;
+    let sql = format!(
+        "{INSERT} ON CONFLICT (id) DO UPDATE SET creator = EXCLUDED.creator,
+            updater = CASE WHEN zones.revision = 1 THEN EXCLUDED.updater ELSE zones.updater END
+         WHERE zones.creator = 'unknown'
+         RETURNING {COLUMNS}"
+    );
+    bind_zone(&sql, &zone.id, &zone.fields)
+        .bind(SEED)
+        .fetch_optional(executor)
+        .await?;
     Ok(())
 }
 
@@ -107,13 +123,14 @@ impl Store {
         Ok((zones, total))
     }
 
-    /// Creates a zone.
+    /// Creates a zone for the key `creator`.
     ///
     /// # Errors
     /// [`StoreError::UniqueViolation`] when the id is taken; else when the database fails.
-    pub async fn create_zone(&self, zone: &NewZone) -> StoreResult<ZoneRecord> {
+    pub async fn create_zone(&self, zone: &NewZone, creator: &str) -> StoreResult<ZoneRecord> {
         let sql = format!("{INSERT} RETURNING {COLUMNS}");
         bind_zone(&sql, &zone.id, &zone.fields)
+            .bind(creator)
             .fetch_one(&self.pool)
             .instrument(db_span("INSERT", "zones"))
             .await
@@ -131,14 +148,15 @@ impl Store {
 
     /// Rewrites a zone's fields with what `edit` makes of the stored zone,
     /// which stays locked in between (no other write interleaves); a new
-    /// revision. `Ok(None)` when there is no such zone; an error from
-    /// `edit` leaves the zone unchanged.
+    /// revision, by the key `updater`. `Ok(None)` when there is no such
+    /// zone; an error from `edit` leaves the zone unchanged.
     ///
     /// # Errors
     /// `edit`'s error, or when the database fails.
     pub async fn update_zone<E: From<StoreError>>(
         &self,
         id: &str,
+        updater: &str,
         edit: impl FnOnce(ZoneRecord) -> Result<ZoneFields, E>,
     ) -> Result<Option<ZoneRecord>, E> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
@@ -156,10 +174,11 @@ impl Store {
         let sql = format!(
             "UPDATE zones SET display_name = $2, kind = $3, province_code = $4, original_province_code = $5,
                     area_ha = $6, status = $7, developer = $8, aliases = $9, notes = $10, source_url = $11,
-                    revision = revision + 1, update_time = now()
+                    revision = revision + 1, update_time = now(), updater = $12
              WHERE id = $1 RETURNING {COLUMNS}"
         );
         let updated = bind_zone(&sql, id, &fields)
+            .bind(updater)
             .fetch_one(&mut *tx)
             .instrument(db_span("UPDATE", "zones"))
             .await

@@ -27,6 +27,7 @@ impl From<ExchangeRate> for pb::ExchangeRate {
             period: rate.period,
             vnd_per_unit: rate.vnd_per_unit.normalize().to_string(),
             source: rate.source,
+            creator: rate.creator,
         }
     }
 }
@@ -88,6 +89,8 @@ fn checked_rate(violations: &mut Violations, i: usize, rate: &pb::ExchangeRate) 
         period: rate.period.trim().to_owned(),
         vnd_per_unit: vnd_per_unit.unwrap_or_default(),
         source: rate.source.trim().to_owned(),
+        // Named by the store from the caller's key.
+        creator: String::new(),
     }
 }
 

@@ -33,6 +33,7 @@ impl From<&Target> for pb::Target {
                 .map(|(a, c)| to_money(a, c)),
             count: target.count.unwrap_or_default(),
             source: target.source.clone(),
+            creator: target.creator.clone(),
         }
     }
 }
@@ -48,9 +49,8 @@ pub(super) async fn set(pipeline: &Pipeline, caller: &Caller, request: pb::SetTa
     };
     let mut checked = checked_target(&target)?;
     checked.province_code = province(pipeline, &target.province, "target.province").await?.0;
-    Ok(pb::Target::from(
-        &pipeline.store.set_target(&checked, &caller.key_id).await?,
-    ))
+    checked.creator.clone_from(&caller.key_id);
+    Ok(pb::Target::from(&pipeline.store.set_target(&checked).await?))
 }
 
 /// The target a request sets, all its problems reported at once; its
@@ -120,6 +120,7 @@ fn checked_target(target: &pb::Target) -> Result<Target> {
         currency: if money_figure { currency } else { None },
         count: if money_figure { None } else { Some(target.count) },
         source: target.source.trim().to_owned(),
+        creator: String::new(),
     })
 }
 

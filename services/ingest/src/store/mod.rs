@@ -25,7 +25,7 @@ pub use self::{
     held::HeldRow,
     loads::BulkLoad,
     projects::{Project, ProjectFacts},
-    rates::ExchangeRate,
+    rates::{ExchangeRate, SHIPPED},
     targets::Target,
 };
 

@@ -19,6 +19,9 @@ pub struct ExchangeRate {
     pub vnd_per_unit: Decimal,
     /// Where the rate comes from.
     pub source: String,
+    /// The key id of whoever last wrote it (read back only; a write names its creator separately).
+    #[sqlx(default)]
+    pub creator: String,
 }
 
 /// Inserts rates given as arrays, recorded as made by `$5`; the first of a (currency, period) given twice wins.
@@ -26,7 +29,7 @@ const INSERT_RATES: &str = "INSERT INTO exchange_rates (currency, period, vnd_pe
      SELECT DISTINCT ON (c, p) c, p, v, s, $5 FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[]) AS t(c, p, v, s)";
 
 /// Who the rates seeded from the shipped series are recorded as made by.
-const SHIPPED: &str = "shipped";
+pub const SHIPPED: &str = "shipped";
 
 impl Store {
     /// Writes rates that are not there yet (a rate present is kept: an
@@ -91,7 +94,7 @@ impl Store {
     /// When the database fails.
     pub async fn exchange_rates(&self, currency: &str, after: (&str, &str), limit: i64) -> Result<Vec<ExchangeRate>> {
         Ok(sqlx::query_as(
-            "SELECT currency, period, vnd_per_unit, source FROM exchange_rates
+            "SELECT currency, period, vnd_per_unit, source, creator FROM exchange_rates
              WHERE ($1 = '' OR currency = $1) AND (currency, period) > ($2, $3)
              ORDER BY currency, period LIMIT $4",
         )

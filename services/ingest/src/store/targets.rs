@@ -26,17 +26,19 @@ pub struct Target {
     pub count: Option<i64>,
     /// Where the target comes from.
     pub source: String,
+    /// The key id of whoever set it.
+    pub creator: String,
 }
 
-const TARGET_COLUMNS: &str = "province_code, year, figure, scope, amount, currency, count, source";
+const TARGET_COLUMNS: &str = "province_code, year, figure, scope, amount, currency, count, source, creator";
 
 impl Store {
-    /// Sets a target for the key `creator`, replacing the one for the same
-    /// province, year, figure and scope (which then names it as its creator).
+    /// Sets a target, replacing the one for the same province, year, figure
+    /// and scope (which then names the new creator).
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn set_target(&self, target: &Target, creator: &str) -> Result<Target> {
+    pub async fn set_target(&self, target: &Target) -> Result<Target> {
         Ok(sqlx::query_as(&format!(
             "INSERT INTO targets (province_code, year, figure, scope, amount, currency, count, source, creator)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -53,7 +55,7 @@ impl Store {
         .bind(&target.currency)
         .bind(target.count)
         .bind(&target.source)
-        .bind(creator)
+        .bind(&target.creator)
         .fetch_one(&self.pool)
         .instrument(db_span("INSERT", "targets"))
         .await?)
