@@ -85,7 +85,28 @@ async fn roles(args: RolesArgs) -> anyhow::Result<()> {
         None => BTreeMap::new(),
     };
     let shown = redact_url(&args.admin_url);
-    let mut connection = PgConnection::connect(&args.admin_url)
+    let (mut connection, database) = connect_as_superuser(&args.admin_url, &shown).await?;
+    let outcomes = apply(&mut connection, &given).await?;
+    let missing: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM unnest($1::text[]) AS name
+         WHERE to_regclass(name) IS NULL OR NOT has_table_privilege('fdi_analytics', to_regclass(name), 'SELECT')",
+    )
+    .bind(vec![feed::EVENTS, feed::TARGETS, feed::REPORTED_STATISTICS])
+    .fetch_all(&mut connection)
+    .await?;
+    connection.close().await.ok();
+    report(
+        &args.admin_url,
+        &format!("Database `{database}` at {shown}:"),
+        &outcomes,
+        &missing,
+    );
+    Ok(())
+}
+
+/// A connection as a superuser (making roles and taking schemas over need one), and its database's name.
+async fn connect_as_superuser(url: &str, shown: &str) -> anyhow::Result<(PgConnection, String)> {
+    let mut connection = PgConnection::connect(url)
         .await
         .with_context(|| format!("cannot connect to {shown} (--admin-url)"))?;
     let superuser: String = sqlx::query_scalar("SELECT current_setting('is_superuser')")
@@ -100,9 +121,16 @@ async fn roles(args: RolesArgs) -> anyhow::Result<()> {
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(&mut connection)
         .await?;
+    Ok((connection, database))
+}
 
+/// Applies roles.sql and the passwords in one transaction: each role, whether it was made, and its password.
+async fn apply(
+    connection: &mut PgConnection,
+    given: &BTreeMap<String, String>,
+) -> anyhow::Result<Vec<(&'static str, bool, Password)>> {
     let mut transaction = connection.begin().await?;
-    let names: Vec<&str> = ROLES.iter().map(|(role, ..)| *role).collect();
+    let names: Vec<&'static str> = ROLES.iter().map(|(role, ..)| *role).collect();
     let existing: Vec<String> = sqlx::query_scalar("SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)")
         .bind(&names)
         .fetch_all(&mut *transaction)
@@ -129,18 +157,14 @@ async fn roles(args: RolesArgs) -> anyhow::Result<()> {
         outcomes.push((role, made, password));
     }
     transaction.commit().await?;
+    Ok(outcomes)
+}
 
-    let missing: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM unnest($1::text[]) AS name
-         WHERE to_regclass(name) IS NULL OR NOT has_table_privilege('fdi_analytics', to_regclass(name), 'SELECT')",
-    )
-    .bind(vec![feed::EVENTS, feed::TARGETS, feed::REPORTED_STATISTICS])
-    .fetch_all(&mut connection)
-    .await?;
-    connection.close().await.ok();
-
-    println!("Database `{database}` at {shown}:");
-    for (role, made, password) in &outcomes {
+/// Prints what was done: each role (a generated password once, inside its URL), and the feed views analytics
+/// cannot read yet.
+fn report(admin_url: &str, heading: &str, outcomes: &[(&str, bool, Password)], missing: &[String]) {
+    println!("{heading}");
+    for (role, made, password) in outcomes {
         let (_, variable, user) = ROLES
             .iter()
             .find(|(name, ..)| name == role)
@@ -149,8 +173,8 @@ async fn roles(args: RolesArgs) -> anyhow::Result<()> {
         let state = if *made { "made" } else { "already there" };
         match password {
             Password::Generated(password) => {
-                let url = role_url(&args.admin_url, role, password)
-                    .unwrap_or_else(|| format!("user {role}, password {password}"));
+                let url =
+                    role_url(admin_url, role, password).unwrap_or_else(|| format!("user {role}, password {password}"));
                 println!("  {role:<14} {state}; its password, shown this once ({user}): {variable}={url}");
             }
             Password::FromFile => println!("  {role:<14} {state}; password from --password-file"),
@@ -169,7 +193,6 @@ async fn roles(args: RolesArgs) -> anyhow::Result<()> {
             missing.join(", ")
         );
     }
-    Ok(())
 }
 
 /// Sets `role`'s password, sending only its SCRAM secret.
