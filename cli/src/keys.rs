@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets};
 use fdi_kit::{
     access::{self, API_KEY_VARIABLE, Bearer, KeyRecord, KeyStore, Role},
-    config::{DEFAULT_CATALOGUE_URL, DatabaseConfig, parse_duration},
+    config::{DEFAULT_CATALOGUE_URL, parse_duration},
 };
 use fdi_proto::access::{self as pb, access_service_client::AccessServiceClient};
 use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
@@ -95,14 +95,8 @@ struct RevokeArgs {
 /// Options of `fdi keys bootstrap`.
 #[derive(clap::Args, Debug)]
 struct BootstrapArgs {
-    /// The database (by default the one `fdi up` runs).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        default_value = "postgres://postgres@127.0.0.1:55432/fdi"
-    )]
-    database_url: String,
+    #[command(flatten)]
+    database: crate::LocalDatabase,
     /// What the key is for.
     #[arg(long, default_value = "first admin key")]
     description: String,
@@ -360,7 +354,7 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<()> {
     if description.chars().count() > MAX_DESCRIPTION_CHARS || description.chars().any(char::is_control) {
         bail!("--description must be at most {MAX_DESCRIPTION_CHARS} characters, without control characters");
     }
-    let database = DatabaseConfig::new(args.database_url).with_max_connections(1);
+    let database = args.database.config(1);
     let store = KeyStore::connect_lazy(&database, "fdi-keys").context("the database URL is invalid")?;
     store
         .migrate()

@@ -93,6 +93,13 @@ async fn main() -> anyhow::Result<()> {
 /// Options of `fdi rebuild-rollups`.
 #[derive(clap::Args, Debug)]
 struct RebuildArgs {
+    #[command(flatten)]
+    database: LocalDatabase,
+}
+
+/// The database an operator's command works on directly, by default the one `fdi up` runs.
+#[derive(clap::Args, Debug)]
+pub(crate) struct LocalDatabase {
     /// The database (by default the one `fdi up` runs).
     #[arg(
         long,
@@ -101,19 +108,27 @@ struct RebuildArgs {
         default_value = "postgres://postgres@127.0.0.1:55432/fdi"
     )]
     database_url: String,
-    /// The schemas' owner (`fdi_owner`), to apply analytics' migrations first when the database URL is
-    /// analytics' own role (see `fdi db roles`).
+    /// The schemas' owner (`fdi_owner`), to apply migrations first when the database URL is a service's own
+    /// role (see `fdi db roles`).
     #[arg(long, env = "FDI_MIGRATION_DATABASE_URL", hide_env_values = true)]
     migration_database_url: Option<String>,
+}
+
+impl LocalDatabase {
+    /// The database settings, with a pool of `max_connections`.
+    pub(crate) fn config(self, max_connections: u32) -> fdi_kit::config::DatabaseConfig {
+        let database = fdi_kit::config::DatabaseConfig::new(self.database_url).with_max_connections(max_connections);
+        match self.migration_database_url {
+            Some(owner) => database.with_migration_url(owner),
+            None => database,
+        }
+    }
 }
 
 /// Empties the rollups and folds every event again; a running analytics
 /// service keeps answering (from the partial rollups) meanwhile.
 async fn rebuild_rollups(args: RebuildArgs) -> anyhow::Result<()> {
-    let mut database = fdi_kit::config::DatabaseConfig::new(args.database_url).with_max_connections(2);
-    if let Some(owner) = args.migration_database_url {
-        database = database.with_migration_url(owner);
-    }
+    let database = args.database.config(2);
     let pool = fdi_analytics::connect(&database).await?;
     let started = std::time::Instant::now();
     fdi_analytics::consumer::reset(&pool).await?;
