@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use fdi_kit::{
-    access::{Caller, Role},
+    access::Caller,
     domain::{MERGER_DATE, ProvinceCode},
     status::with_reason,
 };
@@ -24,16 +24,8 @@ pub const PROVINCE_OUT_OF_SCOPE: &str = "PROVINCE_OUT_OF_SCOPE";
 pub fn may_write(caller: &Caller, recorded: &str, current: &str, date: NaiveDate) -> bool {
     match (ProvinceCode::parse(recorded), ProvinceCode::parse(current)) {
         (Some(recorded), Some(current)) => caller.may_write(&recorded, &current, date),
-        _ => writes_everywhere(caller),
+        _ => caller.writes_everywhere(),
     }
-}
-
-/// Whether `caller` writes in every province (an admin, or the anonymous
-/// caller of a server that allows it). Only such a caller may send rows whose
-/// province cannot be known yet: anyone else's would go unchecked.
-#[must_use]
-pub fn writes_everywhere(caller: &Caller) -> bool {
-    caller.role == Role::Admin
 }
 
 /// The provinces of the caller's key, for messages.
@@ -85,6 +77,8 @@ pub fn denied(caller: &Caller, description: String) -> Status {
 
 #[cfg(test)]
 mod tests {
+    use fdi_kit::access::Role;
+
     use super::*;
 
     fn writer(provinces: &[&str]) -> Caller {
@@ -101,8 +95,8 @@ mod tests {
         assert!(may_write(&writer(&["bac-ninh"]), "bac-giang", "bac-ninh", day));
         assert!(!may_write(&writer(&["bac-ninh"]), "Bắc Ninh", "Bắc Ninh", day));
         assert!(may_write(&Caller::anonymous(), "Bắc Ninh", "Bắc Ninh", day));
-        assert!(writes_everywhere(&Caller::anonymous()));
-        assert!(!writes_everywhere(&writer(&["bac-ninh"])));
+        assert!(Caller::anonymous().writes_everywhere());
+        assert!(!writer(&["bac-ninh"]).writes_everywhere());
     }
 
     #[test]

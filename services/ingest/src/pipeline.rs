@@ -15,7 +15,7 @@ use opentelemetry::{KeyValue, metrics::Counter};
 use tracing::{Instrument, field::Empty};
 
 use crate::{
-    access::{denial, may_write, row_place, writes_everywhere},
+    access::{denial, may_write, row_place},
     error::Result,
     model::{EventFacts, HeldCandidate, LoadOffset, LoadStep, NewEvent, Outcome, Tally},
     rates::{Converted, Rates},
@@ -329,7 +329,7 @@ fn known_province<'p>(row: &ValidRow, places: &'p PlaceResults) -> Option<&'p Pl
 /// A row held for an unknown zone is checked by its known province; when the zone resolves, it must lie
 /// in that province or the row is rejected then.
 fn in_scope(caller: &Caller, row: &ValidRow, place: Option<(&str, &str)>) -> Result<(), String> {
-    if writes_everywhere(caller) {
+    if caller.writes_everywhere() {
         return Ok(());
     }
     let Some((recorded, current)) = place else {

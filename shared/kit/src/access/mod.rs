@@ -164,20 +164,25 @@ impl Caller {
             .ok_or_else(|| Status::unauthenticated("no authenticated caller"))
     }
 
+    /// Whether the caller writes in every province (an admin, or the anonymous caller of a server that allows
+    /// it): only such a caller may send rows whose province cannot be known yet.
+    #[must_use]
+    pub fn writes_everywhere(&self) -> bool {
+        self.role == Role::Admin
+    }
+
     /// Whether the caller may write a row recorded under `recorded` (today's unit `current`) on `date`.
     ///
     /// A writer's province covers what was merged into it: a Bắc Ninh writer writes rows recorded under
     /// Bắc Giang. A writer of a pre-2025 unit keeps writing that unit's rows dated before the merger.
     #[must_use]
     pub fn may_write(&self, recorded: &ProvinceCode, current: &ProvinceCode, date: NaiveDate) -> bool {
-        match self.role {
-            Role::Admin => true,
-            Role::Writer => self
-                .provinces
-                .iter()
-                .any(|own| own == current || (own == recorded && date < MERGER_DATE)),
-            Role::Reader | Role::Curator | Role::Service => false,
-        }
+        self.writes_everywhere()
+            || (self.role == Role::Writer
+                && self
+                    .provinces
+                    .iter()
+                    .any(|own| own == current || (own == recorded && date < MERGER_DATE)))
     }
 }
 
