@@ -466,7 +466,7 @@ async fn time_rebuild(url: &str) -> anyhow::Result<()> {
     drop(connection);
     let started = Instant::now();
     fdi_analytics::consumer::reset(&pool).await?;
-    fdi_analytics::consumer::catch_up(&pool, None).await?;
+    fdi_analytics::consumer::catch_up(&pool).await?;
     let (_, reached) = feed_and_cursor(&mut *pool.acquire().await?).await?;
     anyhow::ensure!(reached >= feed_end, "the rebuild stopped at {reached} of {feed_end}");
     println!(

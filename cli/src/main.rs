@@ -132,7 +132,7 @@ async fn rebuild_rollups(args: RebuildArgs) -> anyhow::Result<()> {
     let pool = fdi_analytics::connect(&database).await?;
     let started = std::time::Instant::now();
     fdi_analytics::consumer::reset(&pool).await?;
-    let events = fdi_analytics::consumer::catch_up(&pool, None).await?;
+    let events = fdi_analytics::consumer::catch_up(&pool).await?;
     println!(
         "Rebuilt the rollups from {events} events in {:.1} s.",
         started.elapsed().as_secs_f64()

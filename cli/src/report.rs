@@ -408,6 +408,7 @@ async fn fetch_target(
         as_of: (span.1 < today_in_vietnam()).then(|| date_to_proto(span.1)),
         // The target's own currency: asking in another is refused.
         currency_code: String::new(),
+        include_estimates: false,
     };
     match client.get_target_progress(request).await {
         Ok(progress) => Ok(Some(progress.into_inner())),

@@ -1,8 +1,20 @@
-//! The rollup consumer: reads ingest's events from the published feed in
-//! commit order (`sequence`) and folds each batch into the rollups in the
-//! same transaction that moves its cursor, so every event is applied exactly
-//! once, across restarts. Woken by ingest's NOTIFY, with short polling as a
-//! fallback. The SQL is [`crate::store::rollups`]'s.
+//! The rollup consumer, for any number of replicas.
+//!
+//! **One leader folds.** The replica holding the lease ([`store::lease`]) reads
+//! ingest's events from the published feed in commit order (`sequence`) and
+//! folds each batch into the rollups in the same transaction that moves the
+//! cursor, so every event is applied exactly once, across restarts and
+//! leader changes. It is woken by ingest's NOTIFY, with short polling as a
+//! fallback, and folds up to [`BATCH`] events a turn: when it falls behind,
+//! turns grow and each group's row is written once for more events.
+//!
+//! **Every replica follows.** Each replica, the leader included, keeps its
+//! in-memory cube current by folding the same events into memory: woken by
+//! the leader's notification after each fold, it reads the events between
+//! its cube's sequence and the new cursor, and the repeated projects those
+//! batches recorded, from one snapshot ([`store::batches`]), and hands the
+//! events to its Watch subscribers. The cube is loaded from the rollups once
+//! at startup and again only after a rebuild. The SQL is the store's.
 
 use std::{
     sync::{Arc, OnceLock},
@@ -20,15 +32,19 @@ use crate::{
     cube::Cube,
     store::{
         self, StoreError,
+        batches::{BatchRow, Since},
+        lease::Lease,
         notifications::{Notice, Notifications},
-        rollups::{BatchRow, Turn},
+        rollups::Turn,
     },
 };
 
-/// Events folded per transaction.
-pub const BATCH: i64 = 20_000;
+/// Most events folded per transaction.
+pub const BATCH: i64 = 100_000;
 /// Polling interval when no notification arrives.
 const POLL: Duration = Duration::from_millis(250);
+/// How often a replica that does not lead tries to take the lease.
+const LEASE_RETRY: Duration = Duration::from_millis(500);
 
 /// An event as the alerts see it.
 #[derive(Debug, Clone)]
@@ -45,6 +61,8 @@ pub struct Applied {
     pub kind: String,
     /// `fdi` or `ddi`.
     pub scope: String,
+    /// `reported` or `estimated`.
+    pub status: String,
     /// Amount in USD, when any.
     pub amount_usd: Option<Decimal>,
     /// Amount in VND, when any.
@@ -61,6 +79,7 @@ impl From<&BatchRow> for Applied {
             event_date: row.event_date,
             kind: row.kind.clone(),
             scope: row.scope.clone(),
+            status: row.status.clone(),
             amount_usd: has_amount.then_some(row.amount_usd),
             amount_vnd: has_amount.then_some(row.amount_vnd),
         }
@@ -80,50 +99,46 @@ fn freshness_lag() -> &'static Histogram<f64> {
     })
 }
 
-/// Who follows the batches the consumer applies: Watch subscribers and the in-memory cube.
+/// Who follows the batches folded: Watch subscribers and the in-memory cube.
 #[derive(Debug, Clone)]
 pub struct Followers {
-    /// Batches of events as they are folded (for Watch).
-    pub applied: broadcast::Sender<Vec<Applied>>,
+    /// Batches of events as they are folded (for Watch), with the cursor each batch ends at.
+    pub applied: broadcast::Sender<Arc<AppliedBatch>>,
     /// The monthly rollups in memory.
     pub cube: Arc<Cube>,
 }
 
+/// Events folded into a replica's memory, from just after `from` to `to`.
+#[derive(Debug)]
+pub struct AppliedBatch {
+    /// The sequence the replica had before.
+    pub from: i64,
+    /// The cursor it has now.
+    pub to: i64,
+    /// The events, in commit order.
+    pub events: Vec<Applied>,
+}
+
 /// Folds the next batch of events into the rollups; returns how many events
-/// it applied (0 when caught up) and hands them to the `followers`.
+/// it applied (0 when caught up).
 ///
 /// # Errors
 /// When the database fails (nothing is applied then).
-pub async fn apply_next_batch(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, StoreError> {
+pub async fn apply_next_batch(pool: &PgPool) -> Result<u64, StoreError> {
     let mut turn = Turn::begin(pool).await?;
-    if let Some(followers) = followers {
-        // Another process may have applied events (or rebuilt the rollups).
-        followers.cube.check_cursor(turn.cursor());
-    }
     let Some(upper) = turn.next_batch_end(BATCH).await? else {
         return Ok(0);
     };
-    fold_batch(turn, upper, followers).await
+    fold_batch(turn, upper).await
 }
 
 /// Folds the events after the turn's cursor up to `upper` into the rollups,
-/// moves the cursor and commits; then hands the batch to the followers.
+/// moves the cursor and commits.
 #[tracing::instrument(name = "analytics.apply", skip_all, fields(from = turn.cursor(), to = upper, events = tracing::field::Empty))]
-async fn fold_batch(turn: Turn, upper: i64, followers: Option<&Followers>) -> Result<u64, StoreError> {
-    let last = turn.cursor();
-    let watched = followers.is_some_and(|f| f.applied.receiver_count() > 0);
-    let cube = followers.map(|f| f.cube.as_ref()).filter(|cube| cube.is_loaded());
-    let folded = turn.fold(upper, watched || cube.is_some()).await?;
+async fn fold_batch(turn: Turn, upper: i64) -> Result<u64, StoreError> {
+    let folded = turn.fold(upper).await?;
     freshness_lag().record(folded.lag_seconds.max(0.0), &[]);
     tracing::Span::current().record("events", folded.events);
-    if let Some(cube) = cube {
-        cube.apply(last, upper, &folded.rows, folded.repeats);
-    }
-    if let Some(followers) = followers
-        && watched
-    {
-        let _ = followers.applied.send(folded.rows.iter().map(Applied::from).collect());
-    }
     Ok(u64::try_from(folded.events).unwrap_or_default())
 }
 
@@ -131,10 +146,10 @@ async fn fold_batch(turn: Turn, upper: i64, followers: Option<&Followers>) -> Re
 ///
 /// # Errors
 /// When the database fails.
-pub async fn catch_up(pool: &PgPool, followers: Option<&Followers>) -> Result<u64, StoreError> {
+pub async fn catch_up(pool: &PgPool) -> Result<u64, StoreError> {
     let mut total = 0;
     loop {
-        let count = apply_next_batch(pool, followers).await?;
+        let count = apply_next_batch(pool).await?;
         if count == 0 {
             return Ok(total);
         }
@@ -152,69 +167,158 @@ pub async fn reset(pool: &PgPool) -> Result<(), StoreError> {
     store::rollups::reset(pool).await
 }
 
-/// Keeps the rollups fresh until shutdown: applies whatever is new, loads
-/// the cube once caught up, then waits for ingest's notification (or the
-/// polling interval).
-pub async fn run(pool: PgPool, followers: Followers, shutdown: CancellationToken) {
+/// Runs the consumer's two tasks until shutdown: leading when this replica
+/// holds the lease, and following on every replica.
+pub async fn run(pool: PgPool, followers: Followers, holder: String, shutdown: CancellationToken) {
+    tokio::join!(
+        lead(pool.clone(), holder, shutdown.clone()),
+        follow(pool, followers, shutdown)
+    );
+}
+
+/// Takes the lease whenever it is free and folds while holding it.
+async fn lead(pool: PgPool, holder: String, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match Lease::try_acquire(&pool, &holder).await {
+            Ok(Some(lease)) => {
+                tracing::info!(%holder, "this replica leads: it folds the feed into the rollups");
+                fold_while_leading(&pool, lease, &shutdown).await;
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "could not try the leader's lease; retrying"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(LEASE_RETRY) => {}
+        }
+    }
+}
+
+/// Folds whatever is new, then waits for ingest's notification (or the
+/// polling interval), until the lease is lost or shutdown.
+async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &CancellationToken) {
     let mut notifications: Option<Notifications> = None;
     loop {
         if shutdown.is_cancelled() {
+            lease.release().await;
+            return;
+        }
+        if let Err(error) = lease.check().await {
+            tracing::warn!(%error, "the leader's lease is lost; another replica will fold");
             return;
         }
         if notifications.is_none() {
-            notifications = Notifications::listen(&pool).await.ok();
+            notifications = Notifications::listen(pool, &[Notice::Events]).await.ok();
         }
-        match catch_up(&pool, Some(&followers)).await {
-            Ok(count) => {
-                if count > 0 {
-                    tracing::debug!(count, "events folded into the rollups");
-                }
-                if !followers.cube.is_loaded() {
-                    load_cube(&pool, &followers.cube).await;
-                }
-            }
+        match apply_next_batch(pool).await {
+            // More may be waiting: check the lease and fold again.
+            Ok(count) if count > 0 => continue,
+            Ok(_) => {}
             Err(error) => {
-                tracing::warn!(%error, "rollup consumer failed; retrying");
+                tracing::warn!(%error, "folding failed; retrying");
                 notifications = None;
             }
         }
         tokio::select! {
-            () = shutdown.cancelled() => return,
-            broken = wait(notifications.as_mut(), &followers.cube) => {
-                if broken {
+            () = shutdown.cancelled() => {}
+            woken = wait(notifications.as_mut()) => {
+                if woken == Woken::Broken {
                     notifications = None;
-                    tokio::time::sleep(POLL).await;
                 }
             }
         }
     }
 }
 
-/// Waits for a notification, or the polling interval, whichever comes
-/// first; a reset drops the cube. Returns whether the connection broke.
-async fn wait(notifications: Option<&mut Notifications>, cube: &Cube) -> bool {
-    let Some(notifications) = notifications else {
-        tokio::time::sleep(POLL).await;
-        return false;
-    };
-    match tokio::time::timeout(POLL, notifications.recv()).await {
-        Ok(Ok(Notice::Reset)) => {
-            cube.invalidate();
-            false
+/// Keeps this replica's cube current and its Watch subscribers fed until
+/// shutdown: loads the cube when it holds nothing, then folds what the
+/// leader folded, woken by its notification (or the polling interval).
+async fn follow(pool: PgPool, followers: Followers, shutdown: CancellationToken) {
+    let mut notifications: Option<Notifications> = None;
+    while !shutdown.is_cancelled() {
+        if notifications.is_none() {
+            notifications = Notifications::listen(&pool, &[Notice::Folded, Notice::Reset])
+                .await
+                .ok();
         }
-        Ok(Ok(Notice::Events)) | Err(_) => false,
-        Ok(Err(_)) => true,
+        if let Err(error) = follow_once(&pool, &followers).await {
+            tracing::warn!(%error, "could not follow the rollups; retrying");
+            notifications = None;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            woken = wait(notifications.as_mut()) => match woken {
+                Woken::Broken => notifications = None,
+                // Rebuilt rollups may end where the cube is and still differ from it.
+                Woken::By(Notice::Reset) => followers.cube.invalidate(),
+                Woken::By(_) | Woken::Polling => {}
+            },
+        }
     }
 }
 
-async fn load_cube(pool: &PgPool, cube: &Cube) {
-    let started = std::time::Instant::now();
-    match cube.load(pool).await {
-        Ok(sequence) => tracing::info!(
-            sequence,
-            elapsed_ms = started.elapsed().as_millis(),
-            "monthly rollups loaded into memory"
-        ),
-        Err(error) => tracing::warn!(%error, "could not load the monthly rollups into memory; answering from SQL"),
+/// Loads the cube when it holds nothing; otherwise folds into it (and hands
+/// to Watch) what the rollups gained since its sequence.
+async fn follow_once(pool: &PgPool, followers: &Followers) -> Result<(), StoreError> {
+    let Some(from) = followers.cube.sequence() else {
+        return load_cube(pool, &followers.cube).await;
+    };
+    match store::batches::folded_since(pool, from).await? {
+        Since::Nothing => {}
+        Since::Rewound => {
+            tracing::info!(cube = from, "the rollups were rebuilt; reloading the cube");
+            followers.cube.invalidate();
+            load_cube(pool, &followers.cube).await?;
+        }
+        Since::Folded { cursor, rows, repeats } => {
+            // Built even with no subscriber: one may subscribe before the send.
+            let events = rows.iter().map(Applied::from).collect();
+            followers.cube.apply(from, cursor, &rows, repeats);
+            let _ = followers.applied.send(Arc::new(AppliedBatch {
+                from,
+                to: cursor,
+                events,
+            }));
+        }
     }
+    Ok(())
+}
+
+/// What ended a wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Woken {
+    /// A notification.
+    By(Notice),
+    /// The polling interval.
+    Polling,
+    /// The listening connection broke (listen again).
+    Broken,
+}
+
+/// Waits for a notification or the polling interval, whichever comes first
+/// (after a pause when the connection broke).
+async fn wait(notifications: Option<&mut Notifications>) -> Woken {
+    let Some(notifications) = notifications else {
+        tokio::time::sleep(POLL).await;
+        return Woken::Polling;
+    };
+    match tokio::time::timeout(POLL, notifications.recv()).await {
+        Ok(Ok(notice)) => Woken::By(notice),
+        Err(_) => Woken::Polling,
+        Ok(Err(_)) => {
+            tokio::time::sleep(POLL).await;
+            Woken::Broken
+        }
+    }
+}
+
+async fn load_cube(pool: &PgPool, cube: &Cube) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    let sequence = cube.load(pool).await?;
+    tracing::info!(
+        sequence,
+        elapsed_ms = started.elapsed().as_millis(),
+        "monthly rollups loaded into memory"
+    );
+    Ok(())
 }

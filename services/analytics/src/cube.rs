@@ -6,11 +6,11 @@
 //! rows of the province, zone, home-country and sector projections (the
 //! investor projection has nearly a row per event, so it stays in SQL), and
 //! the `repeats` table. It is loaded from one snapshot that also reads the
-//! cursor, then kept current by the consumer, which hands it each batch it
-//! commits. A batch that does not start where the cube ends (another process
-//! applied events, or the rollups were rebuilt) invalidates it; queries then
-//! go to SQL until the consumer has reloaded it. Sums are exact decimals, as in
-//! SQL, so both paths give identical answers.
+//! cursor, then kept current by the consumer's follower on every replica,
+//! which folds into it the same events the leader folded into SQL. A batch
+//! that does not start where the cube ends invalidates it, as does a rebuild
+//! of the rollups; queries then go to SQL until the follower has reloaded
+//! it. Sums are exact decimals, as in SQL, so both paths give identical answers.
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
@@ -21,6 +21,7 @@ use std::{
 };
 
 use chrono::{Datelike, NaiveDate};
+use fdi_kit::domain::EventStatus;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 
@@ -28,7 +29,7 @@ use crate::{
     query::{Filter, GroupBy, Grouped, KindSums, Windows},
     store::{
         self, StoreError,
-        rollups::{BatchRow, RepeatRow},
+        batches::{BatchRow, RepeatRow},
         snapshot::MonthlyRow,
     },
 };
@@ -87,6 +88,7 @@ impl Symbols {
 struct CellKey {
     kind: Sym,
     scope: Sym,
+    status: Sym,
     current_province: Sym,
     province: Sym,
     /// The projection's own dimension (zone, country, sector; "" for provinces).
@@ -133,6 +135,7 @@ impl Loaded {
         let key = CellKey {
             kind: self.symbols.intern(&row.kind),
             scope: self.symbols.intern(&row.scope),
+            status: self.symbols.intern(&row.status),
             current_province: self.symbols.intern(&row.current_province),
             province: self.symbols.intern(&row.province),
             dimension: self.symbols.intern(&row.dimension),
@@ -154,6 +157,7 @@ impl Loaded {
         let empty = self.symbols.intern("");
         let kind = self.symbols.intern(&row.kind);
         let scope = self.symbols.intern(&row.scope);
+        let status = self.symbols.intern(&row.status);
         let current_province = self.symbols.intern(&row.current_province);
         let province = self.symbols.intern(&row.province);
         let currency = self.symbols.intern(&row.currency);
@@ -166,6 +170,7 @@ impl Loaded {
         let base = CellKey {
             kind,
             scope,
+            status,
             current_province,
             province,
             dimension: empty,
@@ -209,6 +214,8 @@ impl Loaded {
 /// Resolves a filter's strings to symbols; `None` when the filter can match nothing.
 struct SymFilter {
     scope: Option<Sym>,
+    /// The one status that counts, unless estimates count too.
+    status: Option<Sym>,
     current_provinces: Option<HashSet<Sym>>,
     provinces: Option<HashSet<Sym>>,
     zones: Option<HashSet<Sym>>,
@@ -228,14 +235,27 @@ impl SymFilter {
                 Some(scope) => Some(symbols.get(scope)?),
                 None => None,
             },
+            status: if filter.include_estimates {
+                None
+            } else {
+                Some(symbols.get(EventStatus::Reported.as_str())?)
+            },
             current_provinces: set(&filter.current_provinces)?,
             provinces: set(&filter.recorded_provinces)?,
             zones: set(&filter.zones)?,
         })
     }
 
-    fn admits(&self, scope: Sym, current_province: Sym, province: Sym, zone: Sym) -> bool {
+    fn admits(&self, key: &CellKey, zone: Sym) -> bool {
+        let CellKey {
+            scope,
+            status,
+            current_province,
+            province,
+            ..
+        } = *key;
         self.scope.is_none_or(|s| s == scope)
+            && self.status.is_none_or(|s| s == status)
             && self
                 .current_provinces
                 .as_ref()
@@ -243,10 +263,6 @@ impl SymFilter {
             && self.provinces.as_ref().is_none_or(|set| set.contains(&province))
             && self.zones.as_ref().is_none_or(|set| set.contains(&zone))
     }
-}
-
-fn month_key(date: NaiveDate) -> String {
-    format!("{:04}-{:02}", date.year(), date.month())
 }
 
 /// The monthly rollups in memory; empty until loaded, and after an invalidation.
@@ -265,7 +281,13 @@ impl Cube {
     /// Whether the cube can answer queries.
     #[must_use]
     pub fn is_loaded(&self) -> bool {
-        self.loaded.read().is_ok_and(|loaded| loaded.is_some())
+        self.sequence().is_some()
+    }
+
+    /// The cursor the cube reflects, when loaded.
+    #[must_use]
+    pub fn sequence(&self) -> Option<i64> {
+        self.loaded.read().ok()?.as_ref().map(|loaded| loaded.sequence)
     }
 
     /// Drops the contents; queries go to SQL until the next load.
@@ -291,25 +313,7 @@ impl Cube {
         Ok(snapshot.sequence)
     }
 
-    /// Drops the contents when they do not reflect the rollups' `cursor`
-    /// (another process applied events, or the rollups were rebuilt).
-    pub fn check_cursor(&self, cursor: i64) {
-        let Ok(mut slot) = self.loaded.write() else {
-            return;
-        };
-        if let Some(loaded) = slot.as_ref()
-            && loaded.sequence != cursor
-        {
-            tracing::info!(
-                cube = loaded.sequence,
-                cursor,
-                "the rollups moved elsewhere; reloading the cube"
-            );
-            *slot = None;
-        }
-    }
-
-    /// Folds a batch the consumer committed, which moved the cursor from
+    /// Folds the events the rollups gained when their cursor moved from
     /// `from` to `to`. A batch that does not continue the cube invalidates it.
     pub fn apply(&self, from: i64, to: i64, rows: &[BatchRow], repeats: Vec<RepeatRow>) {
         let Ok(mut slot) = self.loaded.write() else {
@@ -319,6 +323,11 @@ impl Cube {
             return;
         };
         if loaded.sequence != from {
+            tracing::warn!(
+                cube = loaded.sequence,
+                from,
+                "a batch that does not continue the cube; reloading it"
+            );
             *slot = None;
             return;
         }
@@ -360,7 +369,7 @@ impl Cube {
         for ((_, month), cells) in loaded.cells.range((projection, first)..=(projection, last)) {
             for (key, sums) in cells {
                 let zone = if projection == 1 { key.dimension } else { no_zone };
-                if !admit.admits(key.scope, key.current_province, key.province, zone) {
+                if !admit.admits(key, zone) {
                     continue;
                 }
                 let group_key = match group {
@@ -369,7 +378,9 @@ impl Cube {
                     GroupBy::RecordedProvince => GroupKey::Sym(key.province),
                     GroupBy::Zone | GroupBy::Country | GroupBy::Sector => GroupKey::Sym(key.dimension),
                     GroupBy::Kind => GroupKey::Sym(key.kind),
-                    GroupBy::Month => GroupKey::Month(*month),
+                    GroupBy::Month | GroupBy::Quarter | GroupBy::Year => {
+                        GroupKey::Bucket(group.bucket_start(*month).unwrap_or(*month))
+                    }
                     GroupBy::Investor => return None,
                 };
                 let acc = accumulated.entry((group_key, key.kind)).or_default();
@@ -385,7 +396,7 @@ impl Cube {
         let name = |key: GroupKey| match key {
             GroupKey::Nothing => String::new(),
             GroupKey::Sym(sym) => loaded.symbols.name(sym).to_owned(),
-            GroupKey::Month(month) => month_key(month),
+            GroupKey::Bucket(start) => group.bucket_label(start),
         };
         let mut grouped = Grouped::new();
         for ((group_key, kind), acc) in accumulated {
@@ -413,7 +424,8 @@ impl Cube {
 enum GroupKey {
     Nothing,
     Sym(Sym),
-    Month(NaiveDate),
+    /// A calendar bucket, by its first day.
+    Bucket(NaiveDate),
 }
 
 /// Subtracts repeated projects, as the SQL path does: events of one project
@@ -434,6 +446,7 @@ fn add_repeats(
         if row.event_date < span.start
             || row.event_date > span.end
             || filter.scope.is_some_and(|scope| scope != row.scope)
+            || !filter.admits_status(&row.status)
             || !admits(&filter.current_provinces, &row.current_province)
             || !admits(&filter.recorded_provinces, &row.province)
             || !admits(&filter.zones, &row.zone)
@@ -448,7 +461,9 @@ fn add_repeats(
             GroupBy::Country => row.country.clone(),
             GroupBy::Sector => row.sector.clone(),
             GroupBy::Kind => row.kind.clone(),
-            GroupBy::Month => month_key(row.event_date),
+            GroupBy::Month | GroupBy::Quarter | GroupBy::Year => {
+                group.bucket_label(group.bucket_start(row.event_date).unwrap_or(row.event_date))
+            }
             GroupBy::Investor => return,
         };
         *counts.entry((group_key, &row.kind, &row.project_ref)).or_default() += 1;

@@ -151,11 +151,23 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let (pool, database) = (pool.clone(), config.common.database.clone());
             move || prepare(database.clone(), pool.clone())
         })
-        .after_ready(move |shutdown| consumer::run(pool, followers, shutdown))
+        .after_ready(move |shutdown| consumer::run(pool, followers, replica_name(), shutdown))
         .policy(policy)
         .serve(listener, routes)
         .await?;
     Ok(())
+}
+
+/// How this replica names itself as the leader: its host (the pod's name
+/// on Kubernetes) and process id.
+fn replica_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{host}/{}", std::process::id())
 }
 
 /// What each RPC needs: every analytics RPC reads (rebuilding the rollups is `fdi rebuild-rollups`, an

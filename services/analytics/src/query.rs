@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use fdi_kit::{
-    domain::{EventKind, ReportingCurrency},
+    domain::{EventKind, EventStatus, ReportingCurrency},
     figures,
     money::to_money,
     period::Span,
@@ -41,6 +41,10 @@ pub enum GroupBy {
     Kind,
     /// Calendar month (`YYYY-MM`).
     Month,
+    /// Calendar quarter (`YYYY-Qn`).
+    Quarter,
+    /// Calendar year (`YYYY`).
+    Year,
 }
 
 impl GroupBy {
@@ -51,7 +55,37 @@ impl GroupBy {
             Self::Country => "country",
             Self::Sector => "sector",
             Self::Investor => "investor",
-            Self::Nothing | Self::CurrentProvince | Self::RecordedProvince | Self::Kind | Self::Month => "province",
+            Self::Nothing
+            | Self::CurrentProvince
+            | Self::RecordedProvince
+            | Self::Kind
+            | Self::Month
+            | Self::Quarter
+            | Self::Year => "province",
+        }
+    }
+
+    /// The first day of the calendar bucket (month, quarter or year) that
+    /// holds `date`, for the groups by time; `None` for the others.
+    #[must_use]
+    pub fn bucket_start(self, date: NaiveDate) -> Option<NaiveDate> {
+        let month = match self {
+            Self::Month => date.month(),
+            Self::Quarter => (date.month() - 1) / 3 * 3 + 1,
+            Self::Year => 1,
+            _ => return None,
+        };
+        NaiveDate::from_ymd_opt(date.year(), month, 1)
+    }
+
+    /// The label of the calendar bucket that starts on `start`: `YYYY-MM`,
+    /// `YYYY-Qn` or `YYYY` (as the SQL path writes them).
+    #[must_use]
+    pub fn bucket_label(self, start: NaiveDate) -> String {
+        match self {
+            Self::Quarter => format!("{}-Q{}", start.year(), (start.month() - 1) / 3 + 1),
+            Self::Year => format!("{}", start.year()),
+            _ => format!("{:04}-{:02}", start.year(), start.month()),
         }
     }
 }
@@ -67,6 +101,16 @@ pub struct Filter {
     pub zones: Vec<String>,
     /// `fdi`, `ddi`, or all when `None`.
     pub scope: Option<&'static str>,
+    /// Whether estimated events (promoted from news) count too; reported events always do.
+    pub include_estimates: bool,
+}
+
+impl Filter {
+    /// Whether events of `status` count.
+    #[must_use]
+    pub fn admits_status(&self, status: &str) -> bool {
+        self.include_estimates || status == EventStatus::Reported.as_str()
+    }
 }
 
 /// The sums of one kind of event in one group.

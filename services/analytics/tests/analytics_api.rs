@@ -8,7 +8,7 @@ mod common;
 
 use std::{collections::BTreeMap, collections::BTreeSet, time::Duration};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use fdi_kit::money::from_money;
 use fdi_proto::{
     analytics::{self as pb, analytics_service_client::AnalyticsServiceClient},
@@ -127,7 +127,9 @@ struct Recorded {
     province: String,
     current: String,
     country: String,
+    sector: String,
     fdi: bool,
+    estimated: bool,
     amount: Option<(String, Decimal)>,
     usd: Decimal,
     vnd: Decimal,
@@ -197,7 +199,9 @@ async fn recorded(ingest: &mut Ingest) -> (Vec<Recorded>, i64) {
             province: code(&e.province),
             current: code(&e.current_province),
             country: e.investor_country.clone(),
+            sector: e.sector.clone(),
             fdi: e.scope() == Scope::Fdi,
+            estimated: e.status() == ing::EventStatus::Estimated,
             amount: e
                 .amount
                 .as_ref()
@@ -717,16 +721,15 @@ async fn bad_requests_are_refused_clearly() {
         .await
         .unwrap_err();
     assert_eq!(no_figure.code(), Code::InvalidArgument);
-    let ragged = client
-        .get_ranking(pb::GetRankingRequest {
-            figure: Figure::NewCapital.into(),
-            dimension: pb::Dimension::Investor.into(),
-            period: range(day(2025, 1, 5), day(2025, 2, 1)),
+    let negative_resume = client
+        .watch(pb::WatchRequest {
+            target_crossings: true,
+            resume_after_sequence: -1,
             ..Default::default()
         })
         .await
         .unwrap_err();
-    assert_eq!(ragged.code(), Code::InvalidArgument);
+    assert_eq!(negative_resume.code(), Code::InvalidArgument);
     let no_target = client
         .get_target_progress(pb::GetTargetProgressRequest {
             province: "Hà Nội".into(),
@@ -815,7 +818,9 @@ async fn fresh_within_a_second_watched_and_exactly_once_across_a_restart_and_a_r
     // Rebuild from scratch: identical figures.
     let pool = fdi_analytics::connect(&database(&system.database_url)).await.unwrap();
     fdi_analytics::consumer::reset(&pool).await.unwrap();
-    fdi_analytics::consumer::catch_up(&pool, None).await.unwrap();
+    fdi_analytics::consumer::catch_up(&pool).await.unwrap();
+    // The service follows the rebuild in memory; its answers say how far (as_of_sequence).
+    wait_caught_up(&mut client, last).await;
     let after = client.get_summary(whole()).await.unwrap().into_inner();
     assert_eq!(after.figures, before.figures);
     let ranking = |client: &mut Analytics| {
@@ -838,7 +843,8 @@ async fn fresh_within_a_second_watched_and_exactly_once_across_a_restart_and_a_r
     };
     let rebuilt = ranking(&mut client).await;
     fdi_analytics::consumer::reset(&pool).await.unwrap();
-    fdi_analytics::consumer::catch_up(&pool, None).await.unwrap();
+    fdi_analytics::consumer::catch_up(&pool).await.unwrap();
+    wait_caught_up(&mut client, last).await;
     assert_eq!(ranking(&mut client).await, rebuilt);
 }
 
@@ -887,6 +893,10 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
             zones: vec!["no-such-zone".into()],
             ..Filter::default()
         },
+        Filter {
+            include_estimates: true,
+            ..Filter::default()
+        },
     ];
     let groups = [
         GroupBy::Nothing,
@@ -897,6 +907,8 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
         GroupBy::Sector,
         GroupBy::Kind,
         GroupBy::Month,
+        GroupBy::Quarter,
+        GroupBy::Year,
     ];
     let mut compared = 0;
     for period in [
@@ -911,9 +923,9 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
         for group in groups {
             for filter in &filters {
                 let (from_cube, as_of) = cube.sums(group, span, filter).expect("whole months");
-                let from_sql = sums(&pool, group, span, filter).await.unwrap();
+                let (from_sql, sql_as_of) = sums(&pool, group, span, filter).await.unwrap();
                 assert_eq!(from_cube, from_sql, "{group:?} over {period} for {filter:?}");
-                assert_eq!(as_of, last);
+                assert_eq!((as_of, sql_as_of), (last, last));
                 compared += usize::from(!from_sql.is_empty());
             }
         }
@@ -932,4 +944,207 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
         cube.sums(GroupBy::Investor, parse_shorthand("2024").unwrap(), &Filter::default())
             .is_none()
     );
+}
+
+/// Rows the register does not have: a project re-issued within one quarter
+/// (two months), and events promoted from news (estimated), one of them a
+/// second `new` of a reported project.
+fn more_rows() -> Vec<EventInput> {
+    let row = |key: &str, kind: &str, date: &str, project: &str, status: &str| EventInput {
+        idempotency_key: key.into(),
+        kind: kind.into(),
+        event_date: date.into(),
+        project_ref: project.into(),
+        investor: "Investor 2 Co., Ltd".into(),
+        investor_country: "JP".into(),
+        province: "Hà Nội".into(),
+        sector: "C".into(),
+        amount: "3000000".into(),
+        currency: "USD".into(),
+        status: status.into(),
+        ..Default::default()
+    };
+    vec![
+        row("quarter-1", "new", "2024-04-03", "P-QUARTER", "reported"),
+        row("quarter-2", "new", "2024-06-25", "P-QUARTER", "reported"),
+        row("estimate-1", "new", "2024-02-03", "P-0", "estimated"),
+        row("estimate-2", "new", "2025-03-03", "P-ESTIMATED", "estimated"),
+        row("estimate-3", "adjustment", "2025-03-09", "P-ESTIMATED", "estimated"),
+    ]
+}
+
+/// A figure's value as the test compares it: a count, or the converted amount.
+fn number(figure: Figure, value: &pb::FigureValue) -> Decimal {
+    match &value.converted {
+        Some(money) if fdi_kit::figures::is_money(figure) => from_money(money).unwrap(),
+        _ => Decimal::from(value.count),
+    }
+}
+
+fn expected_number(figure: Figure, events: &[&Recorded]) -> Decimal {
+    let expected = expected(events, "USD");
+    expected
+        .money
+        .get(&figure)
+        .copied()
+        .unwrap_or_else(|| Decimal::from(expected.counts.get(&figure).copied().unwrap_or_default()))
+}
+
+/// Every entry of a ranking, through all its pages, by key.
+async fn ranking_entries(client: &mut Analytics, request: pb::GetRankingRequest) -> BTreeMap<String, Decimal> {
+    let figure = request.figure();
+    let mut entries = BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .get_ranking(pb::GetRankingRequest {
+                page_size: Some(100),
+                page_token: token,
+                ..request.clone()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for entry in page.entries {
+            entries.insert(entry.key, number(figure, entry.value.as_ref().unwrap()));
+        }
+        if page.next_page_token.is_empty() {
+            return entries;
+        }
+        token = page.next_page_token;
+    }
+}
+
+/// Zone-free dimensions over ragged periods (partial months at both ends),
+/// quarterly and yearly buckets, and estimates, each against the events.
+#[tokio::test]
+async fn any_range_counts_each_project_once_per_bucket_and_keeps_estimates_apart() {
+    let mut system = start().await;
+    let mut rows = register();
+    rows.extend(more_rows());
+    load(&mut system.ingest, rows).await;
+    let (events, last) = recorded(&mut system.ingest).await;
+    let mut client = AnalyticsServiceClient::connect(system.analytics.endpoint())
+        .await
+        .unwrap();
+    wait_caught_up(&mut client, last).await;
+    let reported: Vec<&Recorded> = events.iter().filter(|e| !e.estimated).collect();
+    assert_eq!(
+        events.len() - reported.len(),
+        3,
+        "the estimated rows were recorded as estimated"
+    );
+
+    type Key = fn(&Recorded) -> String;
+    let by_country: Key = |e| e.country.clone();
+    let by_sector: Key = |e| e.sector.clone();
+    let mut compared = 0;
+    for (start, end) in [
+        (day(2024, 3, 10), day(2025, 2, 17)),
+        (day(2025, 1, 5), day(2025, 2, 1)),
+        (day(2024, 6, 2), day(2024, 6, 20)),
+    ] {
+        let inside: Vec<&Recorded> = reported
+            .iter()
+            .copied()
+            .filter(|e| e.date >= start && e.date <= end)
+            .collect();
+        for (dimension, key) in [
+            (pb::Dimension::HomeCountry, by_country),
+            (pb::Dimension::Sector, by_sector),
+        ] {
+            for figure in [Figure::NewProjects, Figure::TotalCapital, Figure::RealisedCapital] {
+                let answered = ranking_entries(
+                    &mut client,
+                    pb::GetRankingRequest {
+                        dimension: dimension.into(),
+                        figure: figure.into(),
+                        period: range(start, end),
+                        ..Default::default()
+                    },
+                )
+                .await;
+                let mut wanted = BTreeMap::new();
+                for group in inside.iter().map(|e| key(e)).collect::<BTreeSet<_>>() {
+                    let members: Vec<&Recorded> = inside.iter().copied().filter(|e| key(e) == group).collect();
+                    let value = expected_number(figure, &members);
+                    if !group.is_empty() && !value.is_zero() {
+                        wanted.insert(group, value);
+                    }
+                }
+                assert_eq!(answered, wanted, "{dimension:?} {figure:?} over {start}..{end}");
+                compared += answered.len();
+            }
+        }
+        let investors = ranking_entries(
+            &mut client,
+            pb::GetRankingRequest {
+                dimension: pb::Dimension::Investor.into(),
+                figure: Figure::NewCapital.into(),
+                period: range(start, end),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            investors.values().copied().sum::<Decimal>(),
+            expected_number(Figure::NewCapital, &inside),
+            "investors' new capital over {start}..{end}"
+        );
+    }
+    assert!(compared > 20, "only {compared} entries compared");
+
+    // Buckets: a project re-issued in two months of one quarter (or year) counts once there.
+    for (granularity, bucket) in [
+        (
+            pb::Granularity::Quarter,
+            (|d: NaiveDate| format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1)) as fn(NaiveDate) -> String,
+        ),
+        (pb::Granularity::Year, |d: NaiveDate| d.year().to_string()),
+        (pb::Granularity::Month, |d: NaiveDate| {
+            format!("{}-{:02}", d.year(), d.month())
+        }),
+    ] {
+        let series = client
+            .get_time_series(pb::GetTimeSeriesRequest {
+                figure: Figure::NewProjects.into(),
+                granularity: granularity.into(),
+                period: range(day(2024, 1, 1), day(2025, 12, 31)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for point in &series.points {
+            let members: Vec<&Recorded> = reported
+                .iter()
+                .copied()
+                .filter(|e| bucket(e.date) == point.label)
+                .collect();
+            assert_eq!(
+                number(Figure::NewProjects, point.value.as_ref().unwrap()),
+                expected_number(Figure::NewProjects, &members),
+                "{granularity:?} {}",
+                point.label
+            );
+        }
+    }
+
+    // Estimates: left out by default, counted on request.
+    for (include_estimates, counted) in [(false, reported.clone()), (true, events.iter().collect())] {
+        let summary = client
+            .get_summary(pb::GetSummaryRequest {
+                period: range(day(2024, 1, 1), day(2025, 12, 31)),
+                include_estimates,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            actual(&summary.figures),
+            expected(&counted, "USD"),
+            "include_estimates {include_estimates}"
+        );
+    }
 }

@@ -42,6 +42,7 @@ fn never_matching() -> pb::WatchRequest {
             nanos: 0,
         }),
         target_crossings: false,
+        ..Default::default()
     }
 }
 

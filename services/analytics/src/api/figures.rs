@@ -12,7 +12,7 @@ use fdi_proto::{
 use super::{State, boundaries, place_filter, reporting_currency, scope_filter, span};
 use crate::{
     error::Result,
-    query::{Filter, GroupBy, Grouped, Windows, add_values, as_number, figure_value},
+    query::{Filter, GroupBy, Grouped, add_values, as_number, figure_value},
 };
 
 fn required_figure(value: i32, field: &str) -> Result<Figure> {
@@ -30,7 +30,7 @@ pub(super) async fn summary(state: &State, request: &pb::GetSummaryRequest) -> R
     let span = span(request.period.as_ref())?;
     let currency = reporting_currency(&request.currency_code, "currency_code")?;
     let scope = scope_filter(request.scope)?;
-    let filter = place_filter(
+    let mut filter = place_filter(
         state,
         &request.provinces,
         &request.zones,
@@ -38,14 +38,12 @@ pub(super) async fn summary(state: &State, request: &pb::GetSummaryRequest) -> R
         scope,
     )
     .await?;
+    filter.include_estimates = request.include_estimates;
     let group = if filter.zones.is_empty() {
         GroupBy::Nothing
     } else {
         GroupBy::Zone
     };
-    if group == GroupBy::Zone && !Windows::of(span).whole_months() {
-        return Err(invalid_argument("period", "zone figures are kept by month: use whole months").into());
-    }
     let (grouped, as_of) = state.sums(group, span, &filter).await?;
     let values: Vec<Vec<pb::FigureValue>> = grouped
         .values()
@@ -99,17 +97,6 @@ async fn ranked(
     filter: &Filter,
     currency: ReportingCurrency,
 ) -> Result<(Vec<pb::RankedEntry>, pb::FigureValue)> {
-    if !matches!(
-        group,
-        GroupBy::CurrentProvince | GroupBy::RecordedProvince | GroupBy::Kind
-    ) && !Windows::of(span).whole_months()
-    {
-        return Err(invalid_argument(
-            "period",
-            "zone, country, sector and investor figures are kept by month: use whole months",
-        )
-        .into());
-    }
     let (grouped, _) = state.sums(group, span, filter).await?;
     let mut values: Vec<(String, pb::FigureValue)> = grouped
         .into_iter()
@@ -170,6 +157,7 @@ pub(super) async fn ranking(state: &State, request: &pb::GetRankingRequest) -> R
     let group = group_of(dimension, boundaries)?;
     let filter = Filter {
         scope: scope_filter(request.scope)?,
+        include_estimates: request.include_estimates,
         ..Filter::default()
     };
     let page = paging.for_query(&[
@@ -213,7 +201,8 @@ pub(super) async fn breakdown(state: &State, request: &pb::GetBreakdownRequest) 
         Ok(dimension) => dimension,
     };
     let scope = scope_filter(request.scope)?;
-    let filter = place_filter(state, &request.provinces, &[], Boundaries::Current, scope).await?;
+    let mut filter = place_filter(state, &request.provinces, &[], Boundaries::Current, scope).await?;
+    filter.include_estimates = request.include_estimates;
     let (mut entries, total) = ranked(
         state,
         figure,
@@ -245,9 +234,24 @@ pub(super) async fn breakdown(state: &State, request: &pb::GetBreakdownRequest) 
     })
 }
 
-fn bucket_of(month: &str, granularity: Granularity) -> Option<(String, NaiveDate, NaiveDate)> {
-    let year: i32 = month.get(..4)?.parse().ok()?;
-    let month_number: u32 = month.get(5..7)?.parse().ok()?;
+/// What a time series of `granularity` groups by.
+fn bucket_group(granularity: Granularity) -> GroupBy {
+    match granularity {
+        Granularity::Year => GroupBy::Year,
+        Granularity::Quarter => GroupBy::Quarter,
+        Granularity::Month | Granularity::Unspecified => GroupBy::Month,
+    }
+}
+
+/// The bucket of `granularity` named by `label` (`YYYY-MM`, `YYYY-Qn` or
+/// `YYYY`, as the sums are grouped): its label, first and last days.
+fn bucket_of(label: &str, granularity: Granularity) -> Option<(String, NaiveDate, NaiveDate)> {
+    let year: i32 = label.get(..4)?.parse().ok()?;
+    let month_number: u32 = match label.get(5..) {
+        None | Some("") => 1,
+        Some(quarter) if quarter.starts_with('Q') => quarter.get(1..)?.parse::<u32>().ok()?.checked_sub(1)? * 3 + 1,
+        Some(month) => month.parse().ok()?,
+    };
     let (first, last, label) = match granularity {
         Granularity::Year => (1, 12, format!("{year}")),
         Granularity::Quarter => {
@@ -281,32 +285,34 @@ pub(super) async fn time_series(state: &State, request: &pb::GetTimeSeriesReques
         .map_err(|_| invalid_argument("granularity", format!("{} is not a granularity", request.granularity)))?;
     let currency = reporting_currency(&request.currency_code, "currency_code")?;
     let scope = scope_filter(request.scope)?;
-    let filter = place_filter(state, &request.provinces, &[], boundaries(request.boundaries)?, scope).await?;
+    let mut filter = place_filter(state, &request.provinces, &[], boundaries(request.boundaries)?, scope).await?;
+    filter.include_estimates = request.include_estimates;
     // A year more at the start, for the first buckets' year-on-year growth.
     let extended = Span {
         start: NaiveDate::from_ymd_opt(span.start.year() - 1, span.start.month(), 1).unwrap_or(span.start),
         end: span.end,
     };
-    let (by_month, _) = state.sums(GroupBy::Month, extended, &filter).await?;
-    let totals = bucket_totals(&by_month, span, granularity, figure, currency);
+    // Grouped by the bucket itself, so a project with repeated `new` events counts once per bucket.
+    let (by_bucket, _) = state.sums(bucket_group(granularity), extended, &filter).await?;
+    let totals = bucket_totals(&by_bucket, span, granularity, figure, currency);
     Ok(pb::TimeSeries {
         points: points(&totals, span),
         compound_annual_growth: compound_annual_growth(&totals, span),
     })
 }
 
-/// The figure by bucket (keyed by first day), from monthly sums; every
+/// The figure by bucket (keyed by first day), from the sums by bucket; every
 /// bucket of the span appears, empty ones with zero.
 fn bucket_totals(
-    by_month: &Grouped,
+    by_bucket: &Grouped,
     span: Span,
     granularity: Granularity,
     figure: Figure,
     currency: ReportingCurrency,
 ) -> BTreeMap<NaiveDate, Bucket> {
     let mut buckets: BTreeMap<NaiveDate, (String, NaiveDate, Vec<pb::FigureValue>)> = BTreeMap::new();
-    for (month, kinds) in by_month {
-        if let Some((label, start, end)) = bucket_of(month, granularity) {
+    for (bucket, kinds) in by_bucket {
+        if let Some((label, start, end)) = bucket_of(bucket, granularity) {
             buckets
                 .entry(start)
                 .or_insert_with(|| (label, end, Vec::new()))

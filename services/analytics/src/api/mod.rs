@@ -24,7 +24,7 @@ use tonic::{Request, Response, Status};
 
 pub use self::watchers::{WatchLimit, WatchLimits, Watchers};
 use crate::{
-    consumer::Applied,
+    consumer::AppliedBatch,
     cube::Cube,
     error::Result,
     places::Places,
@@ -42,8 +42,8 @@ pub struct State {
     pub pool: PgPool,
     /// Names through the catalogue.
     pub places: Places,
-    /// Batches of events as they are folded into the rollups (for Watch).
-    pub applied: broadcast::Sender<Vec<Applied>>,
+    /// Batches of events as this replica folds them into memory (for Watch).
+    pub applied: broadcast::Sender<Arc<AppliedBatch>>,
     /// The monthly rollups in memory.
     pub cube: Arc<Cube>,
     /// The open Watch streams, under their caps.
@@ -59,9 +59,7 @@ impl State {
         {
             return Ok(answer);
         }
-        let as_of = store::figures::cursor(&self.pool).await?;
-        let grouped = store::figures::sums(&self.pool, group, span, filter).await?;
-        Ok((grouped, as_of))
+        Ok(store::figures::sums(&self.pool, group, span, filter).await?)
     }
 }
 

@@ -60,7 +60,8 @@ pub(super) async fn target_progress(
         })?;
     let currency = progress_currency(&request.currency_code, &target)?;
     // A target of a pre-2025 unit counts what was recorded under it; of a current one, today's boundaries.
-    let filter = province_filter(province, true, scope_filter((*scope).into())?);
+    let mut filter = province_filter(province, true, scope_filter((*scope).into())?);
+    filter.include_estimates = request.include_estimates;
     let so_far = Span {
         start: question.year_span.start,
         end: question.as_of,
@@ -218,6 +219,7 @@ pub(super) async fn reconcile(state: &State, request: &pb::ReconcileRequest) -> 
     let currency = reporting_currency(&request.currency_code, "currency_code")?;
     let province = state.places.province(&request.province, "province").await?;
     // Reports name provinces as they were: before the merger a province meant the pre-merger unit.
+    // Reported figures are compared with reported events: the filter leaves estimates out.
     let scope = scope_filter(request.scope)?;
     let filter = province_filter(&province, span.end >= MERGER_DATE, scope);
     let (grouped, _) = state.sums(GroupBy::Nothing, span, &filter).await?;

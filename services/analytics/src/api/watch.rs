@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::Arc};
 
 use chrono::Datelike;
 use fdi_kit::{
-    domain::{MAX_NAME_CHARS, ReportingCurrency, Scope},
+    domain::{EventStatus, MAX_NAME_CHARS, ReportingCurrency, Scope},
     money::{from_money, to_money},
     period::{Span, date_to_proto},
     status::{Violations, check_text, invalid_argument},
@@ -24,7 +24,7 @@ use tonic::Status;
 
 use super::{AlertStream, MAX_PLACES, State};
 use crate::{
-    consumer::Applied,
+    consumer::{Applied, AppliedBatch},
     error::Result,
     query::{Filter, GroupBy, figure_value, kinds_of},
     store::{self, targets::MoneyTarget},
@@ -71,6 +71,10 @@ pub(super) async fn start(state: Arc<State>, caller: String, request: pb::WatchR
                 .to_string(),
         );
     }
+    if request.resume_after_sequence < 0 {
+        return Err(invalid_argument("resume_after_sequence", "must be 0 (from now) or a sequence").into());
+    }
+    // Subscribed before reading where this replica is: every batch after that point reaches the stream.
     let applied = state.applied.subscribe();
     let (sender, receiver) = mpsc::channel(64);
     let watcher = Watcher {
@@ -78,13 +82,14 @@ pub(super) async fn start(state: Arc<State>, caller: String, request: pb::WatchR
         target_crossings: request.target_crossings,
         provinces,
     };
+    let position = Position::start(request.resume_after_sequence, state.cube.sequence());
     tokio::spawn(async move {
         // Holding the slot for as long as the task runs: whatever ends it releases the slot.
         let _slot = slot;
         tokio::select! {
             // The client is gone (the receiver dropped): noticed even when no alert ever matches.
             () = sender.closed() => {}
-            () = watcher.run(&state, applied, &sender) => {}
+            () = watcher.run(&state, position, applied, &sender) => {}
         }
     });
     Ok(Box::pin(ReceiverStream::new(receiver)))
@@ -130,24 +135,29 @@ impl Watcher {
     async fn run(
         self,
         state: &State,
-        mut applied: broadcast::Receiver<Vec<Applied>>,
+        mut position: Position,
+        mut applied: broadcast::Receiver<Arc<AppliedBatch>>,
         sender: &mpsc::Sender<Result<pb::Alert, Status>>,
     ) {
         let mut crossed: HashSet<(String, i32)> = HashSet::new();
+        if let Some(gap) = position.take_initial_gap()
+            && sender.send(Ok(gap_alert(gap))).await.is_err()
+        {
+            return;
+        }
         loop {
             let batch = match applied.recv().await {
                 Ok(batch) => batch,
-                Err(RecvError::Lagged(skipped)) => {
-                    tracing::warn!(skipped, "a watcher fell behind; some alerts were skipped");
-                    continue;
-                }
+                // The next batch shows the gap: it does not start where this stream stopped.
+                Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return,
             };
-            let relevant: Vec<&Applied> = batch
+            let (gap, unseen) = position.advance(&batch);
+            let mut alerts: Vec<pb::Alert> = gap.into_iter().map(gap_alert).collect();
+            let relevant: Vec<&Applied> = unseen
                 .iter()
                 .filter(|e| self.provinces.is_empty() || self.provinces.contains(&e.current_province))
                 .collect();
-            let mut alerts = Vec::new();
             if let Some((amount, currency)) = self.threshold {
                 for event in &relevant {
                     if let Some(value) = amount_in(event, currency).filter(|v| *v >= amount) {
@@ -156,7 +166,7 @@ impl Watcher {
                 }
             }
             if self.target_crossings {
-                alerts.extend(target_crossings(state, &relevant, &mut crossed).await);
+                alerts.extend(target_crossings(state, &relevant, batch.to, &mut crossed).await);
             }
             for alert in alerts {
                 if sender.send(Ok(alert)).await.is_err() {
@@ -164,6 +174,64 @@ impl Watcher {
                 }
             }
         }
+    }
+}
+
+/// Where a stream is in the feed: every event up to `watched` has been
+/// looked at; `None` until the first batch when the replica held nothing yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    watched: Option<i64>,
+    /// Events this replica passed before a resumed stream started.
+    initial_gap: Option<(i64, i64)>,
+}
+
+impl Position {
+    /// A stream resuming after `resume_after` (0: from now) on a replica whose cube is at `replica`.
+    fn start(resume_after: i64, replica: Option<i64>) -> Self {
+        match (resume_after, replica) {
+            (0, replica) => Self {
+                watched: replica,
+                initial_gap: None,
+            },
+            (after, Some(replica)) if replica > after => Self {
+                watched: Some(replica),
+                initial_gap: Some((after + 1, replica)),
+            },
+            (after, _) => Self {
+                watched: Some(after),
+                initial_gap: None,
+            },
+        }
+    }
+
+    fn take_initial_gap(&mut self) -> Option<(i64, i64)> {
+        self.initial_gap.take()
+    }
+
+    /// Moves past `batch`: the gap before it, if it does not start where the
+    /// stream stopped, and its events the stream has not looked at yet (none twice).
+    fn advance<'b>(&mut self, batch: &'b AppliedBatch) -> (Option<(i64, i64)>, &'b [Applied]) {
+        let watched = self.watched.unwrap_or(batch.from);
+        let gap = (batch.from > watched).then_some((watched + 1, batch.from));
+        let first_unseen = batch.events.partition_point(|e| e.sequence <= watched);
+        self.watched = Some(watched.max(batch.to));
+        (gap, batch.events.get(first_unseen..).unwrap_or_default())
+    }
+}
+
+/// The alert that says events `first..=last` went unwatched.
+fn gap_alert((first, last): (i64, i64)) -> pb::Alert {
+    pb::Alert {
+        kind: AlertKind::Gap.into(),
+        message: format!(
+            "events {first} to {last} were not watched (the stream fell behind or resumed late); query the figures to catch up"
+        ),
+        create_time: Some(now()),
+        sequence: last,
+        gap_first_sequence: first,
+        gap_last_sequence: last,
+        ..pb::Alert::default()
     }
 }
 
@@ -190,18 +258,31 @@ fn large_event_alert(event: &Applied, value: Decimal, currency: ReportingCurrenc
         event: format!("events/{}", event.sequence),
         amount: Some(to_money(value, currency.as_str())),
         message: format!(
-            "{} event of {} {currency} in provinces/{}",
+            "{}{} event of {} {currency} in provinces/{}",
+            if event.status == EventStatus::Estimated.as_str() {
+                "estimated "
+            } else {
+                ""
+            },
             event.kind,
             value.round_dp(0),
             event.current_province
         ),
         create_time: Some(now()),
         event_date: Some(date_to_proto(event.event_date)),
+        sequence: event.sequence,
+        ..pb::Alert::default()
     }
 }
 
-/// Alerts for provinces whose achievement reached a total-capital target with this batch.
-async fn target_crossings(state: &State, events: &[&Applied], crossed: &mut HashSet<(String, i32)>) -> Vec<pb::Alert> {
+/// Alerts for provinces whose achievement reached a total-capital target
+/// with this batch, which ends at sequence `batch_end`.
+async fn target_crossings(
+    state: &State,
+    events: &[&Applied],
+    batch_end: i64,
+    crossed: &mut HashSet<(String, i32)>,
+) -> Vec<pb::Alert> {
     let mut touched: Vec<(String, i32)> = events
         .iter()
         .map(|e| (e.current_province.clone(), e.event_date.year()))
@@ -217,7 +298,8 @@ async fn target_crossings(state: &State, events: &[&Applied], crossed: &mut Hash
             .await
             .unwrap_or_default();
         for target in targets {
-            if let Some(alert) = crossing(state, events, &province, year, &target).await {
+            if let Some(mut alert) = crossing(state, events, &province, year, &target).await {
+                alert.sequence = batch_end;
                 crossed.insert((province.clone(), year));
                 alerts.push(alert);
             }
@@ -250,6 +332,7 @@ async fn crossing(
         .filter(|e| e.current_province == province && e.event_date.year() == year)
         .filter(|e| kinds_of(WATCHED_FIGURE).iter().any(|kind| kind.as_str() == e.kind))
         .filter(|e| target.scope.is_none_or(|scope| e.scope == scope.as_str()))
+        .filter(|e| filter.admits_status(&e.status))
         .filter_map(|e| amount_in(e, target.currency))
         .sum();
     if reached < target.amount || reached - added >= target.amount {
@@ -266,6 +349,6 @@ async fn crossing(
             target.amount, target.currency
         ),
         create_time: Some(now()),
-        event_date: None,
+        ..pb::Alert::default()
     })
 }

@@ -6,13 +6,17 @@
 //! feed ingest publishes, the views and channel named in [`fdi_kit::feed`];
 //! never ingest's tables.
 //!
-//! - [`rollups`]: the consumer's writes (batches folded exactly once, the cursor, a reset);
-//! - [`notifications`]: what wakes the consumer (ingest's commits, resets);
+//! - [`rollups`]: the leader's writes (batches folded exactly once, the cursor, a reset);
+//! - [`lease`]: which replica leads (folds the feed into the rollups);
+//! - [`batches`]: what every replica reads to fold the same batches into memory;
+//! - [`notifications`]: what wakes the consumer (ingest's commits, folds, resets);
 //! - [`figures`]: sums of the rollups, the SQL path of every figure;
 //! - [`snapshot`]: the monthly rollups as the in-memory cube loads them;
 //! - [`targets`] and [`reported`]: ingest's targets and reported statistics.
 
+pub mod batches;
 pub mod figures;
+pub mod lease;
 pub mod notifications;
 pub mod reported;
 pub mod rollups;

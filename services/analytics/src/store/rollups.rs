@@ -2,74 +2,21 @@
 //! rollups in the transaction that moves the cursor, so every event is
 //! applied exactly once; [`reset`] empties them for a rebuild.
 
-use chrono::NaiveDate;
 use fdi_kit::{domain::EventKind, feed};
-use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::Result;
 
 /// The channel [`reset`] notifies, so running services drop what they hold in memory.
 pub const RESET_CHANNEL: &str = "fdi_analytics_reset";
+/// The channel every fold notifies on commit, with the new cursor: every
+/// replica then folds the same events into its memory.
+pub const FOLDED_CHANNEL: &str = "fdi_analytics_folded";
 /// Serialises appliers (the service and a rebuild) on the cursor.
 const APPLY_LOCK: i64 = 0x00fd_1a71_a500_0002;
 /// The kinds of event that start or end a project: a project counts once
 /// per kind however many such events it has.
 const PROJECT_KINDS: [EventKind; 2] = [EventKind::New, EventKind::Termination];
-
-/// One event of a batch, as the cube folds it and the alerts see it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BatchRow {
-    /// Its sequence.
-    pub sequence: i64,
-    /// Event kind.
-    pub kind: String,
-    /// `fdi` or `ddi`.
-    pub scope: String,
-    /// Its date.
-    pub event_date: NaiveDate,
-    /// The province as recorded.
-    pub province: String,
-    /// Today's province.
-    pub current_province: String,
-    /// Zone id or "".
-    pub zone: String,
-    /// Home country.
-    pub country: String,
-    /// Sector.
-    pub sector: String,
-    /// Original currency or "".
-    pub currency: String,
-    /// Amount in the original currency (0 when none).
-    pub amount: Decimal,
-    /// Amount in USD.
-    pub amount_usd: Decimal,
-    /// Amount in VND.
-    pub amount_vnd: Decimal,
-}
-
-/// An event of a project with repeated `new` (or `termination`) events.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RepeatRow {
-    /// `new` or `termination`.
-    pub kind: String,
-    /// The project.
-    pub project_ref: String,
-    /// Its date.
-    pub event_date: NaiveDate,
-    /// `fdi` or `ddi`.
-    pub scope: String,
-    /// The province as recorded.
-    pub province: String,
-    /// Today's province.
-    pub current_province: String,
-    /// Zone id or "".
-    pub zone: String,
-    /// Home country.
-    pub country: String,
-    /// Sector.
-    pub sector: String,
-}
 
 /// What folding a batch did.
 #[derive(Debug, Default)]
@@ -78,14 +25,14 @@ pub struct Folded {
     pub events: i64,
     /// Seconds from ingest's commit of the batch's newest event to now (the database's clock).
     pub lag_seconds: f64,
-    /// The batch's events in commit order, when asked for.
-    pub rows: Vec<BatchRow>,
-    /// The events of repeated projects recorded with this batch.
-    pub repeats: Vec<RepeatRow>,
 }
 
 /// One applier's turn: a transaction holding the appliers' lock and the
 /// cursor row. Dropped without [`Turn::fold`], it changes nothing.
+///
+/// The lock is the fence behind the leader's lease: even two replicas that
+/// both believe they lead (one whose lease connection just died) take turns,
+/// and each turn starts from the cursor the previous one committed.
 pub struct Turn {
     tx: Transaction<'static, Postgres>,
     cursor: i64,
@@ -127,17 +74,17 @@ impl Turn {
         Ok(upper)
     }
 
-    /// Folds the events after the cursor up to `upper` into the rollups,
-    /// records repeated projects, moves the cursor and commits; returns the
-    /// batch's rows too when `with_rows`.
+    /// Folds the events after the cursor up to `upper` into the rollups
+    /// (one upsert per projection, a row per group), records repeated
+    /// projects, moves the cursor, notifies [`FOLDED_CHANNEL`] and commits.
     ///
     /// # Errors
     /// When the database fails (nothing is applied then).
-    pub async fn fold(mut self, upper: i64, with_rows: bool) -> Result<Folded> {
+    pub async fn fold(mut self, upper: i64) -> Result<Folded> {
         let tx = &mut *self.tx;
         sqlx::query(&format!(
             "CREATE TEMP TABLE batch ON COMMIT DROP AS
-             SELECT sequence, kind, scope, event_date, project_ref, province_code AS province,
+             SELECT sequence, kind, scope, status, event_date, project_ref, province_code AS province,
                     current_province_code AS current_province, coalesce(zone_id, '') AS zone,
                     investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
                     coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
@@ -152,32 +99,21 @@ impl Turn {
         for projection in PROJECTIONS {
             sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
         }
-        let repeats = track_repeated_projects(tx).await?;
-        let rows = if with_rows {
-            sqlx::query_as(
-                "SELECT sequence, kind, scope, event_date, province, current_province, zone, country, sector,
-                        currency, amount, amount_usd, amount_vnd
-                 FROM batch ORDER BY sequence",
-            )
-            .fetch_all(&mut *tx)
-            .await?
-        } else {
-            Vec::new()
-        };
+        track_repeated_projects(tx, upper).await?;
         // How long the newest of these events waited since ingest recorded it (the database's clock).
         let (events, lag_seconds): (i64, f64) = sqlx::query_as(
-            "SELECT count(*), extract(epoch FROM clock_timestamp() - max(create_time))::float8 FROM batch",
+            "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - max(create_time))::float8, 0) FROM batch",
         )
         .fetch_one(&mut *tx)
         .await?;
         set_cursor(tx, upper).await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(FOLDED_CHANNEL)
+            .bind(upper.to_string())
+            .execute(&mut *tx)
+            .await?;
         self.tx.commit().await?;
-        Ok(Folded {
-            events,
-            lag_seconds,
-            rows,
-            repeats,
-        })
+        Ok(Folded { events, lag_seconds })
     }
 }
 
@@ -279,13 +215,13 @@ fn upsert_sql(projection: &Projection) -> String {
         .collect();
     let group_dims = projection.dims.join(", ");
     format!(
-        "INSERT INTO rollup AS r (projection, grain, period, kind, scope, current_province, province, zone, country,
-                                sector, investor, currency, events, amount, amount_usd, amount_vnd)
-         SELECT '{name}', '{grain}', {period} AS p, kind, scope, current_province, {dims}, currency,
+        "INSERT INTO rollup AS r (projection, grain, period, kind, scope, status, current_province, province, zone,
+                                country, sector, investor, currency, events, amount, amount_usd, amount_vnd)
+         SELECT '{name}', '{grain}', {period} AS p, kind, scope, status, current_province, {dims}, currency,
                 count(*), sum(amount), sum(amount_usd), sum(amount_vnd)
-         FROM batch GROUP BY p, kind, scope, current_province, {group_dims}, currency
-         ON CONFLICT (projection, grain, current_province, period, kind, scope, province, zone, country, sector,
-                      investor, currency)
+         FROM batch GROUP BY p, kind, scope, status, current_province, {group_dims}, currency
+         ON CONFLICT (projection, grain, current_province, period, kind, scope, status, province, zone, country,
+                      sector, investor, currency)
          DO UPDATE SET events = r.events + EXCLUDED.events, amount = r.amount + EXCLUDED.amount,
                        amount_usd = r.amount_usd + EXCLUDED.amount_usd, amount_vnd = r.amount_vnd + EXCLUDED.amount_vnd",
         name = projection.name,
@@ -295,9 +231,9 @@ fn upsert_sql(projection: &Projection) -> String {
 }
 
 /// Records every event of projects seen with more than one `new` (or
-/// `termination`) event, so distinct-project counts can subtract repeats.
-/// Returns the rows it recorded.
-async fn track_repeated_projects(tx: &mut PgConnection) -> Result<Vec<RepeatRow>> {
+/// `termination`) event, stamped with the batch's cursor `folded_at`, so
+/// distinct-project counts can subtract repeats.
+async fn track_repeated_projects(tx: &mut PgConnection, folded_at: i64) -> Result<()> {
     let project_kinds = PROJECT_KINDS.map(EventKind::as_str);
     let repeated: Vec<(String, String)> = sqlx::query_as(
         "WITH b AS (SELECT kind, project_ref, sequence FROM batch WHERE kind = ANY($1)),
@@ -315,29 +251,30 @@ async fn track_repeated_projects(tx: &mut PgConnection) -> Result<Vec<RepeatRow>
     .fetch_all(&mut *tx)
     .await?;
     if repeated.is_empty() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let (kinds, refs): (Vec<String>, Vec<String>) = repeated.into_iter().unzip();
-    let recorded = sqlx::query_as(&format!(
-        "INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, province, current_province, zone,
-                              country, sector, investor)
-         SELECT kind, project_ref, sequence, event_date, scope, province, current_province, zone, country, sector,
-                investor
+    sqlx::query(&format!(
+        "INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, status, province, current_province,
+                              zone, country, sector, investor, folded_at)
+         SELECT kind, project_ref, sequence, event_date, scope, status, province, current_province, zone, country,
+                sector, investor, $3
          FROM batch WHERE (kind, project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
          UNION ALL
-         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.province_code, e.current_province_code,
-                coalesce(e.zone_id, ''), e.investor_country, e.sector, coalesce(e.investor_id, 0)
+         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.status, e.province_code,
+                e.current_province_code, coalesce(e.zone_id, ''), e.investor_country, e.sector,
+                coalesce(e.investor_id, 0), $3
          FROM projects_seen s JOIN {events} e ON e.sequence = s.first_sequence
          WHERE (s.kind, s.project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ON CONFLICT DO NOTHING
-         RETURNING kind, project_ref, event_date, scope, province, current_province, zone, country, sector",
+         ON CONFLICT DO NOTHING",
         events = feed::EVENTS
     ))
     .bind(&kinds)
     .bind(&refs)
-    .fetch_all(&mut *tx)
+    .bind(folded_at)
+    .execute(&mut *tx)
     .await?;
-    Ok(recorded)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -347,8 +284,8 @@ mod tests {
     #[test]
     fn upserts_keep_each_projections_dimensions() {
         let country = upsert_sql(&PROJECTIONS[3]);
-        assert!(country.contains("current_province, province, '', country, '', 0, currency"));
-        assert!(country.contains("GROUP BY p, kind, scope, current_province, province, country, currency"));
+        assert!(country.contains("status, current_province, province, '', country, '', 0, currency"));
+        assert!(country.contains("GROUP BY p, kind, scope, status, current_province, province, country, currency"));
         assert!(upsert_sql(&PROJECTIONS[0]).contains("'d', event_date AS p"));
     }
 }

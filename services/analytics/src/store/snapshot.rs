@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tokio_stream::StreamExt;
 
-use super::{Result, rollups::RepeatRow};
+use super::{Result, batches::RepeatRow};
 
 /// One monthly rollup row of a projection the cube keeps.
 #[derive(Debug, sqlx::FromRow)]
@@ -19,6 +19,8 @@ pub struct MonthlyRow {
     pub kind: String,
     /// `fdi` or `ddi`.
     pub scope: String,
+    /// `reported` or `estimated`.
+    pub status: String,
     /// Today's province.
     pub current_province: String,
     /// The province as recorded ("" in the zone projection).
@@ -61,7 +63,7 @@ pub async fn load(pool: &PgPool, projections: &[&str], mut each: impl FnMut(Mont
         .await?;
     {
         let mut rows = sqlx::query_as::<_, MonthlyRow>(
-            "SELECT projection, period, kind, scope, current_province, province,
+            "SELECT projection, period, kind, scope, status, current_province, province,
                     CASE projection WHEN 'zone' THEN zone WHEN 'country' THEN country
                                     WHEN 'sector' THEN sector ELSE '' END AS dimension,
                     currency, events, amount, amount_usd, amount_vnd
@@ -74,7 +76,7 @@ pub async fn load(pool: &PgPool, projections: &[&str], mut each: impl FnMut(Mont
         }
     }
     let repeats = sqlx::query_as(
-        "SELECT kind, project_ref, event_date, scope, province, current_province, zone, country, sector
+        "SELECT kind, project_ref, event_date, scope, status, province, current_province, zone, country, sector
          FROM repeats",
     )
     .fetch_all(&mut *tx)

@@ -1,0 +1,68 @@
+//! The leader's lease: a session-level advisory lock held on a connection of
+//! its own. Exactly one replica holds it and folds the feed into the
+//! rollups; a replica whose connection is lost (its process killed, the
+//! network cut, the backend terminated) loses it with the session, and
+//! another replica takes it on its next try.
+
+use sqlx::{Connection, PgConnection, PgPool};
+
+use super::Result;
+
+/// The advisory lock whose holder leads.
+const LEADER_LOCK: i64 = 0x00fd_1a71_a500_0003;
+
+/// A held lease; dropped (or [`Lease::release`]d), its connection closes and the lock goes with it.
+#[derive(Debug)]
+pub struct Lease {
+    connection: PgConnection,
+}
+
+impl Lease {
+    /// Takes the lease when nobody holds it and records `holder` as the
+    /// leader on the cursor's row; `None` when another replica holds it.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn try_acquire(pool: &PgPool, holder: &str) -> Result<Option<Self>> {
+        // A connection of its own, outside the pool: the lock lives exactly as long as it.
+        let mut connection = pool.acquire().await?.detach();
+        let (won,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+            .bind(LEADER_LOCK)
+            .fetch_one(&mut connection)
+            .await?;
+        if !won {
+            let _ = connection.close().await;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE consumer SET leader = $1, leader_since = now() WHERE id = 1")
+            .bind(holder)
+            .execute(&mut connection)
+            .await?;
+        Ok(Some(Self { connection }))
+    }
+
+    /// Checks that the lease is still held (its session is alive).
+    ///
+    /// # Errors
+    /// When the connection is lost: the lease is gone.
+    pub async fn check(&mut self) -> Result<()> {
+        self.connection.ping().await?;
+        Ok(())
+    }
+
+    /// Gives the lease up.
+    pub async fn release(self) {
+        let _ = self.connection.close().await;
+    }
+}
+
+/// The replica that holds the lease, as it recorded itself ("" before any).
+///
+/// # Errors
+/// When the database fails.
+pub async fn leader(pool: &PgPool) -> Result<String> {
+    let (leader,): (String,) = sqlx::query_as("SELECT leader FROM consumer WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    Ok(leader)
+}
