@@ -29,6 +29,8 @@ enum Which {
     Ingest(IngestBench),
     /// Every analytics RPC over gRPC against plain SQL over the raw events; freshness; rebuild time.
     Analytics(crate::bench_analytics::AnalyticsBench),
+    /// Ingest and analytics replicas as separate processes: commit and fold rates, lag, reloads, failover.
+    Replicas(crate::bench_replicas::ReplicasBench),
 }
 
 #[derive(Args, Debug)]
@@ -50,6 +52,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let outcome = match args.which {
         Which::Ingest(bench) => ingest(bench).await,
         Which::Analytics(bench) => crate::bench_analytics::run(bench).await,
+        Which::Replicas(bench) => crate::bench_replicas::run(bench).await,
     };
     telemetry.shutdown().await;
     outcome
@@ -69,8 +72,8 @@ fn memory_mib() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// A fresh private PostgreSQL with an empty database, and the system on it.
-pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, System, String, String)> {
+/// A fresh private PostgreSQL with an empty database: the cluster, the database's URL and its settings.
+pub(crate) async fn fresh_database(database: &str) -> anyhow::Result<(Cluster, String, DatabaseConfig)> {
     let cluster = tokio::task::spawn_blocking(Cluster::start)
         .await?
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -79,7 +82,13 @@ pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, Sys
         .execute(&mut admin)
         .await?;
     let url = cluster.url(database);
-    let database = DatabaseConfig::new(url.clone()).with_max_connections(8);
+    let settings = DatabaseConfig::new(url.clone()).with_max_connections(8);
+    Ok((cluster, url, settings))
+}
+
+/// A fresh private PostgreSQL with an empty database, and the system on it.
+pub(crate) async fn fresh_system(database: &str) -> anyhow::Result<(Cluster, System, String, String)> {
+    let (cluster, url, database) = fresh_database(database).await?;
     // The system runs as in production: every call is checked against its API key.
     let keys = crate::local_keys::ensure(&database, None).await?;
     let mut system = System::new(database, LogConfig::TEXT, fdi_kit::shutdown::on_signal());

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_analytics;
+mod bench_replicas;
 mod certs;
 mod db_roles;
 mod demo_data;

@@ -1,4 +1,5 @@
--- Rollups for many replicas: reported and estimated events kept apart, the
+-- Rollups for many replicas: appended deltas folded fast and compacted
+-- later, reported and estimated events kept apart, the
 -- repeated projects' rows stamped with the batch that recorded them (so a
 -- follower replica folds the same rows into memory as the leader folded into
 -- SQL), and the leader named on the cursor. The rollups are derived data:
@@ -9,11 +10,21 @@ DROP TABLE rollup;
 DROP TABLE repeats;
 TRUNCATE projects_seen;
 
--- Sums of events by projection, grain and period, as in 0001, with each
--- event's status (reported or estimated) as one more dimension.
+-- Sums of events by projection and month, as deltas: each fold appends one
+-- row per group of its batch (plain inserts, no conflict checks, which is
+-- what lets the fold outrun ingest), and compaction later merges a month's
+-- rows into one per group. Readers sum rows by group, so a month reads the
+-- same before and after compaction. Each projection keeps the dimensions
+-- its questions need; the others are '' (or 0):
+--   province: kind, scope, status, province, current_province, currency
+--   zone:     kind, scope, status, current_province, zone, currency
+--   country:  kind, scope, status, current_province, country, currency
+--   sector:   kind, scope, status, current_province, sector, currency
+--   investor: kind, scope, status, current_province, investor, currency
+-- The days at the edges of a period that is not whole months are read from
+-- the feed's events.
 CREATE TABLE rollup (
     projection        text NOT NULL,
-    grain             char(1) NOT NULL CHECK (grain IN ('d', 'm')),
     period            date NOT NULL,
     kind              text NOT NULL,
     scope             text NOT NULL,
@@ -28,12 +39,19 @@ CREATE TABLE rollup (
     events            bigint NOT NULL,
     amount            numeric NOT NULL,
     amount_usd        numeric NOT NULL,
-    amount_vnd        numeric NOT NULL,
-    PRIMARY KEY (projection, grain, current_province, period, kind, scope, status, province, zone, country, sector,
-                 investor, currency)
-) WITH (fillfactor = 80);
--- Room on each page lets the fold's updates stay heap-only (no index writes).
-CREATE INDEX rollup_period ON rollup (projection, grain, period);
+    amount_vnd        numeric NOT NULL
+);
+CREATE INDEX rollup_period ON rollup (projection, period);
+
+-- What compaction needs to know of each projection's month: the rows it
+-- left, and the rows folds appended since.
+CREATE TABLE rollup_partitions (
+    projection      text NOT NULL,
+    period          date NOT NULL,
+    rows_compacted  bigint NOT NULL DEFAULT 0,
+    rows_added      bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (projection, period)
+);
 
 -- Every event of a project that had more than one `new` (or `termination`)
 -- event; `folded_at` is the cursor of the batch that recorded the row, so a

@@ -6,7 +6,10 @@
 //! cursor, so every event is applied exactly once, across restarts and
 //! leader changes. It is woken by ingest's NOTIFY, with short polling as a
 //! fallback, and folds up to [`BATCH`] events a turn: when it falls behind,
-//! turns grow and each group's row is written once for more events.
+//! turns grow and each group's row is written once for more events. A fold
+//! appends one row per group of its batch (no conflict checks: the cheapest
+//! write PostgreSQL has); beside it, the leader compacts each month whose
+//! appended rows outgrew what it held, merging them into one row per group.
 //!
 //! **Every replica follows.** Each replica, the leader included, keeps its
 //! in-memory cube current by folding the same events into memory: woken by
@@ -17,7 +20,10 @@
 //! at startup and again only after a rebuild. The SQL is the store's.
 
 use std::{
-    sync::{Arc, OnceLock},
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -45,6 +51,10 @@ pub const BATCH: i64 = 100_000;
 const POLL: Duration = Duration::from_millis(250);
 /// How often a replica that does not lead tries to take the lease.
 const LEASE_RETRY: Duration = Duration::from_millis(500);
+/// Fewest appended rows worth compacting a partition for.
+const MIN_COMPACTION_ROWS: i64 = 1000;
+/// How long compaction rests when nothing is worth compacting.
+const COMPACTION_IDLE: Duration = Duration::from_secs(1);
 
 /// An event as the alerts see it.
 #[derive(Debug, Clone)]
@@ -176,13 +186,21 @@ pub async fn run(pool: PgPool, followers: Followers, holder: String, shutdown: C
     );
 }
 
-/// Takes the lease whenever it is free and folds while holding it.
+/// Takes the lease whenever it is free and, while holding it, folds and compacts.
 async fn lead(pool: PgPool, holder: String, shutdown: CancellationToken) {
     while !shutdown.is_cancelled() {
         match Lease::try_acquire(&pool, &holder).await {
             Ok(Some(lease)) => {
                 tracing::info!(%holder, "this replica leads: it folds the feed into the rollups");
-                fold_while_leading(&pool, lease, &shutdown).await;
+                let leading = shutdown.child_token();
+                let catching_up = AtomicBool::new(false);
+                tokio::join!(
+                    async {
+                        fold_while_leading(&pool, lease, &shutdown, &catching_up).await;
+                        leading.cancel();
+                    },
+                    compact_while_leading(&pool, &leading, &catching_up)
+                );
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(%error, "could not try the leader's lease; retrying"),
@@ -196,7 +214,7 @@ async fn lead(pool: PgPool, holder: String, shutdown: CancellationToken) {
 
 /// Folds whatever is new, then waits for ingest's notification (or the
 /// polling interval), until the lease is lost or shutdown.
-async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &CancellationToken) {
+async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &CancellationToken, catching_up: &AtomicBool) {
     let mut notifications: Option<Notifications> = None;
     loop {
         if shutdown.is_cancelled() {
@@ -212,8 +230,11 @@ async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &Cancella
         }
         match apply_next_batch(pool).await {
             // More may be waiting: check the lease and fold again.
-            Ok(count) if count > 0 => continue,
-            Ok(_) => {}
+            Ok(count) if count > 0 => {
+                catching_up.store(count >= BATCH.unsigned_abs(), Ordering::Relaxed);
+                continue;
+            }
+            Ok(_) => catching_up.store(false, Ordering::Relaxed),
             Err(error) => {
                 tracing::warn!(%error, "folding failed; retrying");
                 notifications = None;
@@ -226,6 +247,37 @@ async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &Cancella
                     notifications = None;
                 }
             }
+        }
+    }
+}
+
+/// Compacts the rollups' partitions that gained as many rows as they held,
+/// one at a time beside the folding, until the lease is lost; not while the
+/// leader catches up (the folding has the machine then; compaction follows).
+async fn compact_while_leading(pool: &PgPool, leading: &CancellationToken, catching_up: &AtomicBool) {
+    while !leading.is_cancelled() {
+        if !catching_up.load(Ordering::Relaxed) {
+            match store::rollups::next_to_compact(pool, MIN_COMPACTION_ROWS).await {
+                Ok(Some(partition)) => {
+                    match store::rollups::compact(pool, &partition).await {
+                        Ok(left) => tracing::debug!(
+                            projection = partition.projection,
+                            period = %partition.period,
+                            appended = partition.rows_added,
+                            left,
+                            "rollups compacted"
+                        ),
+                        Err(error) => tracing::warn!(%error, "compaction failed; retrying"),
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "could not look for rollups to compact"),
+            }
+        }
+        tokio::select! {
+            () = leading.cancelled() => return,
+            () = tokio::time::sleep(COMPACTION_IDLE) => {}
         }
     }
 }

@@ -151,7 +151,7 @@ impl Loaded {
     }
 
     /// Folds one event into every projection, keeping the dimensions each
-    /// projection keeps (as the consumer's upserts do).
+    /// projection keeps (as the leader's appends do).
     fn fold(&mut self, row: &BatchRow) {
         let month = row.event_date.with_day(1).unwrap_or(row.event_date);
         let empty = self.symbols.intern("");
@@ -193,6 +193,7 @@ impl Loaded {
             2,
             month,
             CellKey {
+                province: empty,
                 dimension: country,
                 ..base
             },
@@ -203,6 +204,7 @@ impl Loaded {
             3,
             month,
             CellKey {
+                province: empty,
                 dimension: sector,
                 ..base
             },

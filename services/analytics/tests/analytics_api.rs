@@ -931,6 +931,37 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
         }
     }
     assert!(compared > 100, "only {compared} non-empty comparisons");
+
+    // Compaction merges each month's appended rows into one per group and changes no sum.
+    let before = sums(
+        &pool,
+        GroupBy::Country,
+        parse_shorthand("2024-01-01..2025-12-31").unwrap(),
+        &Filter::default(),
+    )
+    .await
+    .unwrap();
+    let rows = |pool: sqlx::PgPool| async move {
+        let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM rollup")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        rows
+    };
+    let appended = rows(pool.clone()).await;
+    while let Some(partition) = fdi_analytics::store::rollups::next_to_compact(&pool, 0).await.unwrap() {
+        fdi_analytics::store::rollups::compact(&pool, &partition).await.unwrap();
+    }
+    assert!(rows(pool.clone()).await < appended, "fewer rows after compaction");
+    let after = sums(
+        &pool,
+        GroupBy::Country,
+        parse_shorthand("2024-01-01..2025-12-31").unwrap(),
+        &Filter::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after, before);
     // Questions it does not take: ragged periods, investors.
     assert!(
         cube.sums(

@@ -1,7 +1,6 @@
 //! Sums of the rollups for the figures: a period read as whole months
-//! (monthly rows) plus the days at its edges (daily rows, or the feed's
-//! events for the projections kept by month only), by group, kind and
-//! currency, less the repeated projects. The in-memory cube answers the same
+//! (monthly rows) plus the days at its edges (the feed's events), by group,
+//! kind and currency, less the repeated projects. The in-memory cube answers the same
 //! questions for whole months; this is the path for everything else.
 
 use chrono::NaiveDate;
@@ -106,40 +105,28 @@ async fn read_sums(pool: &PgPool, group: GroupBy, span: Span, filter: &Filter) -
     Ok((grouped, as_of))
 }
 
-/// The sums' statement: whole months from the monthly rows, and the days at
-/// the edges from the daily rows where the projection keeps them (provinces)
-/// or else from the feed's events up to the cursor (`$8`), so every
+/// The sums' statement: whole months from the monthly rows, and the days
+/// at the edges from the feed's events up to the cursor (`$8`), so every
 /// projection answers any range. Parameters: projection, months, head and
 /// tail days, cursor, then the filter's.
 fn sums_sql(group: GroupBy) -> String {
-    let edges = if group.projection() == "province" {
-        "SELECT period, kind, scope, status, province, current_province, zone, country, sector, investor, currency,
-                events, amount, amount_usd, amount_vnd
-         FROM rollup
-         WHERE projection = $1 AND grain = 'd' AND (period BETWEEN $4 AND $5 OR period BETWEEN $6 AND $7)"
-            .to_owned()
-    } else {
-        format!(
-            "SELECT event_date, kind, scope, status, province_code, current_province_code, coalesce(zone_id, ''),
-                    investor_country, sector, coalesce(investor_id, 0), coalesce(currency, ''), 1,
-                    coalesce(amount, 0), coalesce(amount_usd, 0), coalesce(amount_vnd, 0)
-             FROM {events}
-             WHERE (event_date BETWEEN $4 AND $5 OR event_date BETWEEN $6 AND $7) AND sequence <= $8",
-            events = feed::EVENTS
-        )
-    };
     format!(
         "SELECT {g} AS g, kind, currency, sum(events)::bigint AS events, sum(amount) AS amount,
                 sum(amount_usd) AS usd, sum(amount_vnd) AS vnd
          FROM (SELECT period, kind, scope, status, province, current_province, zone, country, sector, investor,
                       currency, events, amount, amount_usd, amount_vnd
                FROM rollup
-               WHERE projection = $1 AND grain = 'm' AND period BETWEEN $2 AND $3
+               WHERE projection = $1 AND period BETWEEN $2 AND $3
                UNION ALL
-               {edges}) r
-         WHERE $8::bigint IS NOT NULL AND {filtered}
+               SELECT event_date, kind, scope, status, province_code, current_province_code, coalesce(zone_id, ''),
+                      investor_country, sector, coalesce(investor_id, 0), coalesce(currency, ''), 1,
+                      coalesce(amount, 0), coalesce(amount_usd, 0), coalesce(amount_vnd, 0)
+               FROM {events}
+               WHERE (event_date BETWEEN $4 AND $5 OR event_date BETWEEN $6 AND $7) AND sequence <= $8) r
+         WHERE {filtered}
          GROUP BY 1, kind, currency",
         g = group_expression(group, "period"),
+        events = feed::EVENTS,
         filtered = filter_conditions(9),
     )
 }

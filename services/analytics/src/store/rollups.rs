@@ -75,13 +75,15 @@ impl Turn {
     }
 
     /// Folds the events after the cursor up to `upper` into the rollups
-    /// (one upsert per projection, a row per group), records repeated
+    /// (one append per projection, a row per group), records repeated
     /// projects, moves the cursor, notifies [`FOLDED_CHANNEL`] and commits.
     ///
     /// # Errors
     /// When the database fails (nothing is applied then).
     pub async fn fold(mut self, upper: i64) -> Result<Folded> {
         let tx = &mut *self.tx;
+        // Room to aggregate a whole batch in memory (the default spills to disk).
+        sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
         sqlx::query(&format!(
             "CREATE TEMP TABLE batch ON COMMIT DROP AS
              SELECT sequence, kind, scope, status, event_date, project_ref, province_code AS province,
@@ -97,7 +99,7 @@ impl Turn {
         .execute(&mut *tx)
         .await?;
         for projection in PROJECTIONS {
-            sqlx::query(&upsert_sql(projection)).execute(&mut *tx).await?;
+            sqlx::query(&append_sql(projection)).execute(&mut *tx).await?;
         }
         track_repeated_projects(tx, upper).await?;
         // How long the newest of these events waited since ingest recorded it (the database's clock).
@@ -124,7 +126,7 @@ impl Turn {
 /// When the database fails.
 pub async fn reset(pool: &PgPool) -> Result<()> {
     let mut tx = begin_locked(pool).await?;
-    sqlx::query("TRUNCATE rollup, projects_seen, repeats")
+    sqlx::query("TRUNCATE rollup, rollup_partitions, projects_seen, repeats")
         .execute(&mut *tx)
         .await?;
     set_cursor(&mut tx, 0).await?;
@@ -154,43 +156,33 @@ async fn set_cursor(tx: &mut PgConnection, sequence: i64) -> Result<()> {
     Ok(())
 }
 
-/// One projection of the rollups: its name, grain and the dimensions it keeps.
+/// One projection of the rollups: its name and the dimensions it keeps
+/// besides kind, scope, status, today's province and currency.
 struct Projection {
     name: &'static str,
-    grain: &'static str,
     dims: &'static [&'static str],
 }
 
 const PROJECTIONS: &[Projection] = &[
     Projection {
         name: "province",
-        grain: "d",
-        dims: &["province"],
-    },
-    Projection {
-        name: "province",
-        grain: "m",
         dims: &["province"],
     },
     Projection {
         name: "zone",
-        grain: "m",
         dims: &["zone"],
     },
     Projection {
         name: "country",
-        grain: "m",
-        dims: &["province", "country"],
+        dims: &["country"],
     },
     Projection {
         name: "sector",
-        grain: "m",
-        dims: &["province", "sector"],
+        dims: &["sector"],
     },
     Projection {
         name: "investor",
-        grain: "m",
-        dims: &["province", "investor"],
+        dims: &["investor"],
     },
 ];
 
@@ -203,31 +195,97 @@ const ALL_DIMS: &[(&str, &str)] = &[
     ("investor", "0"),
 ];
 
-fn upsert_sql(projection: &Projection) -> String {
-    let period = if projection.grain == "d" {
-        "event_date"
-    } else {
-        "date_trunc('month', event_date)::date"
-    };
+/// Appends one row per group of the batch to a projection, and counts the
+/// rows each month gained for compaction.
+fn append_sql(projection: &Projection) -> String {
     let select_dims: Vec<&str> = ALL_DIMS
         .iter()
         .map(|(dim, empty)| if projection.dims.contains(dim) { *dim } else { *empty })
         .collect();
     let group_dims = projection.dims.join(", ");
     format!(
-        "INSERT INTO rollup AS r (projection, grain, period, kind, scope, status, current_province, province, zone,
-                                country, sector, investor, currency, events, amount, amount_usd, amount_vnd)
-         SELECT '{name}', '{grain}', {period} AS p, kind, scope, status, current_province, {dims}, currency,
-                count(*), sum(amount), sum(amount_usd), sum(amount_vnd)
-         FROM batch GROUP BY p, kind, scope, status, current_province, {group_dims}, currency
-         ON CONFLICT (projection, grain, current_province, period, kind, scope, status, province, zone, country,
-                      sector, investor, currency)
-         DO UPDATE SET events = r.events + EXCLUDED.events, amount = r.amount + EXCLUDED.amount,
-                       amount_usd = r.amount_usd + EXCLUDED.amount_usd, amount_vnd = r.amount_vnd + EXCLUDED.amount_vnd",
+        "WITH appended AS (
+             INSERT INTO rollup (projection, period, kind, scope, status, current_province, province, zone, country,
+                                 sector, investor, currency, events, amount, amount_usd, amount_vnd)
+             SELECT '{name}', date_trunc('month', event_date)::date AS p, kind, scope, status, current_province,
+                    {dims}, currency, count(*), sum(amount), sum(amount_usd), sum(amount_vnd)
+             FROM batch GROUP BY p, kind, scope, status, current_province, {group_dims}, currency
+             RETURNING period)
+         INSERT INTO rollup_partitions AS r (projection, period, rows_added)
+         SELECT '{name}', period, count(*) FROM appended GROUP BY period
+         ON CONFLICT (projection, period) DO UPDATE SET rows_added = r.rows_added + EXCLUDED.rows_added",
         name = projection.name,
-        grain = projection.grain,
         dims = select_dims.join(", "),
     )
+}
+
+/// A projection's month whose appended rows outweigh its compacted ones.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Partition {
+    /// The projection.
+    pub projection: String,
+    /// The month's first day.
+    pub period: chrono::NaiveDate,
+    /// The rows appended since the last compaction, as read.
+    pub rows_added: i64,
+}
+
+/// The partition most worth compacting, when one has gained at least as
+/// many rows as compaction left it (and `min_rows` or more): each compaction
+/// then rewrites at most about twice what was appended, so its cost stays
+/// proportional to the folding.
+///
+/// # Errors
+/// When the database fails.
+pub async fn next_to_compact(pool: &PgPool, min_rows: i64) -> Result<Option<Partition>> {
+    Ok(sqlx::query_as(
+        "SELECT projection, period, rows_added FROM rollup_partitions
+         WHERE rows_added > 0 AND rows_added >= greatest(rows_compacted, $1)
+         ORDER BY rows_added DESC LIMIT 1",
+    )
+    .bind(min_rows)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Merges a partition's rows into one per group, in one transaction:
+/// readers see the same sums before and after. Folds may append to it
+/// meanwhile; their rows stay, and are counted for the next compaction.
+/// Returns the rows it left.
+///
+/// # Errors
+/// When the database fails (nothing changes then).
+pub async fn compact(pool: &PgPool, partition: &Partition) -> Result<i64> {
+    let mut tx = pool.begin().await?;
+    let (merged,): (i64,) = sqlx::query_as(
+        "WITH moved AS (DELETE FROM rollup WHERE projection = $1 AND period = $2 RETURNING *),
+              merged AS (
+                  INSERT INTO rollup (projection, period, kind, scope, status, current_province, province, zone,
+                                      country, sector, investor, currency, events, amount, amount_usd, amount_vnd)
+                  SELECT projection, period, kind, scope, status, current_province, province, zone, country, sector,
+                         investor, currency, sum(events), sum(amount), sum(amount_usd), sum(amount_vnd)
+                  FROM moved
+                  GROUP BY projection, period, kind, scope, status, current_province, province, zone, country,
+                           sector, investor, currency
+                  RETURNING 1)
+         SELECT count(*) FROM merged",
+    )
+    .bind(&partition.projection)
+    .bind(partition.period)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE rollup_partitions SET rows_compacted = $3, rows_added = greatest(rows_added - $4, 0)
+         WHERE projection = $1 AND period = $2",
+    )
+    .bind(&partition.projection)
+    .bind(partition.period)
+    .bind(merged)
+    .bind(partition.rows_added)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(merged)
 }
 
 /// Records every event of projects seen with more than one `new` (or
@@ -282,10 +340,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn upserts_keep_each_projections_dimensions() {
-        let country = upsert_sql(&PROJECTIONS[3]);
-        assert!(country.contains("status, current_province, province, '', country, '', 0, currency"));
-        assert!(country.contains("GROUP BY p, kind, scope, status, current_province, province, country, currency"));
-        assert!(upsert_sql(&PROJECTIONS[0]).contains("'d', event_date AS p"));
+    fn appends_keep_each_projections_dimensions() {
+        let country = append_sql(&PROJECTIONS[2]);
+        assert!(country.contains("status, current_province,\n                    '', '', country, '', 0, currency"));
+        assert!(country.contains("GROUP BY p, kind, scope, status, current_province, country, currency"));
+        let province = append_sql(&PROJECTIONS[0]);
+        assert!(province.contains("province, '', '', '', 0, currency"));
     }
 }

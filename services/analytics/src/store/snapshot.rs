@@ -67,7 +67,7 @@ pub async fn load(pool: &PgPool, projections: &[&str], mut each: impl FnMut(Mont
                     CASE projection WHEN 'zone' THEN zone WHEN 'country' THEN country
                                     WHEN 'sector' THEN sector ELSE '' END AS dimension,
                     currency, events, amount, amount_usd, amount_vnd
-             FROM rollup WHERE grain = 'm' AND projection = ANY($1)",
+             FROM rollup WHERE projection = ANY($1)",
         )
         .bind(projections)
         .fetch(&mut *tx);
