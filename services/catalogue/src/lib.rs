@@ -6,12 +6,14 @@
 //! [`serve`] runs the whole service on a listener until a shutdown token
 //! fires; `main.rs` and the tests both use it. Layers, top down: [`api`]
 //! (validate, ask, convert to protobuf; [`error`] maps failures to status),
-//! [`state`] (the in-memory snapshot with the [`resolver`] index), [`store`]
-//! (all the SQL), over the domain types of [`model`].
+//! [`state`] (the in-memory snapshot with the [`resolver`] index, kept in
+//! step with other replicas' writes by [`replicas`]), [`store`] (all the
+//! SQL), over the domain types of [`model`].
 
 pub mod api;
 pub mod error;
 pub mod model;
+pub mod replicas;
 pub mod resolver;
 pub mod seed;
 pub mod state;
@@ -50,7 +52,8 @@ const IDENTITY: Identity = Identity {
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:50051";
 /// Largest request accepted, in bytes.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
-/// How often the in-memory snapshot is reloaded to pick up other replicas' writes.
+/// How often the in-memory snapshot is reloaded anyway: the last fallback,
+/// should a notification of another replica's write be missed.
 const SNAPSHOT_REFRESH: Duration = Duration::from_secs(30);
 
 /// Configuration of the catalogue service (flags or environment variables).
@@ -111,9 +114,15 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let (state, database) = (Arc::clone(&preparing), database.clone());
             async move { state.prepare(&database).await }
         })
+        .after_ready({
+            let state = Arc::clone(&state);
+            move |shutdown| replicas::follow(state, shutdown)
+        })
         .every(SNAPSHOT_REFRESH, move || {
             let state = Arc::clone(&state);
-            async move { state.refresh().await }
+            async move {
+                state.refresh().await;
+            }
         })
         .serve(listener, Routes::new(api).add_service(keys))
         .await?;
