@@ -22,7 +22,7 @@ pub mod store;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use fdi_kit::{
-    config::{Common, parse_listen_addr},
+    config::{Common, default_duration, parse_duration, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
 };
@@ -52,9 +52,18 @@ const IDENTITY: Identity = Identity {
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:50051";
 /// Largest request accepted, in bytes.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
-/// How often the in-memory snapshot is reloaded anyway: the last fallback,
-/// should a notification of another replica's write be missed.
-const SNAPSHOT_REFRESH: Duration = Duration::from_secs(30);
+/// How often the in-memory snapshot is reloaded unless configured: the last
+/// fallback, should a notification of another replica's write be missed.
+const DEFAULT_SNAPSHOT_REFRESH: &str = "30s";
+
+/// A duration longer than zero.
+fn parse_period(text: &str) -> Result<Duration, String> {
+    let period = parse_duration(text)?;
+    if period.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(period)
+}
 
 /// Configuration of the catalogue service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
@@ -63,17 +72,26 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "FDI_CATALOGUE_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
+    /// How often the in-memory snapshot of provinces and zones is reloaded
+    /// anyway. Other replicas' writes are picked up as they commit (they
+    /// notify); this is the fallback should a notification be missed.
+    #[arg(long, env = "FDI_CATALOGUE_SNAPSHOT_REFRESH", default_value = DEFAULT_SNAPSHOT_REFRESH, value_parser = parse_period)]
+    pub snapshot_refresh: Duration,
     /// Database, server and logging settings.
     #[command(flatten)]
     pub common: Common,
 }
 
 impl Config {
-    /// Settings for a catalogue on `listen` with `common` settings; nothing
-    /// else to set.
+    /// Settings for a catalogue on `listen` with `common` settings; every
+    /// other setting has its default (as the flags do).
     #[must_use]
     pub fn new(listen: SocketAddr, common: Common) -> Self {
-        Self { listen, common }
+        Self {
+            listen,
+            snapshot_refresh: default_duration(DEFAULT_SNAPSHOT_REFRESH),
+            common,
+        }
     }
 }
 
@@ -118,7 +136,7 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let state = Arc::clone(&state);
             move |shutdown| replicas::follow(state, shutdown)
         })
-        .every(SNAPSHOT_REFRESH, move || {
+        .every(config.snapshot_refresh, move || {
             let state = Arc::clone(&state);
             async move {
                 state.refresh().await;
@@ -143,5 +161,12 @@ mod tests {
             Common::new(DatabaseConfig::new(DEFAULT_TEST_URL)),
         );
         assert_flag_defaults("fdi-catalogue", &built);
+    }
+
+    #[test]
+    fn the_snapshot_refresh_is_a_positive_duration() {
+        assert_eq!(parse_period("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_period("0s").is_err());
+        assert!(parse_period("soon").is_err());
     }
 }
