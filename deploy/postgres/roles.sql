@@ -18,7 +18,8 @@
 -- No service role owns anything or may CREATE in any schema, its own included, so none can run DDL
 -- (CREATE, ALTER, DROP): a service that is broken into can change rows of its own schema, never the
 -- shape of the database nor another service's data. LISTEN and NOTIFY (ingest's `fdi_ingest_events`,
--- analytics' resets) need no grant.
+-- analytics' resets, the catalogue replicas' `fdi_catalogue_changes`) need no grant; `pg_notify()` is
+-- PUBLIC's to execute, which nothing here revokes.
 --
 -- A right granted ON ALL TABLES covers the tables that exist now; ALTER DEFAULT PRIVILEGES FOR ROLE
 -- fdi_owner covers those its later migrations create. The feed views are granted one by one instead,

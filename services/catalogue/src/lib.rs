@@ -6,12 +6,14 @@
 //! [`serve`] runs the whole service on a listener until a shutdown token
 //! fires; `main.rs` and the tests both use it. Layers, top down: [`api`]
 //! (validate, ask, convert to protobuf; [`error`] maps failures to status),
-//! [`state`] (the in-memory snapshot with the [`resolver`] index), [`store`]
-//! (all the SQL), over the domain types of [`model`].
+//! [`state`] (the in-memory snapshot with the [`resolver`] index, kept in
+//! step with other replicas' writes by [`replicas`]), [`store`] (all the
+//! SQL), over the domain types of [`model`].
 
 pub mod api;
 pub mod error;
 pub mod model;
+pub mod replicas;
 pub mod resolver;
 pub mod seed;
 pub mod state;
@@ -20,7 +22,7 @@ pub mod store;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use fdi_kit::{
-    config::{Common, parse_listen_addr},
+    config::{Common, default_duration, parse_duration, parse_listen_addr},
     service::{Identity, Skeleton},
     shutdown::CancellationToken,
 };
@@ -50,8 +52,18 @@ const IDENTITY: Identity = Identity {
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:50051";
 /// Largest request accepted, in bytes.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
-/// How often the in-memory snapshot is reloaded to pick up other replicas' writes.
-const SNAPSHOT_REFRESH: Duration = Duration::from_secs(30);
+/// How often the in-memory snapshot is reloaded unless configured: the last
+/// fallback, should a notification of another replica's write be missed.
+const DEFAULT_SNAPSHOT_REFRESH: &str = "30s";
+
+/// A duration longer than zero.
+fn parse_period(text: &str) -> Result<Duration, String> {
+    let period = parse_duration(text)?;
+    if period.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(period)
+}
 
 /// Configuration of the catalogue service (flags or environment variables).
 #[derive(clap::Parser, Debug, Clone)]
@@ -60,17 +72,26 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "FDI_CATALOGUE_ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen_addr)]
     pub listen: SocketAddr,
+    /// How often the in-memory snapshot of provinces and zones is reloaded
+    /// anyway. Other replicas' writes are picked up as they commit (they
+    /// notify); this is the fallback should a notification be missed.
+    #[arg(long, env = "FDI_CATALOGUE_SNAPSHOT_REFRESH", default_value = DEFAULT_SNAPSHOT_REFRESH, value_parser = parse_period)]
+    pub snapshot_refresh: Duration,
     /// Database, server and logging settings.
     #[command(flatten)]
     pub common: Common,
 }
 
 impl Config {
-    /// Settings for a catalogue on `listen` with `common` settings; nothing
-    /// else to set.
+    /// Settings for a catalogue on `listen` with `common` settings; every
+    /// other setting has its default (as the flags do).
     #[must_use]
     pub fn new(listen: SocketAddr, common: Common) -> Self {
-        Self { listen, common }
+        Self {
+            listen,
+            snapshot_refresh: default_duration(DEFAULT_SNAPSHOT_REFRESH),
+            common,
+        }
     }
 }
 
@@ -111,9 +132,15 @@ pub async fn serve(config: Config, listener: TcpListener, shutdown: Cancellation
             let (state, database) = (Arc::clone(&preparing), database.clone());
             async move { state.prepare(&database).await }
         })
-        .every(SNAPSHOT_REFRESH, move || {
+        .after_ready({
             let state = Arc::clone(&state);
-            async move { state.refresh().await }
+            move |shutdown| replicas::follow(state, shutdown)
+        })
+        .every(config.snapshot_refresh, move || {
+            let state = Arc::clone(&state);
+            async move {
+                state.refresh().await;
+            }
         })
         .serve(listener, Routes::new(api).add_service(keys))
         .await?;
@@ -134,5 +161,12 @@ mod tests {
             Common::new(DatabaseConfig::new(DEFAULT_TEST_URL)),
         );
         assert_flag_defaults("fdi-catalogue", &built);
+    }
+
+    #[test]
+    fn the_snapshot_refresh_is_a_positive_duration() {
+        assert_eq!(parse_period("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_period("0s").is_err());
+        assert!(parse_period("soon").is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! The catalogue's state: the store and an in-memory snapshot of provinces
-//! and zones (small, read on every resolution), refreshed after every zone
-//! write and periodically (other replicas may write too).
+//! and zones (small, read on every resolution), reloaded after every zone
+//! write, when another replica notifies one ([`crate::replicas`]), and
+//! periodically, the last fallback. Investors are not held in memory: they
+//! are read from the database on every call.
 
 use std::{
     collections::HashMap,
@@ -75,6 +77,9 @@ pub struct Catalogue {
     /// The database.
     pub store: Store,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
+    /// Held through each reload, so reloads run one at a time and a slower
+    /// one that began earlier never replaces what a later one loaded.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl Catalogue {
@@ -84,6 +89,7 @@ impl Catalogue {
         Self {
             store,
             snapshot: RwLock::new(None),
+            reloading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -110,11 +116,13 @@ impl Catalogue {
         self.reload().await.map_err(|e| format!("loading reference data: {e}"))
     }
 
-    /// Reloads provinces and zones from the database.
+    /// Reloads provinces and zones from the database: what it loads
+    /// includes every write committed before it was called.
     ///
     /// # Errors
     /// When the database fails.
     pub async fn reload(&self) -> Result<()> {
+        let _one_at_a_time = self.reloading.lock().await;
         let provinces = self.store.provinces().await?;
         let zones = self.store.zones().await?;
         let snapshot = Arc::new(Snapshot::new(provinces, &zones));
@@ -123,10 +131,14 @@ impl Catalogue {
     }
 
     /// Reloads to pick up other replicas' writes, keeping the previous
-    /// snapshot (and logging why) when that fails.
-    pub async fn refresh(&self) {
-        if let Err(error) = self.reload().await {
-            tracing::warn!(%error, "snapshot refresh failed; keeping the previous one");
+    /// snapshot (and logging why) when that fails; whether it reloaded.
+    pub async fn refresh(&self) -> bool {
+        match self.reload().await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "snapshot refresh failed; keeping the previous one");
+                false
+            }
         }
     }
 }

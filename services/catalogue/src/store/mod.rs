@@ -3,14 +3,24 @@
 //! [`StoreError`]. What a client is told about a failure is decided above,
 //! in [`crate::error`].
 
+mod changes;
 mod investors;
 mod provinces;
 mod seed;
 mod zones;
 
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{SystemTime, UNIX_EPOCH},
+};
+
 use fdi_kit::config::DatabaseConfig;
 use sqlx::{PgPool, migrate::Migrator};
 
+pub use changes::{CHANNEL, Change, Changes};
 pub use investors::{Ensured, InvestorFilter};
 pub use zones::ZoneFilter;
 
@@ -71,13 +81,19 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: PgPool,
+    /// What tells this store's writes from other stores' (other replicas')
+    /// in the notifications on [`CHANNEL`]: new for each store.
+    origin: Arc<str>,
 }
 
 impl Store {
-    /// A store over `pool`.
+    /// A store over `pool`, with an origin of its own.
     #[must_use]
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            origin: new_origin().into(),
+        }
     }
 
     /// Creates the schema when missing and applies the migrations (as the
@@ -88,4 +104,19 @@ impl Store {
     pub async fn migrate(&self, database: &DatabaseConfig) -> StoreResult<()> {
         Ok(fdi_kit::db::migrate(database, &self.pool, crate::SCHEMA, &MIGRATOR).await?)
     }
+}
+
+/// 16 hex digits from the OS's randomness; should that ever fail, the
+/// process, the clock and a counter, which still tell stores apart.
+fn new_origin() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_ok() {
+        return bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    }
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{nanos}-{count}", std::process::id())
 }

@@ -1,11 +1,11 @@
 //! Zones: all of them (for the snapshot), one by id, filtered pages, create,
-//! and update under a row lock.
+//! and update under a row lock (both notify the catalogue's channel).
 
 use fdi_kit::telemetry::db_span;
 use sqlx::{PgExecutor, Postgres, postgres::PgArguments, query::QueryAs};
 use tracing::Instrument;
 
-use super::{Resource, Store, StoreError, StoreResult};
+use super::{Resource, Store, StoreError, StoreResult, changes};
 use crate::model::{NewZone, ZoneFields, ZoneRecord};
 
 /// The columns of [`ZoneRecord`], in order.
@@ -123,15 +123,16 @@ impl Store {
         Ok((zones, total))
     }
 
-    /// Creates a zone for the key `creator`.
+    /// Creates a zone for the key `creator`, and tells every replica on commit.
     ///
     /// # Errors
     /// [`StoreError::UniqueViolation`] when the id is taken; else when the database fails.
     pub async fn create_zone(&self, zone: &NewZone, creator: &str) -> StoreResult<ZoneRecord> {
+        let mut tx = self.pool.begin().await?;
         let sql = format!("{INSERT} RETURNING {COLUMNS}");
-        bind_zone(&sql, &zone.id, &zone.fields)
+        let created = bind_zone(&sql, &zone.id, &zone.fields)
             .bind(creator)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .instrument(db_span("INSERT", "zones"))
             .await
             .map_err(|error| {
@@ -143,13 +144,17 @@ impl Store {
                 } else {
                     error.into()
                 }
-            })
+            })?;
+        changes::notify(&mut tx, &self.origin, &format!("zones/{}", created.id)).await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     /// Rewrites a zone's fields with what `edit` makes of the stored zone,
     /// which stays locked in between (no other write interleaves); a new
-    /// revision, by the key `updater`. `Ok(None)` when there is no such
-    /// zone; an error from `edit` leaves the zone unchanged.
+    /// revision, by the key `updater`, told to every replica on commit.
+    /// `Ok(None)` when there is no such zone; an error from `edit` leaves the
+    /// zone unchanged.
     ///
     /// # Errors
     /// `edit`'s error, or when the database fails.
@@ -181,6 +186,9 @@ impl Store {
             .bind(updater)
             .fetch_one(&mut *tx)
             .instrument(db_span("UPDATE", "zones"))
+            .await
+            .map_err(StoreError::from)?;
+        changes::notify(&mut tx, &self.origin, &format!("zones/{id}"))
             .await
             .map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;

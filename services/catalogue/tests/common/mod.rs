@@ -29,7 +29,11 @@ pub async fn start() -> (ServiceGuard, Client) {
 
 /// A running catalogue with `settings` (e.g. `settings::secured(url)`), ready to serve.
 pub async fn start_with(settings: Common) -> ServiceGuard {
-    let config = Config::new("127.0.0.1:0".parse().unwrap(), settings);
+    start_configured(Config::new("127.0.0.1:0".parse().unwrap(), settings)).await
+}
+
+/// A running catalogue as `config` says, ready to serve.
+pub async fn start_configured(config: Config) -> ServiceGuard {
     let guard = spawn_service(|listener, shutdown| serve(config, listener, shutdown)).await;
     wait_until_serving(&guard.endpoint(), SERVICE_NAME, Duration::from_secs(60)).await;
     guard
