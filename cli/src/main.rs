@@ -9,6 +9,7 @@ mod extract;
 mod import;
 mod keys;
 mod local_keys;
+mod progress;
 mod system;
 mod up;
 
