@@ -90,6 +90,12 @@ impl fmt::Display for ServiceError {
         for (field, description) in &self.violations {
             write!(f, "\n  - {field}: {description}")?;
         }
+        if self.code == Code::Unauthenticated {
+            write!(
+                f,
+                "\n  set {API_KEY_VARIABLE} to an API key (`fdi up` prints one; `fdi keys create` makes more)"
+            )?;
+        }
         for suggestion in &self.suggestions {
             match suggestion.strip_prefix("zones/") {
                 Some(zone) => write!(f, "\n  try: --zone {zone}")?,
