@@ -17,7 +17,6 @@ use fdi_client::{
     loader::{LoadOptions, LoadSummary, OpenRows, load},
 };
 use fdi_proto::ingest::{EventInput, Outcome};
-use indicatif::{ProgressBar, ProgressStyle};
 
 /// Options of `fdi import`.
 #[derive(Args, Debug)]
@@ -109,7 +108,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
 
     let problems = Arc::new(Mutex::new(LocalProblems::default()));
     let open = open_rows(args.file.clone(), format, Arc::clone(&problems));
-    let bar = progress_bar(total)?;
+    let bar = crate::progress::rows(Some(total))?;
     let mut options = LoadOptions::new(args.endpoint.clone(), load_id.clone());
     options.batch_rows = args.batch_rows;
     options.keep_issues = args.show.max(1) * 2;
@@ -169,17 +168,6 @@ fn open_rows(path: PathBuf, format: Format, problems: Arc<Mutex<LocalProblems>>)
         });
         Ok(Box::new(rows) as Box<dyn Iterator<Item = EventInput> + Send>)
     })
-}
-
-fn progress_bar(total: u64) -> anyhow::Result<ProgressBar> {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}  {msg}",
-        )?
-        .progress_chars("=> "),
-    );
-    Ok(bar)
 }
 
 fn print_summary(args: &ImportArgs, load_id: &str, summary: &LoadSummary, problems: &LocalProblems) {

@@ -6,10 +6,12 @@ mod bench_replicas;
 mod certs;
 mod db_roles;
 mod demo_data;
+mod export;
 mod extract;
 mod import;
 mod keys;
 mod local_keys;
+mod progress;
 mod system;
 mod up;
 
@@ -43,6 +45,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// One province over a period: its figures and rank as tables, its time series and ranking as SVG charts.
     Report(report::ReportArgs),
+    /// Events (as a register `fdi import` reads back) or one table of figures, as CSV or JSON Lines for spreadsheets.
+    Export(export::ExportArgs),
     /// API keys: create, list and revoke them (with an admin key), or bootstrap the first admin key.
     Keys(keys::KeysArgs),
     /// The database: `fdi db roles` makes the least-privilege roles the services connect as, and their grants.
@@ -84,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Extract(args) => extract::run(&args),
         Command::RebuildRollups(args) => rebuild_rollups(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Export(args) => export::run(args).await,
         Command::Keys(args) => keys::run(args).await,
         Command::Db(args) => db_roles::run(args).await,
         Command::Certs(args) => certs::run(&args),

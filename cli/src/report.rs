@@ -5,11 +5,8 @@
 //! Fetching, rendering the text and rendering the charts are separate
 //! functions, so each can be tested (and reused) on its own.
 
-use fdi_kit::access::{Authorized, Bearer};
-use std::{
-    fmt,
-    path::{Path, PathBuf},
-};
+use fdi_kit::access::Authorized;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
@@ -27,8 +24,10 @@ use fdi_proto::{
 };
 use plotters::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
-use tonic::{Code, Status, transport::Channel};
-use tonic_types::StatusExt;
+use tonic::Code;
+
+pub use crate::remote::ServiceError;
+use crate::remote::connect;
 
 /// Options of `fdi report`.
 #[derive(clap::Args, Debug, Clone)]
@@ -68,6 +67,18 @@ pub enum Currency {
     Vnd,
 }
 
+impl Currency {
+    /// The currency's code, as requests carry it.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Vnd => ReportingCurrency::Vnd,
+            Self::Usd => ReportingCurrency::Usd,
+        }
+        .as_str()
+    }
+}
+
 /// Who invests.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScopeArg {
@@ -80,7 +91,9 @@ pub enum ScopeArg {
 }
 
 impl ScopeArg {
-    fn proto(self) -> Scope {
+    /// The scope asked for.
+    #[must_use]
+    pub fn proto(self) -> Scope {
         match self {
             Self::Fdi => Scope::Fdi,
             Self::Ddi => Scope::Ddi,
@@ -90,73 +103,15 @@ impl ScopeArg {
 }
 
 /// Accepts a figure's stored name, with `-` or `_`.
-fn parse_figure(text: &str) -> Result<Figure, String> {
+///
+/// # Errors
+/// The figures there are, when `text` names none.
+pub fn parse_figure(text: &str) -> Result<Figure, String> {
     figures::from_name(&text.trim().replace('-', "_")).ok_or_else(|| {
         let known: Vec<&str> = figures::ALL.iter().filter_map(|f| figures::name(*f)).collect();
         format!("`{text}` is not a figure; use one of {}", known.join(", "))
     })
 }
-
-/// An error the analytics service answered with, keeping the structured
-/// details (field violations, suggested names) so they can be shown and tested.
-#[derive(Debug, Clone)]
-pub struct ServiceError {
-    /// The call that failed.
-    pub call: &'static str,
-    /// The gRPC code.
-    pub code: Code,
-    /// The service's message.
-    pub message: String,
-    /// (field, description) pairs of a BadRequest detail.
-    pub violations: Vec<(String, String)>,
-    /// Names suggested for an unknown one (ErrorInfo metadata `suggestions`).
-    pub suggestions: Vec<String>,
-}
-
-impl ServiceError {
-    fn new(call: &'static str, status: &Status) -> Self {
-        let violations = status
-            .get_details_bad_request()
-            .map(|b| {
-                b.field_violations
-                    .into_iter()
-                    .map(|v| (v.field, v.description))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let suggestions = status
-            .get_details_error_info()
-            .and_then(|info| info.metadata.get("suggestions").cloned())
-            .map(|s| s.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
-        Self {
-            call,
-            code: status.code(),
-            message: status.message().to_owned(),
-            violations,
-            suggestions,
-        }
-    }
-}
-
-impl fmt::Display for ServiceError {
-    /// The violations replace the message (which only joins them); suggestions become `--province` options to try.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "analytics {} answered {:?}", self.call, self.code)?;
-        if self.violations.is_empty() {
-            write!(f, ": {}", self.message)?;
-        }
-        for (field, description) in &self.violations {
-            write!(f, "\n  - {field}: {description}")?;
-        }
-        for suggestion in &self.suggestions {
-            write!(f, "\n  try: --province {}", suggestion.trim_start_matches("provinces/"))?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ServiceError {}
 
 /// Everything the report shows, fetched once, then rendered as text and charts.
 #[derive(Debug, Clone)]
@@ -259,14 +214,10 @@ struct Ask<'a> {
 /// # Errors
 /// A [`ServiceError`] when the service refuses a call (unknown province, bad period), else what went wrong.
 pub async fn fetch(client: &mut AnalyticsServiceClient<Authorized>, args: &ReportArgs) -> anyhow::Result<Report> {
-    let currency = match args.currency {
-        Currency::Vnd => ReportingCurrency::Vnd,
-        Currency::Usd => ReportingCurrency::Usd,
-    };
     let ask = Ask {
         args,
         scope: args.scope.proto(),
-        currency: currency.as_str(),
+        currency: args.currency.code(),
     };
     let (summary, province, span) = fetch_summary(client, &ask).await?;
     let Ranked {
@@ -290,7 +241,7 @@ pub async fn fetch(client: &mut AnalyticsServiceClient<Authorized>, args: &Repor
             ..Default::default()
         })
         .await
-        .map_err(|s| ServiceError::new("GetTimeSeries", &s))?
+        .map_err(|s| ServiceError::new("analytics", "GetTimeSeries", &s))?
         .into_inner();
     // Targets are set for foreign investment unless said otherwise: `all` asks for that (the service's default).
     let target_scope = if ask.scope == Scope::All { Scope::Fdi } else { ask.scope };
@@ -327,7 +278,7 @@ async fn fetch_summary(
             ..Default::default()
         })
         .await
-        .map_err(|s| ServiceError::new("GetSummary", &s))?
+        .map_err(|s| ServiceError::new("analytics", "GetSummary", &s))?
         .into_inner();
     let province = summary
         .provinces
@@ -374,7 +325,7 @@ async fn fetch_ranking(
                 ..Default::default()
             })
             .await
-            .map_err(|s| ServiceError::new("GetRanking", &s))?
+            .map_err(|s| ServiceError::new("analytics", "GetRanking", &s))?
             .into_inner();
         own = own.or_else(|| page.entries.iter().find(|e| e.key == province).cloned());
         let room = wanted.saturating_sub(top.len());
@@ -413,7 +364,7 @@ async fn fetch_target(
     match client.get_target_progress(request).await {
         Ok(progress) => Ok(Some(progress.into_inner())),
         Err(status) if status.code() == Code::NotFound => Ok(None),
-        Err(status) => Err(ServiceError::new("GetTargetProgress", &status).into()),
+        Err(status) => Err(ServiceError::new("analytics", "GetTargetProgress", &status).into()),
     }
 }
 
@@ -786,16 +737,7 @@ pub fn write_charts(report: &Report, out: &Path) -> anyhow::Result<Vec<PathBuf>>
 /// # Errors
 /// When the service cannot be reached or refuses, or a chart cannot be written.
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(args.analytics.clone())?
-        .connect()
-        .await
-        .with_context(|| {
-            format!(
-                "cannot reach the analytics service at {} (is `fdi up` running?)",
-                args.analytics
-            )
-        })?;
-    let mut client = AnalyticsServiceClient::with_interceptor(channel, Bearer::from_env()?);
+    let mut client = AnalyticsServiceClient::new(connect(&args.analytics, "analytics").await?);
     let report = fetch(&mut client, &args).await?;
     print!("{}", render_text(&report));
     for path in write_charts(&report, &args.out)? {

@@ -182,7 +182,7 @@ Every call needs an API key. This local admin key is saved in {key_file} (only y
 
   export FDI_API_KEY={admin_key}
 
-`fdi import` and `fdi report` read it from FDI_API_KEY; grpcurl sends it with -H (health and `list` need none).
+`fdi import`, `fdi report` and `fdi export` read it from FDI_API_KEY; grpcurl sends it with -H (health and `list` need none).
 Make keys for others with `fdi keys create --role reader` (or writer --province bac-ninh, curator, admin).
 
 Try:

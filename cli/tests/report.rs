@@ -13,57 +13,18 @@ use fdi_kit::money::from_money;
 use fdi_proto::{
     analytics::{self as pb, analytics_service_client::AnalyticsServiceClient},
     common::{Figure, Period, Scope, period},
-    ingest::{self as ing, EventInput, ingest_service_client::IngestServiceClient},
+    ingest::{self as ing, ingest_service_client::IngestServiceClient},
 };
 use rust_decimal::Decimal;
 use tonic::Code;
 
-/// (key, kind, date, project, province, amount, currency): Hà Nội in 2025 in dollars and dong,
-/// and in 2024; two other provinces in 2025 so there is a ranking.
-const ROWS: [(&str, &str, &str, &str, &str, &str, &str); 9] = [
-    ("h1", "new", "2025-02-10", "HN-1", "Hà Nội", "12000000", "USD"),
-    ("h2", "new", "2025-03-05", "HN-2", "Hà Nội", "50000000000", "VND"),
-    ("h3", "adjustment", "2025-05-20", "HN-1", "Hà Nội", "3500000", "USD"),
-    (
-        "h4",
-        "share_purchase",
-        "2025-07-01",
-        "HN-3",
-        "Hà Nội",
-        "1250000.50",
-        "USD",
-    ),
-    ("h5", "disbursement", "2025-06-15", "HN-1", "Hà Nội", "4000000", "USD"),
-    ("h6", "new", "2024-09-09", "HN-0", "Hà Nội", "7000000", "USD"),
-    ("p1", "new", "2025-04-01", "HP-1", "Hải Phòng", "40000000", "USD"),
-    ("d1", "new", "2025-08-08", "DN-1", "Đà Nẵng", "2000000", "USD"),
-    ("d2", "termination", "2025-11-30", "DN-1", "Đà Nẵng", "", ""),
-];
-
-fn event(row: &(&str, &str, &str, &str, &str, &str, &str)) -> EventInput {
-    let (key, kind, date, project, province, amount, currency) = *row;
-    EventInput {
-        idempotency_key: key.into(),
-        kind: kind.into(),
-        event_date: date.into(),
-        project_ref: project.into(),
-        investor: format!("Investor {project} Co., Ltd"),
-        investor_country: "KR".into(),
-        province: province.into(),
-        sector: "C".into(),
-        amount: amount.into(),
-        currency: currency.into(),
-        ..Default::default()
-    }
-}
-
 /// Loads the rows; returns each event's dollar amount as ingest converted it, and the last sequence.
 async fn load(ingest_url: &str) -> (BTreeMap<String, Decimal>, i64) {
     let mut ingest = IngestServiceClient::connect(ingest_url.to_owned()).await.unwrap();
-    for row in &ROWS {
+    for row in &common::ROWS {
         let response = ingest
             .submit_event(ing::SubmitEventRequest {
-                event: Some(event(row)),
+                event: Some(common::event(row)),
             })
             .await
             .unwrap()
@@ -79,7 +40,7 @@ async fn load(ingest_url: &str) -> (BTreeMap<String, Decimal>, i64) {
         .unwrap()
         .into_inner()
         .events;
-    assert_eq!(events.len(), ROWS.len());
+    assert_eq!(events.len(), common::ROWS.len());
     let last = events.iter().map(|e| e.sequence).max().unwrap();
     let usd = events
         .into_iter()
@@ -160,7 +121,11 @@ async fn report_shows_the_loaded_figures_and_draws_the_charts() {
     // What the report must say, from the rows.
     let capital = |kind: &str| matches!(kind, "new" | "adjustment" | "share_purchase");
     let in_2025 = |row: &&(&str, &str, &str, &str, &str, &str, &str)| row.2.starts_with("2025");
-    let ha_noi: Vec<_> = ROWS.iter().filter(in_2025).filter(|r| r.4 == "Hà Nội").collect();
+    let ha_noi: Vec<_> = common::ROWS
+        .iter()
+        .filter(in_2025)
+        .filter(|r| r.4 == "Hà Nội")
+        .collect();
     let total_usd: Decimal = ha_noi.iter().filter(|r| capital(r.1)).map(|r| usd[r.0]).sum();
     let total_vnd_recorded: Decimal = ha_noi
         .iter()
@@ -174,7 +139,7 @@ async fn report_shows_the_loaded_figures_and_draws_the_charts() {
         .collect::<BTreeSet<_>>()
         .len();
     let mut by_province: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for row in ROWS.iter().filter(in_2025).filter(|r| capital(r.1)) {
+    for row in common::ROWS.iter().filter(in_2025).filter(|r| capital(r.1)) {
         *by_province.entry(row.4).or_default() += usd[row.0];
     }
     by_province.retain(|_, v| !v.is_zero());

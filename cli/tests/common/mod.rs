@@ -15,6 +15,7 @@ use fdi_kit::{
     config::{Common, Secret},
     domain::ProvinceCode,
 };
+use fdi_proto::ingest::EventInput;
 use fdi_testkit::{
     ServiceGuard,
     settings::{common, secured},
@@ -288,5 +289,46 @@ pub async fn new_projects_2025(analytics: &str, key: Option<&str>, province: &st
             "analytics did not catch up: {summary:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A small register whose figures the tests of `fdi report` and `fdi export` work out by hand.
+/// (key, kind, date, project, province, amount, currency): Hà Nội in 2025 in dollars and dong,
+/// and in 2024; two other provinces in 2025 so there is a ranking.
+pub const ROWS: [(&str, &str, &str, &str, &str, &str, &str); 9] = [
+    ("h1", "new", "2025-02-10", "HN-1", "Hà Nội", "12000000", "USD"),
+    ("h2", "new", "2025-03-05", "HN-2", "Hà Nội", "50000000000", "VND"),
+    ("h3", "adjustment", "2025-05-20", "HN-1", "Hà Nội", "3500000", "USD"),
+    (
+        "h4",
+        "share_purchase",
+        "2025-07-01",
+        "HN-3",
+        "Hà Nội",
+        "1250000.50",
+        "USD",
+    ),
+    ("h5", "disbursement", "2025-06-15", "HN-1", "Hà Nội", "4000000", "USD"),
+    ("h6", "new", "2024-09-09", "HN-0", "Hà Nội", "7000000", "USD"),
+    ("p1", "new", "2025-04-01", "HP-1", "Hải Phòng", "40000000", "USD"),
+    ("d1", "new", "2025-08-08", "DN-1", "Đà Nẵng", "2000000", "USD"),
+    ("d2", "termination", "2025-11-30", "DN-1", "Đà Nẵng", "", ""),
+];
+
+/// One row of [`ROWS`] as a register row (a Korean investor, sector C).
+pub fn event(row: &(&str, &str, &str, &str, &str, &str, &str)) -> EventInput {
+    let (key, kind, date, project, province, amount, currency) = *row;
+    EventInput {
+        idempotency_key: key.into(),
+        kind: kind.into(),
+        event_date: date.into(),
+        project_ref: project.into(),
+        investor: format!("Investor {project} Co., Ltd"),
+        investor_country: "KR".into(),
+        province: province.into(),
+        sector: "C".into(),
+        amount: amount.into(),
+        currency: currency.into(),
+        ..Default::default()
     }
 }

@@ -2,7 +2,8 @@
 //! RFC 4180 quoting) or JSON Lines with the same field names, one row per [`EventInput`].
 //!
 //! Both directions stream: the reader holds one record (or one line) at a time and the writer buffers a few
-//! kilobytes, so a register of ten million rows never sits in memory.
+//! kilobytes, so a register of ten million rows never sits in memory. [`event_row`] turns a recorded event back
+//! into a row, and [`TableWriter`] writes any table (`fdi export`'s figure tables) in the same two encodings.
 //!
 //! Row offsets are the 0-based index of a row among the data rows of the file, malformed rows included: the
 //! header and blank lines (or CSV records whose fields are all blank) are not rows. They are the offsets of the
@@ -17,7 +18,12 @@ use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::str::FromStr;
 
-use fdi_proto::ingest::EventInput;
+use fdi_kit::{
+    catalogue::id_of,
+    domain::{EventKind, EventStatus, Scope},
+    period::date_from_proto,
+};
+use fdi_proto::ingest::{Event, EventInput};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -833,8 +839,11 @@ fn json_value_text(column: Column, raw: &RawValue) -> Result<String, String> {
     }
 }
 
-/// Writes events as a register, CSV (header in spec order) or JSON Lines (every field, as strings).
-pub struct RowWriter<W: Write> {
+/// Writes a table of text, CSV (a header row) or JSON Lines (an object per row with every column, as strings),
+/// the encodings of registers: the register writer ([`RowWriter`]) and `fdi export`'s figure tables share it.
+/// Values are written as given, so exact decimals stay exact.
+pub struct TableWriter<W: Write> {
+    columns: Vec<&'static str>,
     sink: Sink<W>,
     rows_written: u64,
 }
@@ -845,34 +854,45 @@ enum Sink<W: Write> {
     JsonLines(BufWriter<W>),
 }
 
-impl<W: Write> RowWriter<W> {
-    /// Starts a register on `output`; for CSV the header row is written (buffered) at once, so even a register
-    /// without rows can be read back.
+impl<W: Write> TableWriter<W> {
+    /// Starts a table of `columns` on `output`; for CSV the header row is written (buffered) at once, so even a
+    /// table without rows can be read back.
     ///
     /// # Errors
     /// An I/O error of `output`.
-    pub fn new(output: W, format: Format) -> io::Result<Self> {
+    pub fn new(output: W, format: Format, columns: &[&'static str]) -> io::Result<Self> {
         let sink = match format {
             Format::Csv => {
                 let mut writer = csv::WriterBuilder::new()
                     .buffer_capacity(BUFFER_BYTES)
                     .from_writer(output);
-                writer.write_record(Column::ALL.map(Column::name))?;
+                writer.write_record(columns)?;
                 Sink::Csv(Box::new(writer))
             }
             Format::JsonLines => Sink::JsonLines(BufWriter::with_capacity(BUFFER_BYTES, output)),
         };
-        Ok(Self { sink, rows_written: 0 })
+        Ok(Self {
+            columns: columns.to_vec(),
+            sink,
+            rows_written: 0,
+        })
     }
 
-    /// Appends one row.
+    /// Appends one row: a value per column, in the columns' order.
     ///
     /// # Errors
-    /// An I/O error of the output.
-    pub fn write_row(&mut self, event: &EventInput) -> io::Result<()> {
+    /// An I/O error of the output, or `InvalidInput` when the row has another number of values than the table
+    /// has columns.
+    pub fn write_row<V: AsRef<str>>(&mut self, values: &[V]) -> io::Result<()> {
+        if values.len() != self.columns.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a row of {} values for {} columns", values.len(), self.columns.len()),
+            ));
+        }
         match &mut self.sink {
-            Sink::Csv(writer) => writer.write_record(Column::ALL.map(|column| column.get(event)))?,
-            Sink::JsonLines(writer) => write_json_row(writer, event)?,
+            Sink::Csv(writer) => writer.write_record(values.iter().map(AsRef::as_ref))?,
+            Sink::JsonLines(writer) => write_json_row(writer, &self.columns, values)?,
         }
         self.rows_written += 1;
         Ok(())
@@ -882,6 +902,17 @@ impl<W: Write> RowWriter<W> {
     #[must_use]
     pub fn rows_written(&self) -> u64 {
         self.rows_written
+    }
+
+    /// Hands the rows written so far to the output, e.g. after each page of an export, so a reader sees them.
+    ///
+    /// # Errors
+    /// An I/O error of the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Csv(writer) => writer.flush(),
+            Sink::JsonLines(writer) => writer.flush(),
+        }
     }
 
     /// Flushes the buffers and hands back the output.
@@ -896,16 +927,108 @@ impl<W: Write> RowWriter<W> {
     }
 }
 
-fn write_json_row(writer: &mut impl Write, event: &EventInput) -> io::Result<()> {
-    let mut separator = b'{';
-    for column in Column::ALL {
-        writer.write_all(&[separator])?;
-        separator = b',';
-        // Column names need no escaping; values go through serde_json for it.
-        write!(writer, "\"{}\":", column.name())?;
-        serde_json::to_writer(&mut *writer, column.get(event))?;
+fn write_json_row<V: AsRef<str>>(writer: &mut impl Write, columns: &[&str], values: &[V]) -> io::Result<()> {
+    writer.write_all(b"{")?;
+    for (index, (column, value)) in columns.iter().zip(values).enumerate() {
+        if index > 0 {
+            writer.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *writer, column)?;
+        writer.write_all(b":")?;
+        serde_json::to_writer(&mut *writer, value.as_ref())?;
     }
     writer.write_all(b"}\n")
+}
+
+/// Writes events as a register, CSV (header in spec order) or JSON Lines (every field, as strings).
+pub struct RowWriter<W: Write> {
+    table: TableWriter<W>,
+}
+
+impl<W: Write> RowWriter<W> {
+    /// Starts a register on `output`; for CSV the header row is written (buffered) at once, so even a register
+    /// without rows can be read back.
+    ///
+    /// # Errors
+    /// An I/O error of `output`.
+    pub fn new(output: W, format: Format) -> io::Result<Self> {
+        Ok(Self {
+            table: TableWriter::new(output, format, &Column::ALL.map(Column::name))?,
+        })
+    }
+
+    /// Appends one row.
+    ///
+    /// # Errors
+    /// An I/O error of the output.
+    pub fn write_row(&mut self, event: &EventInput) -> io::Result<()> {
+        self.table.write_row(&Column::ALL.map(|column| column.get(event)))
+    }
+
+    /// Rows written so far.
+    #[must_use]
+    pub fn rows_written(&self) -> u64 {
+        self.table.rows_written()
+    }
+
+    /// Hands the rows written so far to the output.
+    ///
+    /// # Errors
+    /// An I/O error of the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.table.flush()
+    }
+
+    /// Flushes the buffers and hands back the output.
+    ///
+    /// # Errors
+    /// An I/O error while flushing.
+    pub fn finish(self) -> io::Result<W> {
+        self.table.finish()
+    }
+}
+
+/// The register row that records `event` again (`fdi export events`): the same idempotency key and project
+/// reference, the amount exactly as recorded with its currency, kind, scope and status by name, the province as
+/// recorded and the zone by catalogue id, the investor's name as written. Loaded into a system with the same
+/// reference data it records the same event. Where its key is recorded already it adds nothing: a duplicate when
+/// the event was recorded from this very row, else a conflict (the original row spelt a place or left a default).
+#[must_use]
+pub fn event_row(event: &Event) -> EventInput {
+    let name = |value: Option<&'static str>| value.unwrap_or_default().to_owned();
+    let amount = event.amount.as_ref().filter(|_| !event.amount_text.is_empty());
+    EventInput {
+        idempotency_key: event.idempotency_key.clone(),
+        kind: name(
+            EventKind::from_proto_field(event.kind)
+                .ok()
+                .flatten()
+                .map(EventKind::as_str),
+        ),
+        event_date: event
+            .event_date
+            .as_ref()
+            .and_then(date_from_proto)
+            .map(|date| date.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        project_ref: event.project_ref.clone(),
+        project_name: event.project_name.clone(),
+        investor: event.investor_text.clone(),
+        investor_country: event.investor_country.clone(),
+        zone: id_of(&event.zone).to_owned(),
+        province: id_of(&event.province).to_owned(),
+        sector: event.sector.clone(),
+        amount: amount.map(|_| event.amount_text.clone()).unwrap_or_default(),
+        currency: amount.map(|money| money.currency_code.clone()).unwrap_or_default(),
+        scope: name(Scope::from_proto_field(event.scope).ok().flatten().map(Scope::as_str)),
+        status: name(
+            EventStatus::from_proto_field(event.status)
+                .ok()
+                .flatten()
+                .map(EventStatus::as_str),
+        ),
+        source: event.source.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -1228,6 +1351,99 @@ mod tests {
             Column::ALL.map(Column::name).join(","),
             "an empty register still has its header"
         );
+    }
+
+    #[test]
+    fn a_table_in_both_formats() {
+        let columns = ["figure", "value", "currency"];
+        let rows = [["total_capital", "1250000.5", "USD"], ["new_projects", "3", ""]];
+        let mut csv = TableWriter::new(Vec::new(), Format::Csv, &columns).unwrap();
+        let mut json = TableWriter::new(Vec::new(), Format::JsonLines, &columns).unwrap();
+        for row in &rows {
+            csv.write_row(row).unwrap();
+            json.write_row(row).unwrap();
+        }
+        assert_eq!(json.rows_written(), 2);
+        let error = csv.write_row(&["too", "few"]).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert_eq!(
+            String::from_utf8(csv.finish().unwrap()).unwrap(),
+            "figure,value,currency\ntotal_capital,1250000.5,USD\nnew_projects,3,\n"
+        );
+        assert_eq!(
+            String::from_utf8(json.finish().unwrap()).unwrap(),
+            "{\"figure\":\"total_capital\",\"value\":\"1250000.5\",\"currency\":\"USD\"}\n\
+             {\"figure\":\"new_projects\",\"value\":\"3\",\"currency\":\"\"}\n"
+        );
+    }
+
+    #[test]
+    fn a_recorded_event_becomes_the_row_that_records_it() {
+        use fdi_proto::{Date, Money, common, ingest};
+        let event = Event {
+            name: "events/7".into(),
+            sequence: 7,
+            idempotency_key: "key-7".into(),
+            kind: common::EventKind::SharePurchase.into(),
+            event_date: Some(Date {
+                year: 2024,
+                month: 3,
+                day: 5,
+            }),
+            project_ref: "CERT-7".into(),
+            project_name: "Plant, \"phase\" 2".into(),
+            investor: "investors/12".into(),
+            investor_text: "Samsung Electronics Co., Ltd".into(),
+            investor_country: "KR".into(),
+            zone: "zones/quang-chau".into(),
+            province: "provinces/bac-giang".into(),
+            current_province: "provinces/bac-ninh".into(),
+            sector: "C".into(),
+            amount: Some(Money {
+                currency_code: "USD".into(),
+                units: 920_000_000,
+                nanos: 500_000_000,
+            }),
+            amount_text: "920000000.50".into(),
+            scope: common::Scope::Fdi.into(),
+            status: ingest::EventStatus::Estimated.into(),
+            source: "https://example.org/a".into(),
+            ..Event::default()
+        };
+        let row = event_row(&event);
+        assert_eq!(
+            row,
+            EventInput {
+                idempotency_key: "key-7".into(),
+                kind: "share_purchase".into(),
+                event_date: "2024-03-05".into(),
+                project_ref: "CERT-7".into(),
+                project_name: "Plant, \"phase\" 2".into(),
+                investor: "Samsung Electronics Co., Ltd".into(),
+                investor_country: "KR".into(),
+                zone: "quang-chau".into(),
+                province: "bac-giang".into(),
+                sector: "C".into(),
+                amount: "920000000.50".into(),
+                currency: "USD".into(),
+                scope: "fdi".into(),
+                status: "estimated".into(),
+                source: "https://example.org/a".into(),
+            }
+        );
+        let termination = Event {
+            kind: common::EventKind::Termination.into(),
+            amount: None,
+            amount_text: String::new(),
+            zone: String::new(),
+            ..event
+        };
+        let row = event_row(&termination);
+        assert_eq!(
+            (row.kind.as_str(), row.amount.as_str(), row.currency.as_str()),
+            ("termination", "", "")
+        );
+        assert_eq!(row.zone, "");
     }
 
     #[test]

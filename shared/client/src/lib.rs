@@ -8,7 +8,9 @@
 //!   is recorded twice (`fdi import`, `fdi up`, the benchmarks).
 //! - [`interchange`]: registers as files, CSV or JSON Lines, read
 //!   ([`interchange::RowReader`]) and written ([`interchange::RowWriter`])
-//!   as streams, with the row offsets the loader resumes by.
+//!   as streams, with the row offsets the loader resumes by; recorded events
+//!   as rows again ([`interchange::event_row`], `fdi export events`), and
+//!   any table in the same encodings ([`interchange::TableWriter`]).
 //! - [`demo`]: a synthetic register, deterministic for a given seed and
 //!   plainly marked as invented ([`demo::generate`]; `fdi demo-data`, the
 //!   demo register `fdi up` loads, the benchmarks). Its provinces, aliases
