@@ -122,6 +122,9 @@ struct Ask {
     /// Currency money figures are converted to (the sums as recorded are in `as_recorded`).
     #[arg(long, value_enum, default_value_t = Currency::Usd)]
     currency: Currency,
+    /// Count estimated events too (promoted from news); figures count reported events only by default.
+    #[arg(long)]
+    include_estimates: bool,
     /// The analytics service.
     #[arg(long, env = "FDI_ANALYTICS_URL", default_value = "http://localhost:50053")]
     analytics: String,
@@ -602,6 +605,7 @@ async fn summary(args: SummaryArgs) -> anyhow::Result<()> {
             period: period_of(ask.period),
             scope: ask.scope.proto().into(),
             currency_code: ask.currency.code().to_owned(),
+            include_estimates: ask.include_estimates,
             boundaries: args.boundaries.into(),
         })
         .await
@@ -654,6 +658,7 @@ async fn ranking(args: RankingArgs) -> anyhow::Result<()> {
         period: period_of(ask.period),
         scope: ask.scope.proto().into(),
         currency_code: ask.currency.code().to_owned(),
+        include_estimates: ask.include_estimates,
         boundaries: args.boundaries.into(),
         page_size: Some(args.page_size),
         page_token: String::new(),
@@ -710,6 +715,7 @@ async fn time_series(args: TimeSeriesArgs) -> anyhow::Result<()> {
             provinces: args.province.clone(),
             scope: ask.scope.proto().into(),
             currency_code: ask.currency.code().to_owned(),
+            include_estimates: ask.include_estimates,
             boundaries: args.boundaries.into(),
         })
         .await
@@ -735,6 +741,7 @@ async fn breakdown(args: BreakdownArgs) -> anyhow::Result<()> {
             provinces: args.province.clone(),
             scope: ask.scope.proto().into(),
             currency_code: ask.currency.code().to_owned(),
+            include_estimates: ask.include_estimates,
             limit: args.limit,
         })
         .await
