@@ -190,6 +190,13 @@ pub async fn run(bench: ReplicasBench) -> anyhow::Result<()> {
         .map(|r| r.cube_loads().saturating_sub(1).to_string())
         .collect();
     println!("  cube reloads after startup: {} (one per replica)", reloads.join(", "));
+    let compacted = bench_run.wait_compacted().await?;
+    println!(
+        "  compaction done {:.1} s later (rollup rows: {} appended, {} left)",
+        compacted.0.as_secs_f64(),
+        compacted.1,
+        compacted.2
+    );
     bench_run.steady_latencies(&analytics).await?;
     bench_run.failover(&mut analytics).await?;
     bench_run.fold_rate(commit_rate).await?;
@@ -276,6 +283,35 @@ impl Run {
             samples.lag,
         );
         Ok(())
+    }
+
+    /// Waits until the leader has compacted every month worth compacting;
+    /// the time it took, and the rollup rows before and after.
+    async fn wait_compacted(&self) -> anyhow::Result<(Duration, i64, i64)> {
+        let started = Instant::now();
+        let rows = || async {
+            let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM analytics.rollup")
+                .fetch_one(&self.pool)
+                .await?;
+            anyhow::Ok(rows)
+        };
+        let before = rows().await?;
+        loop {
+            let (pending,): (i64,) = sqlx::query_as(
+                "SELECT count(*) FROM analytics.rollup_partitions
+                 WHERE rows_added > 0 AND rows_added >= greatest(rows_compacted, 1000)",
+            )
+            .fetch_one(&self.pool)
+            .await?;
+            if pending == 0 {
+                return Ok((started.elapsed(), before, rows().await?));
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(1200),
+                "compaction never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// Latencies on each replica with nothing loading.

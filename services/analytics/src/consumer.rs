@@ -51,6 +51,9 @@ pub const BATCH: i64 = 100_000;
 const POLL: Duration = Duration::from_millis(250);
 /// How often a replica that does not lead tries to take the lease.
 const LEASE_RETRY: Duration = Duration::from_millis(500);
+/// A batch this large means the leader is catching up (a full-speed load, a
+/// rebuild): compaction waits, leaving it the machine.
+const BUSY_BATCH: u64 = 5_000;
 /// Fewest appended rows worth compacting a partition for.
 const MIN_COMPACTION_ROWS: i64 = 1000;
 /// How long compaction rests when nothing is worth compacting.
@@ -134,21 +137,17 @@ pub struct AppliedBatch {
 ///
 /// # Errors
 /// When the database fails (nothing is applied then).
+#[tracing::instrument(name = "analytics.apply", skip_all, fields(from, to, events))]
 pub async fn apply_next_batch(pool: &PgPool) -> Result<u64, StoreError> {
-    let mut turn = Turn::begin(pool).await?;
-    let Some(upper) = turn.next_batch_end(BATCH).await? else {
-        return Ok(0);
-    };
-    fold_batch(turn, upper).await
-}
-
-/// Folds the events after the turn's cursor up to `upper` into the rollups,
-/// moves the cursor and commits.
-#[tracing::instrument(name = "analytics.apply", skip_all, fields(from = turn.cursor(), to = upper, events = tracing::field::Empty))]
-async fn fold_batch(turn: Turn, upper: i64) -> Result<u64, StoreError> {
-    let folded = turn.fold(upper).await?;
-    freshness_lag().record(folded.lag_seconds.max(0.0), &[]);
-    tracing::Span::current().record("events", folded.events);
+    let turn = Turn::begin(pool).await?;
+    let span = tracing::Span::current();
+    span.record("from", turn.cursor());
+    let folded = turn.fold_next(BATCH).await?;
+    if let Some(upper) = folded.upper {
+        freshness_lag().record(folded.lag_seconds.max(0.0), &[]);
+        span.record("to", upper);
+    }
+    span.record("events", folded.events);
     Ok(u64::try_from(folded.events).unwrap_or_default())
 }
 
@@ -231,7 +230,7 @@ async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &Cancella
         match apply_next_batch(pool).await {
             // More may be waiting: check the lease and fold again.
             Ok(count) if count > 0 => {
-                catching_up.store(count >= BATCH.unsigned_abs(), Ordering::Relaxed);
+                catching_up.store(count >= BUSY_BATCH, Ordering::Relaxed);
                 continue;
             }
             Ok(_) => catching_up.store(false, Ordering::Relaxed),

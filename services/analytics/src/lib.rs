@@ -7,7 +7,7 @@
 //! The layers: [`api`] reads and validates requests and converts answers;
 //! [`query`] holds the questions and computes the figures; [`cube`] answers
 //! whole-month questions from memory; [`consumer`] folds the feed into the
-//! rollups; [`store`] holds every SQL statement; [`places`] resolves names
+//! rollups ([`fold`] aggregates each batch); [`store`] holds every SQL statement; [`places`] resolves names
 //! through the catalogue.
 //!
 //! [`serve`] runs the service; [`consumer::reset`] and [`consumer::catch_up`]
@@ -17,6 +17,7 @@ pub mod api;
 pub mod consumer;
 pub mod cube;
 pub mod error;
+pub mod fold;
 pub mod places;
 pub mod query;
 pub mod store;

@@ -128,6 +128,7 @@ struct Recorded {
     current: String,
     country: String,
     sector: String,
+    zone: String,
     fdi: bool,
     estimated: bool,
     amount: Option<(String, Decimal)>,
@@ -200,6 +201,7 @@ async fn recorded(ingest: &mut Ingest) -> (Vec<Recorded>, i64) {
             current: code(&e.current_province),
             country: e.investor_country.clone(),
             sector: e.sector.clone(),
+            zone: e.zone.clone(),
             fdi: e.scope() == Scope::Fdi,
             estimated: e.status() == ing::EventStatus::Estimated,
             amount: e
@@ -1001,6 +1003,21 @@ fn more_rows() -> Vec<EventInput> {
         row("estimate-1", "new", "2024-02-03", "P-0", "estimated"),
         row("estimate-2", "new", "2025-03-03", "P-ESTIMATED", "estimated"),
         row("estimate-3", "adjustment", "2025-03-09", "P-ESTIMATED", "estimated"),
+        EventInput {
+            zone: "KCN Quang Châu".into(),
+            province: "Bắc Giang".into(),
+            ..row("zone-1", "new", "2024-06-25", "P-ZONE-1", "reported")
+        },
+        EventInput {
+            zone: "KCN Quang Châu".into(),
+            province: "Bắc Giang".into(),
+            ..row("zone-2", "adjustment", "2025-01-30", "P-ZONE-1", "reported")
+        },
+        EventInput {
+            zone: "KCN Quang Châu".into(),
+            province: "Bắc Giang".into(),
+            ..row("zone-3", "new", "2024-09-10", "P-ZONE-2", "reported")
+        },
     ]
 }
 
@@ -1069,6 +1086,7 @@ async fn any_range_counts_each_project_once_per_bucket_and_keeps_estimates_apart
     type Key = fn(&Recorded) -> String;
     let by_country: Key = |e| e.country.clone();
     let by_sector: Key = |e| e.sector.clone();
+    let by_zone: Key = |e| e.zone.clone();
     let mut compared = 0;
     for (start, end) in [
         (day(2024, 3, 10), day(2025, 2, 17)),
@@ -1083,6 +1101,7 @@ async fn any_range_counts_each_project_once_per_bucket_and_keeps_estimates_apart
         for (dimension, key) in [
             (pb::Dimension::HomeCountry, by_country),
             (pb::Dimension::Sector, by_sector),
+            (pb::Dimension::Zone, by_zone),
         ] {
             for figure in [Figure::NewProjects, Figure::TotalCapital, Figure::RealisedCapital] {
                 let answered = ranking_entries(
@@ -1124,6 +1143,33 @@ async fn any_range_counts_each_project_once_per_bucket_and_keeps_estimates_apart
         );
     }
     assert!(compared > 20, "only {compared} entries compared");
+    // A zone's own summary over ragged periods, against its events.
+    let zone = events.iter().find(|e| !e.zone.is_empty()).unwrap().zone.clone();
+    for (start, end) in [
+        (day(2024, 6, 20), day(2025, 1, 30)),
+        (day(2024, 6, 26), day(2024, 9, 10)),
+    ] {
+        let summary = client
+            .get_summary(pb::GetSummaryRequest {
+                zones: vec![zone.clone()],
+                period: range(start, end),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let inside: Vec<&Recorded> = reported
+            .iter()
+            .copied()
+            .filter(|e| e.zone == zone && e.date >= start && e.date <= end)
+            .collect();
+        assert!(!inside.is_empty());
+        assert_eq!(
+            actual(&summary.figures),
+            expected(&inside, "USD"),
+            "{zone} over {start}..{end}"
+        );
+    }
 
     // Buckets: a project re-issued in two months of one quarter (or year) counts once there.
     for (granularity, bucket) in [

@@ -775,7 +775,9 @@ impl DemoEvents {
             idempotency_key: format!("syn-{}-{}-{}", self.seed, self.total, self.produced),
             kind: kind.as_str().to_owned(),
             event_date: date.format("%Y-%m-%d").to_string(),
-            project_ref: format!("SYN-{:06}", project.number),
+            // Registers of different seeds are about different projects: loaded together, none
+            // looks like another's re-issued certificate.
+            project_ref: format!("SYN-{}-{:06}", self.seed, project.number),
             project_name: Self::project_name(project),
             investor: Self::investor_name(project.investor),
             investor_country: country.to_owned(),

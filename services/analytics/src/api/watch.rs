@@ -352,3 +352,62 @@ async fn crossing(
         ..pb::Alert::default()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn batch(from: i64, to: i64) -> AppliedBatch {
+        AppliedBatch {
+            from,
+            to,
+            events: (from + 1..=to)
+                .map(|sequence| Applied {
+                    sequence,
+                    current_province: "ha-noi".into(),
+                    province: "ha-noi".into(),
+                    event_date: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+                    kind: "new".into(),
+                    scope: "fdi".into(),
+                    status: "reported".into(),
+                    amount_usd: None,
+                    amount_vnd: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn sequences(events: &[Applied]) -> Vec<i64> {
+        events.iter().map(|e| e.sequence).collect()
+    }
+
+    #[test]
+    fn a_stream_sees_each_event_once_and_names_what_it_missed() {
+        let mut position = Position::start(0, Some(10));
+        assert_eq!(position.take_initial_gap(), None);
+        let first = batch(10, 13);
+        let (gap, unseen) = position.advance(&first);
+        assert_eq!((gap, sequences(unseen)), (None, vec![11, 12, 13]));
+        // Batches it fell behind on: the next one says which events went unwatched.
+        let later = batch(20, 22);
+        let (gap, unseen) = position.advance(&later);
+        assert_eq!((gap, sequences(unseen)), (Some((14, 20)), vec![21, 22]));
+    }
+
+    #[test]
+    fn a_resumed_stream_skips_what_it_saw_and_reports_what_this_replica_passed() {
+        // Resuming on a replica behind the subscriber: no gap, no repeat.
+        let mut behind = Position::start(15, Some(12));
+        assert_eq!(behind.take_initial_gap(), None);
+        let overlapping = batch(12, 17);
+        assert_eq!(behind.advance(&overlapping).1.len(), 2);
+        // Resuming on a replica ahead of it: the events in between are a gap, reported first.
+        let mut ahead = Position::start(15, Some(30));
+        assert_eq!(ahead.take_initial_gap(), Some((16, 30)));
+        let next = batch(30, 31);
+        let (gap, unseen) = ahead.advance(&next);
+        assert_eq!((gap, sequences(unseen)), (None, vec![31]));
+    }
+}

@@ -2,10 +2,12 @@
 //! rollups in the transaction that moves the cursor, so every event is
 //! applied exactly once; [`reset`] empties them for a rebuild.
 
+use chrono::NaiveDate;
 use fdi_kit::{domain::EventKind, feed};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::Result;
+use crate::fold::{Deltas, FoldEvent};
 
 /// The channel [`reset`] notifies, so running services drop what they hold in memory.
 pub const RESET_CHANNEL: &str = "fdi_analytics_reset";
@@ -23,6 +25,8 @@ const PROJECT_KINDS: [EventKind; 2] = [EventKind::New, EventKind::Termination];
 pub struct Folded {
     /// Events folded.
     pub events: i64,
+    /// The cursor now (`None` when there was nothing to fold).
+    pub upper: Option<i64>,
     /// Seconds from ingest's commit of the batch's newest event to now (the database's clock).
     pub lag_seconds: f64,
 }
@@ -57,66 +61,169 @@ impl Turn {
         self.cursor
     }
 
-    /// The sequence that ends the next batch of at most `limit` events after
-    /// the cursor; `None` when there is none (caught up).
+    /// Folds the next batch of at most `limit` events after the cursor into
+    /// the rollups: the batch aggregated in memory ([`Deltas`]) and appended
+    /// with `COPY` (a row per group), the months' counts for compaction, the
+    /// repeated projects and the cursor, in one transaction; notifies
+    /// [`FOLDED_CHANNEL`] and commits. A turn with no event changes nothing.
     ///
     /// # Errors
-    /// When the database fails.
-    pub async fn next_batch_end(&mut self, limit: i64) -> Result<Option<i64>> {
-        let (upper,): (Option<i64>,) = sqlx::query_as(&format!(
-            "SELECT max(sequence) FROM (SELECT sequence FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2) s",
+    /// When the database fails (nothing is applied then).
+    pub async fn fold_next(mut self, limit: i64) -> Result<Folded> {
+        let tx = &mut *self.tx;
+        // Room to find a whole batch's repeated projects in memory (the default spills to disk).
+        sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
+        let events: Vec<FoldEvent> = sqlx::query_as(&format!(
+            "SELECT sequence, create_time, kind, scope, status, event_date, province_code AS province,
+                    current_province_code AS current_province, coalesce(zone_id, '') AS zone,
+                    investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
+                    coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
+                    coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd
+             FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2",
             events = feed::EVENTS
         ))
         .bind(self.cursor)
         .bind(limit)
-        .fetch_one(&mut *self.tx)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(upper)
-    }
-
-    /// Folds the events after the cursor up to `upper` into the rollups
-    /// (one append per projection, a row per group), records repeated
-    /// projects, moves the cursor, notifies [`FOLDED_CHANNEL`] and commits.
-    ///
-    /// # Errors
-    /// When the database fails (nothing is applied then).
-    pub async fn fold(mut self, upper: i64) -> Result<Folded> {
-        let tx = &mut *self.tx;
-        // Room to aggregate a whole batch in memory (the default spills to disk).
-        sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
-        sqlx::query(&format!(
-            "CREATE TEMP TABLE batch ON COMMIT DROP AS
-             SELECT sequence, kind, scope, status, event_date, project_ref, province_code AS province,
-                    current_province_code AS current_province, coalesce(zone_id, '') AS zone,
-                    investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
-                    coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
-                    coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd, create_time
-             FROM {events} WHERE sequence > $1 AND sequence <= $2",
-            events = feed::EVENTS
-        ))
-        .bind(self.cursor)
-        .bind(upper)
-        .execute(&mut *tx)
-        .await?;
-        for projection in PROJECTIONS {
-            sqlx::query(&append_sql(projection)).execute(&mut *tx).await?;
-        }
-        track_repeated_projects(tx, upper).await?;
-        // How long the newest of these events waited since ingest recorded it (the database's clock).
-        let (events, lag_seconds): (i64, f64) = sqlx::query_as(
-            "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - max(create_time))::float8, 0) FROM batch",
+        let (Some(last), Some(newest)) = (events.last(), events.iter().map(|e| e.create_time).max()) else {
+            return Ok(Folded::default());
+        };
+        let upper = last.sequence;
+        let deltas = Deltas::of(&events);
+        append(tx, &deltas).await?;
+        count_partitions(tx, &deltas).await?;
+        record_repeats(tx, self.cursor, upper).await?;
+        let (lag_seconds,): (f64,) = sqlx::query_as(
+            "UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1
+             RETURNING extract(epoch FROM clock_timestamp() - $2::timestamptz)::float8",
         )
+        .bind(upper)
+        .bind(newest)
         .fetch_one(&mut *tx)
         .await?;
-        set_cursor(tx, upper).await?;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(FOLDED_CHANNEL)
             .bind(upper.to_string())
             .execute(&mut *tx)
             .await?;
         self.tx.commit().await?;
-        Ok(Folded { events, lag_seconds })
+        Ok(Folded {
+            events: i64::try_from(events.len()).unwrap_or(i64::MAX),
+            upper: Some(upper),
+            lag_seconds,
+        })
     }
+}
+
+/// The rollup's columns, in the order [`append`] writes them.
+const ROLLUP_COLUMNS: &str = "projection, period, kind, scope, status, current_province, province, zone, country, \
+                              sector, investor, currency, events, amount, amount_usd, amount_vnd";
+
+/// Appends the batch's rows with `COPY` (CSV; an empty field is an empty
+/// text, never NULL), the cheapest way into a table PostgreSQL has.
+async fn append(tx: &mut PgConnection, deltas: &Deltas<'_>) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(Vec::with_capacity(deltas.rows.len() * 96));
+    for (key, sums) in &deltas.rows {
+        csv.write_record([
+            key.projection.name(),
+            &key.period.to_string(),
+            key.kind,
+            key.scope,
+            key.status,
+            key.current_province,
+            key.province,
+            key.zone,
+            key.country,
+            key.sector,
+            &key.investor.to_string(),
+            key.currency,
+            &sums.events.to_string(),
+            &sums.amount.to_string(),
+            &sums.amount_usd.to_string(),
+            &sums.amount_vnd.to_string(),
+        ])
+        .map_err(|e| sqlx::Error::Protocol(format!("writing the rollup rows: {e}")))?;
+    }
+    let data = csv
+        .into_inner()
+        .map_err(|e| sqlx::Error::Protocol(format!("writing the rollup rows: {e}")))?;
+    let mut copy = tx
+        .copy_in_raw(&format!(
+            "COPY rollup ({ROLLUP_COLUMNS}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL \
+             (kind, scope, status, current_province, province, zone, country, sector, currency))"
+        ))
+        .await?;
+    for chunk in data.chunks(1 << 20) {
+        copy.send(chunk).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// Adds the rows each projection's month gained to what compaction weighs.
+async fn count_partitions(tx: &mut PgConnection, deltas: &Deltas<'_>) -> Result<()> {
+    let counts = deltas.rows_by_partition();
+    let projections: Vec<&str> = counts.keys().map(|(projection, _)| projection.name()).collect();
+    let periods: Vec<NaiveDate> = counts.keys().map(|(_, period)| *period).collect();
+    let rows: Vec<i64> = counts.values().copied().collect();
+    sqlx::query(
+        "INSERT INTO rollup_partitions AS r (projection, period, rows_added)
+         SELECT * FROM unnest($1::text[], $2::date[], $3::bigint[])
+         ON CONFLICT (projection, period) DO UPDATE SET rows_added = r.rows_added + EXCLUDED.rows_added",
+    )
+    .bind(&projections)
+    .bind(&periods)
+    .bind(&rows)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records every event of projects seen with more than one `new` (or
+/// `termination`) event in the batch `(after, upper]`, stamped with `upper`,
+/// so distinct-project counts can subtract repeats: the projects first seen
+/// now are remembered; a project with several such events in the batch, or
+/// seen in an earlier one, has all its batch events recorded, and its first
+/// event too when that came earlier (already there when it had been repeated
+/// before: `ON CONFLICT DO NOTHING`).
+async fn record_repeats(tx: &mut PgConnection, after: i64, upper: i64) -> Result<()> {
+    let project_kinds = PROJECT_KINDS.map(EventKind::as_str);
+    sqlx::query(&format!(
+        "WITH b AS (SELECT kind, project_ref, sequence FROM {events}
+                    WHERE sequence > $1 AND sequence <= $2 AND kind = ANY($3)),
+              first_seen AS (
+                  INSERT INTO projects_seen (kind, project_ref, first_sequence)
+                  SELECT DISTINCT ON (kind, project_ref) kind, project_ref, sequence FROM b
+                  ORDER BY kind, project_ref, sequence
+                  ON CONFLICT DO NOTHING
+                  RETURNING kind, project_ref),
+              repeated AS (
+                  SELECT b.kind, b.project_ref FROM b LEFT JOIN first_seen f USING (kind, project_ref)
+                  GROUP BY b.kind, b.project_ref
+                  HAVING count(*) > 1 OR bool_and(f.project_ref IS NULL))
+         INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, status, province, current_province,
+                              zone, country, sector, investor, folded_at)
+         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.status, e.province_code,
+                e.current_province_code, coalesce(e.zone_id, ''), e.investor_country, e.sector,
+                coalesce(e.investor_id, 0), $2
+         FROM {events} e
+         WHERE e.sequence > $1 AND e.sequence <= $2 AND (e.kind, e.project_ref) IN (SELECT * FROM repeated)
+         UNION ALL
+         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.status, e.province_code,
+                e.current_province_code, coalesce(e.zone_id, ''), e.investor_country, e.sector,
+                coalesce(e.investor_id, 0), $2
+         FROM projects_seen s JOIN {events} e ON e.sequence = s.first_sequence
+         WHERE (s.kind, s.project_ref) IN (SELECT * FROM repeated)
+         ON CONFLICT DO NOTHING",
+        events = feed::EVENTS
+    ))
+    .bind(after)
+    .bind(upper)
+    .bind(project_kinds.as_slice())
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Empties the rollups and rewinds the cursor, in one transaction, and
@@ -156,76 +263,13 @@ async fn set_cursor(tx: &mut PgConnection, sequence: i64) -> Result<()> {
     Ok(())
 }
 
-/// One projection of the rollups: its name and the dimensions it keeps
-/// besides kind, scope, status, today's province and currency.
-struct Projection {
-    name: &'static str,
-    dims: &'static [&'static str],
-}
-
-const PROJECTIONS: &[Projection] = &[
-    Projection {
-        name: "province",
-        dims: &["province"],
-    },
-    Projection {
-        name: "zone",
-        dims: &["zone"],
-    },
-    Projection {
-        name: "country",
-        dims: &["country"],
-    },
-    Projection {
-        name: "sector",
-        dims: &["sector"],
-    },
-    Projection {
-        name: "investor",
-        dims: &["investor"],
-    },
-];
-
-/// The dimensions every projection may keep, with the value of an unkept one.
-const ALL_DIMS: &[(&str, &str)] = &[
-    ("province", "''"),
-    ("zone", "''"),
-    ("country", "''"),
-    ("sector", "''"),
-    ("investor", "0"),
-];
-
-/// Appends one row per group of the batch to a projection, and counts the
-/// rows each month gained for compaction.
-fn append_sql(projection: &Projection) -> String {
-    let select_dims: Vec<&str> = ALL_DIMS
-        .iter()
-        .map(|(dim, empty)| if projection.dims.contains(dim) { *dim } else { *empty })
-        .collect();
-    let group_dims = projection.dims.join(", ");
-    format!(
-        "WITH appended AS (
-             INSERT INTO rollup (projection, period, kind, scope, status, current_province, province, zone, country,
-                                 sector, investor, currency, events, amount, amount_usd, amount_vnd)
-             SELECT '{name}', date_trunc('month', event_date)::date AS p, kind, scope, status, current_province,
-                    {dims}, currency, count(*), sum(amount), sum(amount_usd), sum(amount_vnd)
-             FROM batch GROUP BY p, kind, scope, status, current_province, {group_dims}, currency
-             RETURNING period)
-         INSERT INTO rollup_partitions AS r (projection, period, rows_added)
-         SELECT '{name}', period, count(*) FROM appended GROUP BY period
-         ON CONFLICT (projection, period) DO UPDATE SET rows_added = r.rows_added + EXCLUDED.rows_added",
-        name = projection.name,
-        dims = select_dims.join(", "),
-    )
-}
-
 /// A projection's month whose appended rows outweigh its compacted ones.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Partition {
     /// The projection.
     pub projection: String,
     /// The month's first day.
-    pub period: chrono::NaiveDate,
+    pub period: NaiveDate,
     /// The rows appended since the last compaction, as read.
     pub rows_added: i64,
 }
@@ -286,65 +330,4 @@ pub async fn compact(pool: &PgPool, partition: &Partition) -> Result<i64> {
     .await?;
     tx.commit().await?;
     Ok(merged)
-}
-
-/// Records every event of projects seen with more than one `new` (or
-/// `termination`) event, stamped with the batch's cursor `folded_at`, so
-/// distinct-project counts can subtract repeats.
-async fn track_repeated_projects(tx: &mut PgConnection, folded_at: i64) -> Result<()> {
-    let project_kinds = PROJECT_KINDS.map(EventKind::as_str);
-    let repeated: Vec<(String, String)> = sqlx::query_as(
-        "WITH b AS (SELECT kind, project_ref, sequence FROM batch WHERE kind = ANY($1)),
-              first_seen AS (
-                  INSERT INTO projects_seen (kind, project_ref, first_sequence)
-                  SELECT DISTINCT ON (kind, project_ref) kind, project_ref, sequence FROM b
-                  ORDER BY kind, project_ref, sequence
-                  ON CONFLICT DO NOTHING
-                  RETURNING kind, project_ref)
-         SELECT b.kind, b.project_ref FROM b LEFT JOIN first_seen f USING (kind, project_ref)
-         GROUP BY b.kind, b.project_ref
-         HAVING count(*) > 1 OR bool_and(f.project_ref IS NULL)",
-    )
-    .bind(project_kinds.as_slice())
-    .fetch_all(&mut *tx)
-    .await?;
-    if repeated.is_empty() {
-        return Ok(());
-    }
-    let (kinds, refs): (Vec<String>, Vec<String>) = repeated.into_iter().unzip();
-    sqlx::query(&format!(
-        "INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, status, province, current_province,
-                              zone, country, sector, investor, folded_at)
-         SELECT kind, project_ref, sequence, event_date, scope, status, province, current_province, zone, country,
-                sector, investor, $3
-         FROM batch WHERE (kind, project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         UNION ALL
-         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.status, e.province_code,
-                e.current_province_code, coalesce(e.zone_id, ''), e.investor_country, e.sector,
-                coalesce(e.investor_id, 0), $3
-         FROM projects_seen s JOIN {events} e ON e.sequence = s.first_sequence
-         WHERE (s.kind, s.project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-         ON CONFLICT DO NOTHING",
-        events = feed::EVENTS
-    ))
-    .bind(&kinds)
-    .bind(&refs)
-    .bind(folded_at)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn appends_keep_each_projections_dimensions() {
-        let country = append_sql(&PROJECTIONS[2]);
-        assert!(country.contains("status, current_province,\n                    '', '', country, '', 0, currency"));
-        assert!(country.contains("GROUP BY p, kind, scope, status, current_province, country, currency"));
-        let province = append_sql(&PROJECTIONS[0]);
-        assert!(province.contains("province, '', '', '', 0, currency"));
-    }
 }
