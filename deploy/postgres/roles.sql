@@ -54,10 +54,6 @@ BEGIN
     EXECUTE format('GRANT CREATE ON DATABASE %I TO fdi_owner', current_database());
     EXECUTE format('REVOKE CREATE ON DATABASE %I FROM fdi_catalogue, fdi_ingest, fdi_analytics',
                    current_database());
-    -- Analytics folds each batch of the feed through a temporary table (`CREATE TEMP TABLE batch ON COMMIT
-    -- DROP`), which lives in the session's own pg_temp schema and goes with it. PUBLIC has TEMPORARY by
-    -- default; granted here for the same reason as CONNECT.
-    EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO fdi_analytics', current_database());
 END
 $$;
 

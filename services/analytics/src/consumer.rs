@@ -41,7 +41,7 @@ use crate::{
         batches::{BatchRow, Since},
         lease::Lease,
         notifications::{Notice, Notifications},
-        rollups::Turn,
+        rollups::{Batch, Turn},
     },
 };
 
@@ -137,18 +137,39 @@ pub struct AppliedBatch {
 ///
 /// # Errors
 /// When the database fails (nothing is applied then).
-#[tracing::instrument(name = "analytics.apply", skip_all, fields(from, to, events))]
 pub async fn apply_next_batch(pool: &PgPool) -> Result<u64, StoreError> {
-    let turn = Turn::begin(pool).await?;
+    Ok(apply_reading_ahead(pool, None).await?.0)
+}
+
+/// Folds the next batch (`read_ahead` when it follows the cursor) and,
+/// meanwhile, reads the batch after it on another connection; returns the
+/// events folded and that next batch.
+#[tracing::instrument(name = "analytics.apply", skip_all, fields(from, to, events))]
+async fn apply_reading_ahead(pool: &PgPool, read_ahead: Option<Batch>) -> Result<(u64, Option<Batch>), StoreError> {
+    let mut turn = Turn::begin(pool).await?;
     let span = tracing::Span::current();
     span.record("from", turn.cursor());
-    let folded = turn.fold_next(BATCH).await?;
+    let batch = match read_ahead {
+        Some(batch) if batch.after == turn.cursor() => batch,
+        _ => turn.read(BATCH).await?,
+    };
+    // The next batch starts where this one ends: read it while this one is folded.
+    let next = batch.upper().map(|after| {
+        let pool = pool.clone();
+        tokio::spawn(async move { store::rollups::read_batch(&mut *pool.acquire().await?, after, BATCH).await })
+    });
+    let folded = turn.fold(batch).await?;
     if let Some(upper) = folded.upper {
         freshness_lag().record(folded.lag_seconds.max(0.0), &[]);
         span.record("to", upper);
     }
     span.record("events", folded.events);
-    Ok(u64::try_from(folded.events).unwrap_or_default())
+    let next = match next {
+        // An empty batch read ahead says nothing about what arrived since.
+        Some(task) => task.await.ok().and_then(Result::ok).filter(|b| !b.events.is_empty()),
+        None => None,
+    };
+    Ok((u64::try_from(folded.events).unwrap_or_default(), next))
 }
 
 /// Applies batches until caught up; returns the events applied.
@@ -157,12 +178,14 @@ pub async fn apply_next_batch(pool: &PgPool) -> Result<u64, StoreError> {
 /// When the database fails.
 pub async fn catch_up(pool: &PgPool) -> Result<u64, StoreError> {
     let mut total = 0;
+    let mut read_ahead = None;
     loop {
-        let count = apply_next_batch(pool).await?;
+        let (count, next) = apply_reading_ahead(pool, read_ahead).await?;
         if count == 0 {
             return Ok(total);
         }
         total += count;
+        read_ahead = next;
     }
 }
 
@@ -215,6 +238,7 @@ async fn lead(pool: PgPool, holder: String, shutdown: CancellationToken) {
 /// polling interval), until the lease is lost or shutdown.
 async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &CancellationToken, catching_up: &AtomicBool) {
     let mut notifications: Option<Notifications> = None;
+    let mut read_ahead = None;
     loop {
         if shutdown.is_cancelled() {
             lease.release().await;
@@ -227,10 +251,11 @@ async fn fold_while_leading(pool: &PgPool, mut lease: Lease, shutdown: &Cancella
         if notifications.is_none() {
             notifications = Notifications::listen(pool, &[Notice::Events]).await.ok();
         }
-        match apply_next_batch(pool).await {
+        match apply_reading_ahead(pool, read_ahead.take()).await {
             // More may be waiting: check the lease and fold again.
-            Ok(count) if count > 0 => {
+            Ok((count, next)) if count > 0 => {
                 catching_up.store(count >= BUSY_BATCH, Ordering::Relaxed);
+                read_ahead = next;
                 continue;
             }
             Ok(_) => catching_up.store(false, Ordering::Relaxed),

@@ -61,31 +61,31 @@ impl Turn {
         self.cursor
     }
 
-    /// Folds the next batch of at most `limit` events after the cursor into
-    /// the rollups: the batch aggregated in memory ([`Deltas`]) and appended
-    /// with `COPY` (a row per group), the months' counts for compaction, the
-    /// repeated projects and the cursor, in one transaction; notifies
-    /// [`FOLDED_CHANNEL`] and commits. A turn with no event changes nothing.
+    /// The batch of at most `limit` events after the cursor.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn read(&mut self, limit: i64) -> Result<Batch> {
+        read_batch(&mut self.tx, self.cursor, limit).await
+    }
+
+    /// Folds `batch` into the rollups: aggregated in memory ([`Deltas`]) and
+    /// appended with `COPY` (a row per group), with the months' counts for
+    /// compaction, the repeated projects and the cursor, in one transaction;
+    /// notifies [`FOLDED_CHANNEL`] and commits. A batch with no event, or one
+    /// that does not follow the cursor (read ahead of a turn that found the
+    /// cursor elsewhere), changes nothing.
     ///
     /// # Errors
     /// When the database fails (nothing is applied then).
-    pub async fn fold_next(mut self, limit: i64) -> Result<Folded> {
+    pub async fn fold(mut self, batch: Batch) -> Result<Folded> {
+        if batch.after != self.cursor {
+            return Ok(Folded::default());
+        }
+        let events = batch.events;
         let tx = &mut *self.tx;
         // Room to find a whole batch's repeated projects in memory (the default spills to disk).
         sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
-        let events: Vec<FoldEvent> = sqlx::query_as(&format!(
-            "SELECT sequence, create_time, kind, scope, status, event_date, province_code AS province,
-                    current_province_code AS current_province, coalesce(zone_id, '') AS zone,
-                    investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
-                    coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
-                    coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd
-             FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2",
-            events = feed::EVENTS
-        ))
-        .bind(self.cursor)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
         let (Some(last), Some(newest)) = (events.last(), events.iter().map(|e| e.create_time).max()) else {
             return Ok(Folded::default());
         };
@@ -114,6 +114,46 @@ impl Turn {
             lag_seconds,
         })
     }
+}
+
+/// A batch of the feed to fold: the events after a sequence.
+#[derive(Debug)]
+pub struct Batch {
+    /// The sequence the events follow.
+    pub after: i64,
+    /// The events, in commit order.
+    pub events: Vec<FoldEvent>,
+}
+
+impl Batch {
+    /// The last sequence of the batch, when it has events.
+    #[must_use]
+    pub fn upper(&self) -> Option<i64> {
+        self.events.last().map(|e| e.sequence)
+    }
+}
+
+/// The (at most `limit`) events after `after`, in commit order: a batch to
+/// fold. Sequences commit in order, so what this reads is a prefix of all
+/// that will ever follow `after`, and may be read ahead of the turn that folds it.
+///
+/// # Errors
+/// When the database fails.
+pub async fn read_batch(connection: &mut PgConnection, after: i64, limit: i64) -> Result<Batch> {
+    let events = sqlx::query_as(&format!(
+        "SELECT sequence, create_time, kind, scope, status, event_date, province_code AS province,
+                current_province_code AS current_province, coalesce(zone_id, '') AS zone,
+                investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
+                coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
+                coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd
+         FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+        events = feed::EVENTS
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
+    Ok(Batch { after, events })
 }
 
 /// The rollup's columns, in the order [`append`] writes them.
