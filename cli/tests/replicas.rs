@@ -184,6 +184,30 @@ async fn wait_caught_up(endpoint: &str, sequence: i64) {
     }
 }
 
+/// Sets a 2024 target for Bắc Ninh through the ingest at `endpoint` (for GetTargetProgress).
+async fn set_target(endpoint: &str) {
+    use fdi_proto::ingest::{SetTargetRequest, Target, ingest_service_client::IngestServiceClient};
+    IngestServiceClient::connect(endpoint.to_owned())
+        .await
+        .unwrap()
+        .set_target(SetTargetRequest {
+            target: Some(Target {
+                province: "bac-ninh".into(),
+                year: 2024,
+                figure: Figure::TotalCapital.into(),
+                scope: fdi_proto::common::Scope::Fdi.into(),
+                amount: Some(fdi_proto::Money {
+                    currency_code: "USD".into(),
+                    units: 500_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+}
+
 /// The answers of every analytics RPC but Watch, to a set of questions, as text.
 async fn answers(endpoint: &str) -> Vec<String> {
     let mut client = analytics_client(endpoint).await;
@@ -244,6 +268,19 @@ async fn answers(endpoint: &str) -> Vec<String> {
             .into_inner();
         out.push(format!("{reconciliation:?}"));
     }
+    for include_estimates in [false, true] {
+        let progress = client
+            .get_target_progress(pb::GetTargetProgressRequest {
+                province: "Bắc Ninh".into(),
+                year: 2024,
+                include_estimates,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        out.push(format!("{progress:?}"));
+    }
     let series = client
         .get_time_series(pb::GetTimeSeriesRequest {
             figure: Figure::NewProjects.into(),
@@ -287,6 +324,7 @@ async fn two_of_each_answer_alike_alert_everywhere_and_record_each_row_once() {
 
     // Two files at once through two ingest replicas, and the first again through the second.
     let (first, second) = (&cluster.ingest[0].endpoint, &cluster.ingest[1].endpoint);
+    set_target(second).await;
     let loads = [
         load_demo(first, "file-a", 11, 2500),
         load_demo(second, "file-b", 12, 2500),
@@ -344,6 +382,7 @@ async fn after_a_sigkill_of_the_leader_another_folds_and_figures_match_a_single_
         watch_everything(&cluster.analytics[0].endpoint).await,
         watch_everything(&cluster.analytics[1].endpoint).await,
     ];
+    set_target(&cluster.ingest[0].endpoint).await;
     let loads = [
         load_demo(&cluster.ingest[0].endpoint, "file-a", 21, 3000),
         load_demo(&cluster.ingest[1].endpoint, "file-b", 22, 3000),
