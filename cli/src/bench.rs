@@ -219,6 +219,19 @@ pub(crate) async fn timed_load(
     Ok((summary, started.elapsed()))
 }
 
+/// The value at `fraction` (0.5: the median) of `samples`, which it sorts; the default when empty.
+pub(crate) fn percentile<T: Copy + Default + PartialOrd>(samples: &mut [T], fraction: f64) -> T {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "small indices"
+    )]
+    let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
+    samples.get(index).copied().unwrap_or_default()
+}
+
 pub(crate) fn num_cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }

@@ -17,7 +17,7 @@ use sqlx::{Connection, PgConnection};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 
-use crate::bench::{IngestBench, fresh_system, num_cores, rate, timed_load};
+use crate::bench::{IngestBench, fresh_system, num_cores, percentile, rate, timed_load};
 
 /// Options of `fdi bench analytics`.
 #[derive(Args, Debug)]
@@ -54,18 +54,6 @@ fn shorthand(text: &str) -> Option<Period> {
     Some(Period {
         kind: Some(period::Kind::Shorthand(text.to_owned())),
     })
-}
-
-fn percentile(samples: &mut [Duration], fraction: f64) -> Duration {
-    samples.sort();
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss,
-        reason = "small indices"
-    )]
-    let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
-    samples.get(index).copied().unwrap_or_default()
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-    bench::{fresh_database, num_cores, rate},
+    bench::{fresh_database, num_cores, percentile, rate},
     local_keys::LocalKeys,
     system::System,
 };
@@ -600,18 +600,6 @@ async fn timed(
         }
     }
     Ok((question, started.elapsed().as_secs_f64() * 1000.0))
-}
-
-fn percentile(samples: &mut [f64], fraction: f64) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss,
-        reason = "small indices"
-    )]
-    let index = ((samples.len() as f64 - 1.0) * fraction).round() as usize;
-    samples.get(index).copied().unwrap_or_default()
 }
 
 fn print_lag(what: &str, mut lag: Vec<f64>) {

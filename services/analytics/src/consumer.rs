@@ -36,9 +36,10 @@ use tokio::sync::broadcast;
 
 use crate::{
     cube::Cube,
+    fold::FoldEvent,
     store::{
         self, StoreError,
-        batches::{BatchRow, Since},
+        batches::Since,
         lease::Lease,
         notifications::{Notice, Notifications},
         rollups::{Batch, Turn},
@@ -82,8 +83,8 @@ pub struct Applied {
     pub amount_vnd: Option<Decimal>,
 }
 
-impl From<&BatchRow> for Applied {
-    fn from(row: &BatchRow) -> Self {
+impl From<&FoldEvent> for Applied {
+    fn from(row: &FoldEvent) -> Self {
         let has_amount = !row.currency.is_empty();
         Self {
             sequence: row.sequence,

@@ -26,12 +26,9 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use crate::{
+    fold::FoldEvent,
     query::{Filter, GroupBy, Grouped, KindSums, Windows},
-    store::{
-        self, StoreError,
-        batches::{BatchRow, RepeatRow},
-        snapshot::MonthlyRow,
-    },
+    store::{self, StoreError, batches::RepeatRow, snapshot::MonthlyRow},
 };
 
 /// Cubes loaded by this process (for operators and the benchmark).
@@ -152,7 +149,7 @@ impl Loaded {
 
     /// Folds one event into every projection, keeping the dimensions each
     /// projection keeps (as the leader's appends do).
-    fn fold(&mut self, row: &BatchRow) {
+    fn fold(&mut self, row: &FoldEvent) {
         let month = row.event_date.with_day(1).unwrap_or(row.event_date);
         let empty = self.symbols.intern("");
         let kind = self.symbols.intern(&row.kind);
@@ -317,7 +314,7 @@ impl Cube {
 
     /// Folds the events the rollups gained when their cursor moved from
     /// `from` to `to`. A batch that does not continue the cube invalidates it.
-    pub fn apply(&self, from: i64, to: i64, rows: &[BatchRow], repeats: Vec<RepeatRow>) {
+    pub fn apply(&self, from: i64, to: i64, rows: &[FoldEvent], repeats: Vec<RepeatRow>) {
         let Ok(mut slot) = self.loaded.write() else {
             return;
         };

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-/// One event of a batch, as the fold aggregates it.
+/// One event of the feed as analytics reads it: the fold aggregates it,
+/// and every replica folds it into its cube and alerts on it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FoldEvent {
     /// Its sequence.

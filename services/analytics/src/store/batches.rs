@@ -5,43 +5,10 @@
 
 use chrono::NaiveDate;
 use fdi_kit::feed;
-use rust_decimal::Decimal;
 use sqlx::PgPool;
 
-use super::Result;
-
-/// One event of a batch, as the cube folds it and the alerts see it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BatchRow {
-    /// Its sequence.
-    pub sequence: i64,
-    /// Event kind.
-    pub kind: String,
-    /// `fdi` or `ddi`.
-    pub scope: String,
-    /// `reported` or `estimated`.
-    pub status: String,
-    /// Its date.
-    pub event_date: NaiveDate,
-    /// The province as recorded.
-    pub province: String,
-    /// Today's province.
-    pub current_province: String,
-    /// Zone id or "".
-    pub zone: String,
-    /// Home country.
-    pub country: String,
-    /// Sector.
-    pub sector: String,
-    /// Original currency or "".
-    pub currency: String,
-    /// Amount in the original currency (0 when none).
-    pub amount: Decimal,
-    /// Amount in USD.
-    pub amount_usd: Decimal,
-    /// Amount in VND.
-    pub amount_vnd: Decimal,
-}
+use super::{Result, rollups::FEED_COLUMNS};
+use crate::fold::FoldEvent;
 
 /// An event of a project with repeated `new` (or `termination`) events.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -83,7 +50,7 @@ pub enum Since {
         /// The rollups' cursor.
         cursor: i64,
         /// The events.
-        rows: Vec<BatchRow>,
+        rows: Vec<FoldEvent>,
         /// The repeated projects' rows.
         repeats: Vec<RepeatRow>,
     },
@@ -108,12 +75,8 @@ pub async fn folded_since(pool: &PgPool, sequence: i64) -> Result<Since> {
         return Ok(Since::Rewound);
     }
     let rows = sqlx::query_as(&format!(
-        "SELECT sequence, kind, scope, status, event_date, province_code AS province,
-                current_province_code AS current_province, coalesce(zone_id, '') AS zone,
-                investor_country AS country, sector, coalesce(currency, '') AS currency,
-                coalesce(amount, 0) AS amount, coalesce(amount_usd, 0) AS amount_usd,
-                coalesce(amount_vnd, 0) AS amount_vnd
-         FROM {events} WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence",
+        "SELECT {columns} FROM {events} WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence",
+        columns = FEED_COLUMNS,
         events = feed::EVENTS
     ))
     .bind(sequence)

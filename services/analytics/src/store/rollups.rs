@@ -116,6 +116,13 @@ impl Turn {
     }
 }
 
+/// The feed's columns as [`FoldEvent`] reads them (what the fold and the
+/// followers need of each event).
+pub const FEED_COLUMNS: &str = "sequence, create_time, kind, scope, status, event_date, province_code AS province,
+    current_province_code AS current_province, coalesce(zone_id, '') AS zone, investor_country AS country, sector,
+    coalesce(investor_id, 0) AS investor, coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
+    coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd";
+
 /// A batch of the feed to fold: the events after a sequence.
 #[derive(Debug)]
 pub struct Batch {
@@ -141,12 +148,7 @@ impl Batch {
 /// When the database fails.
 pub async fn read_batch(connection: &mut PgConnection, after: i64, limit: i64) -> Result<Batch> {
     let events = sqlx::query_as(&format!(
-        "SELECT sequence, create_time, kind, scope, status, event_date, province_code AS province,
-                current_province_code AS current_province, coalesce(zone_id, '') AS zone,
-                investor_country AS country, sector, coalesce(investor_id, 0) AS investor,
-                coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
-                coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd
-         FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+        "SELECT {FEED_COLUMNS} FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2",
         events = feed::EVENTS
     ))
     .bind(after)
