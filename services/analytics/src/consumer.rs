@@ -154,8 +154,8 @@ async fn apply_reading_ahead(pool: &PgPool, read_ahead: Option<Batch>) -> Result
         Some(batch) if batch.after == turn.cursor() => batch,
         _ => turn.read(BATCH).await?,
     };
-    // The next batch starts where this one ends: read it while this one is folded.
-    let next = batch.upper().map(|after| {
+    // The next batch starts where this one ends: read and aggregate it while this one is written.
+    let next = batch.upper.map(|after| {
         let pool = pool.clone();
         tokio::spawn(async move { store::rollups::read_batch(&mut *pool.acquire().await?, after, BATCH).await })
     });
@@ -167,7 +167,7 @@ async fn apply_reading_ahead(pool: &PgPool, read_ahead: Option<Batch>) -> Result
     span.record("events", folded.events);
     let next = match next {
         // An empty batch read ahead says nothing about what arrived since.
-        Some(task) => task.await.ok().and_then(Result::ok).filter(|b| !b.events.is_empty()),
+        Some(task) => task.await.ok().and_then(Result::ok).filter(|b| b.events > 0),
         None => None,
     };
     Ok((u64::try_from(folded.events).unwrap_or_default(), next))

@@ -69,9 +69,9 @@ impl Turn {
         read_batch(&mut self.tx, self.cursor, limit).await
     }
 
-    /// Folds `batch` into the rollups: aggregated in memory ([`Deltas`]) and
-    /// appended with `COPY` (a row per group), with the months' counts for
-    /// compaction, the repeated projects and the cursor, in one transaction;
+    /// Folds `batch` into the rollups: its rows appended with `COPY` (a row
+    /// per group), with the months' counts for compaction, the repeated
+    /// projects and the cursor, in one transaction;
     /// notifies [`FOLDED_CHANNEL`] and commits. A batch with no event, or one
     /// that does not follow the cursor (read ahead of a turn that found the
     /// cursor elsewhere), changes nothing.
@@ -79,20 +79,17 @@ impl Turn {
     /// # Errors
     /// When the database fails (nothing is applied then).
     pub async fn fold(mut self, batch: Batch) -> Result<Folded> {
+        let (Some(upper), Some(newest)) = (batch.upper, batch.newest) else {
+            return Ok(Folded::default());
+        };
         if batch.after != self.cursor {
             return Ok(Folded::default());
         }
-        let events = batch.events;
         let tx = &mut *self.tx;
         // Room to find a whole batch's repeated projects in memory (the default spills to disk).
         sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx).await?;
-        let (Some(last), Some(newest)) = (events.last(), events.iter().map(|e| e.create_time).max()) else {
-            return Ok(Folded::default());
-        };
-        let upper = last.sequence;
-        let deltas = Deltas::of(&events);
-        append(tx, &deltas).await?;
-        count_partitions(tx, &deltas).await?;
+        append(tx, &batch.rows).await?;
+        count_partitions(tx, &batch.partitions).await?;
         record_repeats(tx, self.cursor, upper).await?;
         let (lag_seconds,): (f64,) = sqlx::query_as(
             "UPDATE consumer SET last_sequence = $1, update_time = now() WHERE id = 1
@@ -109,7 +106,7 @@ impl Turn {
             .await?;
         self.tx.commit().await?;
         Ok(Folded {
-            events: i64::try_from(events.len()).unwrap_or(i64::MAX),
+            events: batch.events,
             upper: Some(upper),
             lag_seconds,
         })
@@ -123,31 +120,80 @@ pub const FEED_COLUMNS: &str = "sequence, create_time, kind, scope, status, even
     coalesce(investor_id, 0) AS investor, coalesce(currency, '') AS currency, coalesce(amount, 0) AS amount,
     coalesce(amount_usd, 0) AS amount_usd, coalesce(amount_vnd, 0) AS amount_vnd";
 
-/// A batch of the feed to fold: the events after a sequence.
-#[derive(Debug)]
+/// A batch of the feed ready to fold: the events after a sequence,
+/// aggregated in memory ([`Deltas`]) into the rows to append (CSV, in
+/// [`ROLLUP_COLUMNS`] order) and the rows each projection's month gains.
+#[derive(Debug, Default)]
 pub struct Batch {
     /// The sequence the events follow.
     pub after: i64,
-    /// The events, in commit order.
-    pub events: Vec<FoldEvent>,
+    /// The last event's sequence, when there is one.
+    pub upper: Option<i64>,
+    /// When ingest recorded the newest event.
+    pub newest: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events in the batch.
+    pub events: i64,
+    /// The rows to append.
+    rows: Vec<u8>,
+    /// Rows appended by projection and month.
+    partitions: Vec<(&'static str, NaiveDate, i64)>,
 }
 
 impl Batch {
-    /// The last sequence of the batch, when it has events.
-    #[must_use]
-    pub fn upper(&self) -> Option<i64> {
-        self.events.last().map(|e| e.sequence)
+    /// Aggregates the events that follow `after` (CPU work: off the async threads).
+    ///
+    /// # Errors
+    /// When the rows cannot be written (never for the feed's values).
+    pub fn prepare(after: i64, events: &[FoldEvent]) -> Result<Self> {
+        let deltas = Deltas::of(events);
+        let mut csv = csv::Writer::from_writer(Vec::with_capacity(deltas.rows.len() * 96));
+        for (key, sums) in &deltas.rows {
+            csv.write_record([
+                key.projection.name(),
+                &key.period.to_string(),
+                key.kind,
+                key.scope,
+                key.status,
+                key.current_province,
+                key.province,
+                key.zone,
+                key.country,
+                key.sector,
+                &key.investor.to_string(),
+                key.currency,
+                &sums.events.to_string(),
+                &sums.amount.to_string(),
+                &sums.amount_usd.to_string(),
+                &sums.amount_vnd.to_string(),
+            ])
+            .map_err(|e| sqlx::Error::Protocol(format!("writing the rollup rows: {e}")))?;
+        }
+        let rows = csv
+            .into_inner()
+            .map_err(|e| sqlx::Error::Protocol(format!("writing the rollup rows: {e}")))?;
+        Ok(Self {
+            after,
+            upper: events.last().map(|e| e.sequence),
+            newest: events.iter().map(|e| e.create_time).max(),
+            events: i64::try_from(events.len()).unwrap_or(i64::MAX),
+            rows,
+            partitions: deltas
+                .rows_by_partition()
+                .into_iter()
+                .map(|((projection, period), rows)| (projection.name(), period, rows))
+                .collect(),
+        })
     }
 }
 
-/// The (at most `limit`) events after `after`, in commit order: a batch to
+/// The (at most `limit`) events after `after`, in commit order, ready to
 /// fold. Sequences commit in order, so what this reads is a prefix of all
 /// that will ever follow `after`, and may be read ahead of the turn that folds it.
 ///
 /// # Errors
 /// When the database fails.
 pub async fn read_batch(connection: &mut PgConnection, after: i64, limit: i64) -> Result<Batch> {
-    let events = sqlx::query_as(&format!(
+    let events: Vec<FoldEvent> = sqlx::query_as(&format!(
         "SELECT {FEED_COLUMNS} FROM {events} WHERE sequence > $1 ORDER BY sequence LIMIT $2",
         events = feed::EVENTS
     ))
@@ -155,48 +201,25 @@ pub async fn read_batch(connection: &mut PgConnection, after: i64, limit: i64) -
     .bind(limit)
     .fetch_all(connection)
     .await?;
-    Ok(Batch { after, events })
+    tokio::task::spawn_blocking(move || Batch::prepare(after, &events))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("aggregating a batch: {e}")))?
 }
 
 /// The rollup's columns, in the order [`append`] writes them.
 const ROLLUP_COLUMNS: &str = "projection, period, kind, scope, status, current_province, province, zone, country, \
                               sector, investor, currency, events, amount, amount_usd, amount_vnd";
 
-/// Appends the batch's rows with `COPY` (CSV; an empty field is an empty
+/// Appends a batch's rows with `COPY` (CSV; an empty field is an empty
 /// text, never NULL), the cheapest way into a table PostgreSQL has.
-async fn append(tx: &mut PgConnection, deltas: &Deltas<'_>) -> Result<()> {
-    let mut csv = csv::Writer::from_writer(Vec::with_capacity(deltas.rows.len() * 96));
-    for (key, sums) in &deltas.rows {
-        csv.write_record([
-            key.projection.name(),
-            &key.period.to_string(),
-            key.kind,
-            key.scope,
-            key.status,
-            key.current_province,
-            key.province,
-            key.zone,
-            key.country,
-            key.sector,
-            &key.investor.to_string(),
-            key.currency,
-            &sums.events.to_string(),
-            &sums.amount.to_string(),
-            &sums.amount_usd.to_string(),
-            &sums.amount_vnd.to_string(),
-        ])
-        .map_err(|e| sqlx::Error::Protocol(format!("writing the rollup rows: {e}")))?;
-    }
-    let data = csv
-        .into_inner()
-        .map_err(|e| sqlx::Error::Protocol(format!("writing the rollup rows: {e}")))?;
+async fn append(tx: &mut PgConnection, rows: &[u8]) -> Result<()> {
     let mut copy = tx
         .copy_in_raw(&format!(
             "COPY rollup ({ROLLUP_COLUMNS}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL \
              (kind, scope, status, current_province, province, zone, country, sector, currency))"
         ))
         .await?;
-    for chunk in data.chunks(1 << 20) {
+    for chunk in rows.chunks(1 << 20) {
         copy.send(chunk).await?;
     }
     copy.finish().await?;
@@ -204,11 +227,10 @@ async fn append(tx: &mut PgConnection, deltas: &Deltas<'_>) -> Result<()> {
 }
 
 /// Adds the rows each projection's month gained to what compaction weighs.
-async fn count_partitions(tx: &mut PgConnection, deltas: &Deltas<'_>) -> Result<()> {
-    let counts = deltas.rows_by_partition();
-    let projections: Vec<&str> = counts.keys().map(|(projection, _)| projection.name()).collect();
-    let periods: Vec<NaiveDate> = counts.keys().map(|(_, period)| *period).collect();
-    let rows: Vec<i64> = counts.values().copied().collect();
+async fn count_partitions(tx: &mut PgConnection, partitions: &[(&str, NaiveDate, i64)]) -> Result<()> {
+    let projections: Vec<&str> = partitions.iter().map(|(projection, _, _)| *projection).collect();
+    let periods: Vec<NaiveDate> = partitions.iter().map(|(_, period, _)| *period).collect();
+    let rows: Vec<i64> = partitions.iter().map(|(_, _, rows)| *rows).collect();
     sqlx::query(
         "INSERT INTO rollup_partitions AS r (projection, period, rows_added)
          SELECT * FROM unnest($1::text[], $2::date[], $3::bigint[])
