@@ -423,17 +423,20 @@ async fn a_traceparent_sent_with_grpcurl_is_the_parent_of_the_services_spans() {
 
     let spans = system
         .receiver
-        .wait_for("the summary's spans in the caller's trace", |received| {
+        .wait_for("the summary's server spans in the caller's trace", |received| {
             let trace: Vec<(String, Span)> = received
                 .spans
                 .iter()
                 .filter(|(_, span)| hex(&span.trace_id) == trace_id)
                 .cloned()
                 .collect();
-            trace
-                .iter()
-                .any(|(service, span)| service == "fdi-catalogue" && span.kind == SpanKind::Server as i32)
-                .then_some(trace)
+            // Both server spans: each service exports its own when its span ends, in no set order.
+            let has_server = |name: &str| {
+                trace
+                    .iter()
+                    .any(|(service, span)| service == name && span.kind == SpanKind::Server as i32)
+            };
+            (has_server("fdi-catalogue") && has_server("fdi-analytics")).then_some(trace)
         })
         .await;
     let server = spans
