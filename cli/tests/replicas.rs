@@ -6,7 +6,11 @@
 
 mod common;
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use common::{Process, free_port};
 use fdi_client::{
@@ -110,29 +114,53 @@ async fn analytics_client(endpoint: &str) -> AnalyticsServiceClient<Channel> {
     AnalyticsServiceClient::connect(endpoint.to_owned()).await.unwrap()
 }
 
-/// A Watch stream alerting on every event with an amount; collects the alerts' events until the stream ends.
-async fn watch_everything(endpoint: &str) -> JoinHandle<Vec<String>> {
-    let mut stream = analytics_client(endpoint)
-        .await
-        .watch(pb::WatchRequest {
-            threshold: Some(fdi_proto::Money {
-                currency_code: "USD".into(),
-                units: 0,
-                nanos: 0,
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    tokio::spawn(async move {
-        let mut events = Vec::new();
-        while let Ok(Some(alert)) = stream.message().await {
-            assert_ne!(alert.kind(), pb::AlertKind::Gap, "a gap: {alert:?}");
-            events.push(alert.event);
+/// A Watch stream alerting on every event with an amount, collecting the alerts' events as they arrive.
+struct Watcher {
+    alerts: Arc<Mutex<Vec<String>>>,
+    _task: JoinHandle<()>,
+}
+
+impl Watcher {
+    async fn start(endpoint: &str) -> Self {
+        let mut stream = analytics_client(endpoint)
+            .await
+            .watch(pb::WatchRequest {
+                threshold: Some(fdi_proto::Money {
+                    currency_code: "USD".into(),
+                    units: 0,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let alerts = Arc::new(Mutex::new(Vec::new()));
+        let collected = Arc::clone(&alerts);
+        let task = tokio::spawn(async move {
+            while let Ok(Some(alert)) = stream.message().await {
+                // A gap shows as an entry of its own, which no expected list holds.
+                let entry = if alert.kind() == pb::AlertKind::Gap {
+                    format!("gap {}..{}", alert.gap_first_sequence, alert.gap_last_sequence)
+                } else {
+                    alert.event
+                };
+                collected.lock().unwrap().push(entry);
+            }
+        });
+        Self { alerts, _task: task }
+    }
+
+    /// The alerts received, once `count` have arrived (or a generous bound
+    /// passed) and a moment more, in which a repeated alert would arrive too.
+    async fn alerts(&self, count: usize) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + CATCH_UP;
+        while self.alerts.lock().unwrap().len() < count && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        events
-    })
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.alerts.lock().unwrap().clone()
+    }
 }
 
 /// The events with an amount of zero or more (those a zero threshold alerts on), as `events/{sequence}`.
@@ -318,8 +346,8 @@ async fn two_of_each_answer_alike_alert_everywhere_and_record_each_row_once() {
     let cluster = Cluster::start(2).await;
     let pool = cluster.pool().await;
     let watchers = [
-        watch_everything(&cluster.analytics[0].endpoint).await,
-        watch_everything(&cluster.analytics[1].endpoint).await,
+        Watcher::start(&cluster.analytics[0].endpoint).await,
+        Watcher::start(&cluster.analytics[1].endpoint).await,
     ];
 
     // Two files at once through two ingest replicas, and the first again through the second.
@@ -362,10 +390,8 @@ async fn two_of_each_answer_alike_alert_everywhere_and_record_each_row_once() {
     // Every subscriber, on either replica, got one alert per event with an amount.
     let wanted = events_with_amounts(&pool).await;
     let loads_each: Vec<usize> = cluster.analytics.iter().map(cube_loads).collect();
-    let Cluster { analytics, .. } = cluster;
-    drop(analytics); // ends the streams
-    for watcher in watchers {
-        let alerted = watcher.await.unwrap();
+    for watcher in &watchers {
+        let alerted = watcher.alerts(wanted.len()).await;
         let distinct: BTreeSet<&String> = alerted.iter().collect();
         assert_eq!(distinct.len(), alerted.len(), "no alert twice");
         assert_eq!(alerted, wanted, "one alert per event, in commit order");
@@ -379,8 +405,8 @@ async fn after_a_sigkill_of_the_leader_another_folds_and_figures_match_a_single_
     let mut cluster = Cluster::start(2).await;
     let pool = cluster.pool().await;
     let watchers = [
-        watch_everything(&cluster.analytics[0].endpoint).await,
-        watch_everything(&cluster.analytics[1].endpoint).await,
+        Watcher::start(&cluster.analytics[0].endpoint).await,
+        Watcher::start(&cluster.analytics[1].endpoint).await,
     ];
     set_target(&cluster.ingest[0].endpoint).await;
     let loads = [
@@ -432,11 +458,8 @@ async fn after_a_sigkill_of_the_leader_another_folds_and_figures_match_a_single_
 
     // The survivor's subscriber saw every event once, across the leader change.
     let wanted = events_with_amounts(&pool).await;
-    let survivor_index = 1 - leader;
-    drop(cluster.analytics);
-    let [first, second] = watchers;
-    let survivor_watcher = if survivor_index == 0 { first } else { second };
-    let alerted = survivor_watcher.await.unwrap();
+    let survivor_watcher = &watchers[1 - leader];
+    let alerted = survivor_watcher.alerts(wanted.len()).await;
     assert_eq!(alerted, wanted, "one alert per event on the surviving replica");
     drop(killed);
 }
