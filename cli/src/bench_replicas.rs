@@ -101,7 +101,10 @@ impl Launcher {
                 ("FDI_CALLER_BURST", unlimited.clone()),
                 ("FDI_CALLER_MAX_CALLS", unlimited),
                 ("FDI_LOG_FORMAT", "json".to_owned()),
-                ("RUST_LOG", "info,sqlx=warn".to_owned()),
+                (
+                    "RUST_LOG",
+                    std::env::var("FDI_BENCH_LOG").unwrap_or_else(|_| "info,sqlx=warn".to_owned()),
+                ),
             ],
         })
     }
@@ -206,7 +209,9 @@ pub async fn run(bench: ReplicasBench) -> anyhow::Result<()> {
     system.shutdown.cancel();
     system.join().await?;
     drop(cluster);
-    let _ = std::fs::remove_dir_all(&launcher.dir);
+    if std::env::var_os("FDI_BENCH_TRACE").is_none() {
+        let _ = std::fs::remove_dir_all(&launcher.dir);
+    }
     Ok(())
 }
 
@@ -468,7 +473,11 @@ impl Run {
             interval.tick().await;
             for (n, client) in clients.iter_mut().enumerate() {
                 let as_of = as_of(client).await?;
-                samples.lag.push(self.lag_behind(as_of).await?);
+                let lag = self.lag_behind(as_of).await?;
+                if std::env::var_os("FDI_BENCH_TRACE").is_some() {
+                    eprintln!("t={round} replica={n} as_of={as_of} lag={lag:.2}");
+                }
+                samples.lag.push(lag);
                 let question = QUESTIONS[round % QUESTIONS.len()];
                 samples.latencies[n].push(timed(client, question, round).await?);
             }

@@ -253,38 +253,58 @@ async fn count_partitions(tx: &mut PgConnection, partitions: &[(&str, NaiveDate,
 /// before: `ON CONFLICT DO NOTHING`).
 async fn record_repeats(tx: &mut PgConnection, after: i64, upper: i64) -> Result<()> {
     let project_kinds = PROJECT_KINDS.map(EventKind::as_str);
-    sqlx::query(&format!(
-        "WITH b AS (SELECT kind, project_ref, sequence FROM {events}
-                    WHERE sequence > $1 AND sequence <= $2 AND kind = ANY($3)),
+    // The joins below are between a batch's own rows, which the planner cannot size while a load outruns
+    // the feed's statistics; a nested loop between them would be quadratic, hashing stays linear.
+    sqlx::query("SET LOCAL enable_nestloop = off").execute(&mut *tx).await?;
+    let repeated: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "WITH b AS MATERIALIZED (
+                  SELECT kind, project_ref, sequence FROM {events}
+                  WHERE sequence > $1 AND sequence <= $2 AND kind = ANY($3)),
               first_seen AS (
                   INSERT INTO projects_seen (kind, project_ref, first_sequence)
                   SELECT DISTINCT ON (kind, project_ref) kind, project_ref, sequence FROM b
                   ORDER BY kind, project_ref, sequence
                   ON CONFLICT DO NOTHING
                   RETURNING kind, project_ref),
-              repeated AS (
+              repeated AS MATERIALIZED (
                   SELECT b.kind, b.project_ref FROM b LEFT JOIN first_seen f USING (kind, project_ref)
                   GROUP BY b.kind, b.project_ref
                   HAVING count(*) > 1 OR bool_and(f.project_ref IS NULL))
-         INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, status, province, current_province,
-                              zone, country, sector, investor, folded_at)
-         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.status, e.province_code,
-                e.current_province_code, coalesce(e.zone_id, ''), e.investor_country, e.sector,
-                coalesce(e.investor_id, 0), $2
-         FROM {events} e
-         WHERE e.sequence > $1 AND e.sequence <= $2 AND (e.kind, e.project_ref) IN (SELECT * FROM repeated)
-         UNION ALL
-         SELECT e.kind, e.project_ref, e.sequence, e.event_date, e.scope, e.status, e.province_code,
-                e.current_province_code, coalesce(e.zone_id, ''), e.investor_country, e.sector,
-                coalesce(e.investor_id, 0), $2
-         FROM projects_seen s JOIN {events} e ON e.sequence = s.first_sequence
-         WHERE (s.kind, s.project_ref) IN (SELECT * FROM repeated)
-         ON CONFLICT DO NOTHING",
+         SELECT b.kind, b.project_ref, b.sequence FROM b JOIN repeated USING (kind, project_ref)",
         events = feed::EVENTS
     ))
     .bind(after)
     .bind(upper)
     .bind(project_kinds.as_slice())
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query("SET LOCAL enable_nestloop = on").execute(&mut *tx).await?;
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    let mut sequences: Vec<i64> = repeated.iter().map(|(_, _, sequence)| *sequence).collect();
+    let (kinds, refs): (Vec<String>, Vec<String>) = repeated.into_iter().map(|(k, r, _)| (k, r)).unzip();
+    // Each repeated project's first event, which an earlier batch may hold.
+    let firsts: Vec<(i64,)> = sqlx::query_as(
+        "SELECT first_sequence FROM projects_seen
+         WHERE (kind, project_ref) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+    )
+    .bind(&kinds)
+    .bind(&refs)
+    .fetch_all(&mut *tx)
+    .await?;
+    sequences.extend(firsts.into_iter().map(|(sequence,)| sequence));
+    sqlx::query(&format!(
+        "INSERT INTO repeats (kind, project_ref, sequence, event_date, scope, status, province, current_province,
+                              zone, country, sector, investor, folded_at)
+         SELECT kind, project_ref, sequence, event_date, scope, status, province_code, current_province_code,
+                coalesce(zone_id, ''), investor_country, sector, coalesce(investor_id, 0), $2
+         FROM {events} WHERE sequence = ANY($1)
+         ON CONFLICT DO NOTHING",
+        events = feed::EVENTS
+    ))
+    .bind(&sequences)
+    .bind(upper)
     .execute(tx)
     .await?;
     Ok(())
