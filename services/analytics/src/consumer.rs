@@ -133,15 +133,6 @@ pub struct AppliedBatch {
     pub events: Vec<Applied>,
 }
 
-/// Folds the next batch of events into the rollups; returns how many events
-/// it applied (0 when caught up).
-///
-/// # Errors
-/// When the database fails (nothing is applied then).
-pub async fn apply_next_batch(pool: &PgPool) -> Result<u64, StoreError> {
-    Ok(apply_reading_ahead(pool, None).await?.0)
-}
-
 /// Folds the next batch (`read_ahead` when it follows the cursor) and,
 /// meanwhile, reads the batch after it on another connection; returns the
 /// events folded and that next batch.
@@ -211,28 +202,46 @@ pub async fn run(pool: PgPool, followers: Followers, holder: String, shutdown: C
 
 /// Takes the lease whenever it is free and, while holding it, folds and compacts.
 async fn lead(pool: PgPool, holder: String, shutdown: CancellationToken) {
+    let mut candidate: Option<Lease> = None;
     while !shutdown.is_cancelled() {
-        match Lease::try_acquire(&pool, &holder).await {
-            Ok(Some(lease)) => {
-                tracing::info!(%holder, "this replica leads: it folds the feed into the rollups");
-                let leading = shutdown.child_token();
-                let catching_up = AtomicBool::new(false);
-                tokio::join!(
-                    async {
-                        fold_while_leading(&pool, lease, &shutdown, &catching_up).await;
-                        leading.cancel();
-                    },
-                    compact_while_leading(&pool, &leading, &catching_up)
-                );
+        let taken = match candidate.as_mut() {
+            Some(lease) => lease.try_take(&holder).await,
+            None => match Lease::connect(&pool).await {
+                Ok(lease) => candidate.insert(lease).try_take(&holder).await,
+                Err(error) => Err(error),
+            },
+        };
+        match taken {
+            Ok(true) => {
+                if let Some(lease) = candidate.take() {
+                    tracing::info!(%holder, "this replica leads: it folds the feed into the rollups");
+                    lead_with(&pool, lease, &shutdown).await;
+                }
             }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "could not try the leader's lease; retrying"),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, "could not try the leader's lease; retrying");
+                candidate = None;
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(LEASE_RETRY) => {}
         }
     }
+}
+
+/// Folds and compacts while `lease` holds, until it is lost or shutdown.
+async fn lead_with(pool: &PgPool, lease: Lease, shutdown: &CancellationToken) {
+    let leading = shutdown.child_token();
+    let catching_up = AtomicBool::new(false);
+    tokio::join!(
+        async {
+            fold_while_leading(pool, lease, shutdown, &catching_up).await;
+            leading.cancel();
+        },
+        compact_while_leading(pool, &leading, &catching_up)
+    );
 }
 
 /// Folds whatever is new, then waits for ingest's notification (or the

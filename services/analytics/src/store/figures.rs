@@ -18,18 +18,6 @@ const NONE: (NaiveDate, NaiveDate) = match (NaiveDate::from_ymd_opt(9999, 12, 31
     _ => panic!("valid dates"),
 };
 
-/// The last sequence folded into the rollups.
-///
-/// # Errors
-/// When the database fails.
-pub async fn cursor(pool: &PgPool) -> Result<i64> {
-    let (sequence,): (i64,) = sqlx::query_as("SELECT last_sequence FROM consumer WHERE id = 1")
-        .fetch_one(pool)
-        .instrument(db_span("SELECT", "consumer"))
-        .await?;
-    Ok(sequence)
-}
-
 #[derive(sqlx::FromRow)]
 struct SumRow {
     g: String,
