@@ -216,6 +216,7 @@ pub async fn run(bench: ReplicasBench) -> anyhow::Result<()> {
 }
 
 /// What every phase uses.
+#[derive(Clone)]
 struct Run {
     pool: PgPool,
     url: String,
@@ -270,7 +271,7 @@ impl Run {
         let tick = Duration::from_millis(100);
         let per_tick = (bench.trickle_rate / 10).max(1);
         let ticks = bench.trickle_seconds * 10;
-        let run = self.clone_light();
+        let run = self.clone();
         let feeder = tokio::spawn(async move {
             let mut interval = tokio::time::interval(tick);
             for n in 0..ticks {
@@ -338,7 +339,7 @@ impl Run {
     /// holds the lease, and until its figures are current again.
     async fn failover(&self, analytics: &mut Vec<Replica>) -> anyhow::Result<()> {
         let leader = self.leader_index(analytics).await?;
-        let run = self.clone_light();
+        let run = self.clone();
         let feeder = tokio::spawn(async move {
             for n in 0..50u64 {
                 let rows = n * 100..(n + 1) * 100;
@@ -407,15 +408,6 @@ impl Run {
             fold_rate / commit_rate
         );
         Ok(())
-    }
-
-    fn clone_light(&self) -> Self {
-        Self {
-            pool: self.pool.clone(),
-            url: self.url.clone(),
-            credential: self.credential.clone(),
-            ingest: self.ingest.clone(),
-        }
     }
 
     /// Loads rows `rows` of the synthetic register (`seed`, `total` rows) as load `load_id`.
