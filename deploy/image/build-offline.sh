@@ -50,6 +50,9 @@ readonly IMAGE="localhost/fdi-atlas:offline"
 readonly RE_PRIVATE_KEY='-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----'
 readonly RE_API_KEY='fdi_[0-9a-f]{16}_[A-Za-z0-9_-]{43}'
 readonly RE_PG_PASSWORD='postgres(ql)?://[^:/@[:space:][:cntrl:]]+:[^@[:space:][:cntrl:]]+@'
+# ...unless the password is a placeholder, as in a command's --help: `…`,
+# `...`, `***`, `<password>`, `$VAR`, `${VAR}`.
+readonly RE_PLACEHOLDER='^(…|\.\.\.|\*+|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)$'
 readonly RE_SECRET_FILE='(^|/)(\.fdi(/|$)|\.env(\.[^/]*)?$|[^/]*\.(key|pem|p12|pfx)$|id_(rsa|dsa|ecdsa|ed25519)$)'
 readonly RE_SHELL='^(usr/)?s?bin/(sh|bash|dash|ash|zsh|ksh|mksh|busybox)$'
 readonly RE_SECRET_ENV_NAME='(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)'
@@ -263,13 +266,22 @@ check_image() {
       while IFS= read -r path; do printf '%s\t%s\n' "$path" "$digest"; done >>"$dir/files"
     files=$((files + $(find "$layer" -type f | wc -l)))
     # Contents: every file, binaries included.
-    local what re hit
-    for what in "private key:$RE_PRIVATE_KEY" "fdi API key:$RE_API_KEY" "PostgreSQL URL with a password:$RE_PG_PASSWORD"; do
+    local what re hit url pw last=""
+    for what in "private key:$RE_PRIVATE_KEY" "fdi API key:$RE_API_KEY"; do
       re=${what#*:}
       while IFS= read -r hit; do
         fail secret-content "${hit#"$layer"/} holds a ${what%%:*} (in layer ${digest:0:19})"
       done < <(grep -rlaE -e "$re" "$layer" || true)
     done
+    # Each URL on its own (grep -o, -Z: `file\0url`), its password never shown.
+    while IFS= read -r -d '' hit && IFS= read -r url; do
+      pw=${url#*://}
+      pw=${pw#*:}
+      pw=${pw%@}
+      if [[ $pw =~ $RE_PLACEHOLDER ]] || [ "$hit" = "$last" ]; then continue; fi
+      last=$hit
+      fail secret-content "${hit#"$layer"/} holds a PostgreSQL URL with a password (in layer ${digest:0:19})"
+    done < <(grep -raoZE -e "$RE_PG_PASSWORD" "$layer" || true)
   done
   [ "$layers" -gt 0 ] || fail layers "the exported image has no layer"
   local path d
@@ -377,6 +389,10 @@ if [ "$self_test" -eq 1 ]; then
   printf '%s\n' "$fake_key" >"$mnt/etc/fdi/innocent-name.txt"
   printf 'api_key = %s\n' "$fake_api_key" >"$mnt/etc/fdi/client.toml"
   printf 'url = %s\n' "$fake_url" >"$mnt/etc/fdi/db.toml"
+  # Placeholders, as a --help shows them: not secrets, must pass.
+  # shellcheck disable=SC2016 # ${PGPASSWORD} is the text planted, not expanded
+  printf '%s\n' 'e.g. postgres://fdi_owner:…@db:5432/fdi' 'postgres://fdi:***@db/fdi' \
+    'postgresql://fdi:<password>@db/fdi' 'postgres://fdi:${PGPASSWORD}@db/fdi' >"$mnt/etc/fdi/help.txt"
   printf '#!/nonexistent\n' >"$mnt/bin/sh"
   chmod 0755 "$mnt/bin/sh"
   chmod 0666 "$mnt/etc/fdi/db.toml"
@@ -422,7 +438,13 @@ secret-content|etc/fdi/client.toml holds a fdi API key
 secret-content|etc/fdi/db.toml holds a PostgreSQL URL with a password
 permissions|etc/fdi/db.toml is writable by others
 EOF
-  [ "$missed" -eq 0 ] || die "self-test: $missed planted problem(s) were not refused"
+  if grep -E '^FAIL [a-z-]+: etc/fdi/help\.txt ' "$out"; then
+    printf '  REFUSED:             %-15s %s\n' secret-content "placeholder passwords in etc/fdi/help.txt"
+    missed=$((missed + 1))
+  else
+    printf '  accepted as expected: %-14s %s\n' secret-content "placeholder passwords in etc/fdi/help.txt"
+  fi
+  [ "$missed" -eq 0 ] || die "self-test: $missed planted problem(s) were not refused, or a placeholder was"
   log "self-test passed: every planted problem was refused"
 fi
 
