@@ -44,6 +44,8 @@ enum DbCommand {
     /// fdi_owner, and their grants (deploy/postgres/roles.sql). Safe to run again; run it again after a migration
     /// adds a feed view.
     Roles(RolesArgs),
+    /// Apply every schema's migrations as the schemas' owner (for services run with `FDI_MIGRATIONS=verify`).
+    Migrate(crate::db_migrate::MigrateArgs),
 }
 
 /// Options of `fdi db roles`.
@@ -66,6 +68,7 @@ struct RolesArgs {
 pub async fn run(args: DbArgs) -> anyhow::Result<()> {
     match args.command {
         DbCommand::Roles(args) => roles(args).await,
+        DbCommand::Migrate(args) => crate::db_migrate::run(args).await,
     }
 }
 

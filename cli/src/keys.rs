@@ -44,6 +44,11 @@ enum KeysCommand {
     Revoke(RevokeArgs),
     /// Write the first admin key straight into the database; refused while an active admin key exists.
     Bootstrap(BootstrapArgs),
+    /// Print a new key without storing it, for a secret store (then `fdi keys install` registers it).
+    Generate,
+    /// Register keys kept in files (e.g. a mounted Kubernetes Secret) by their hash; does nothing for a key
+    /// already there, so it may run on every deployment.
+    Install(crate::keys_install::InstallArgs),
 }
 
 /// Where the keys are managed.
@@ -112,10 +117,12 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
         KeysCommand::List(args) => list(args).await,
         KeysCommand::Revoke(args) => revoke(args).await,
         KeysCommand::Bootstrap(args) => bootstrap(args).await,
+        KeysCommand::Generate => crate::keys_install::generate(),
+        KeysCommand::Install(args) => crate::keys_install::install(args).await,
     }
 }
 
-fn parse_role(text: &str) -> Result<Role, String> {
+pub(crate) fn parse_role(text: &str) -> Result<Role, String> {
     Role::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
         let roles: Vec<&str> = Role::ALL.iter().map(|role| role.as_str()).collect();
         format!("`{text}` is not a role; use one of {}", roles.join(", "))

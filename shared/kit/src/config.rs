@@ -23,6 +23,20 @@ pub struct DatabaseConfig {
         hide_env_values = true
     )]
     pub migration_url: Option<String>,
+    /// `apply`: the service applies its schema's migrations at start (as the migration URL's role when set).
+    /// `verify`: it never runs DDL and reports NOT_SERVING until every migration it knows is in its schema's
+    /// ledger (applied beforehand by `fdi db migrate`, e.g. a Kubernetes Job).
+    #[arg(long = "migrations", env = "FDI_MIGRATIONS", value_enum, default_value_t = Migrations::Apply)]
+    pub migrations: Migrations,
+}
+
+/// Who applies a service's schema migrations.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    /// The service itself, at start.
+    Apply,
+    /// Someone else (`fdi db migrate`); the service only checks they are there.
+    Verify,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -31,6 +45,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("migration_url", &self.migration_url.as_deref().map(redact_url))
+            .field("migrations", &self.migrations)
             .finish()
     }
 }
@@ -121,6 +136,7 @@ impl DatabaseConfig {
             url: url.into(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             migration_url: None,
+            migrations: Migrations::Apply,
         }
     }
 
@@ -324,6 +340,10 @@ pub struct ServerConfig {
     /// How often the database is probed to report health.
     #[arg(long = "health-interval", env = "FDI_HEALTH_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub health_interval: Duration,
+    /// Also serve `grpc.health.v1.Health`, and nothing else, in plaintext on this address: for probes that
+    /// cannot speak TLS, such as Kubernetes' native gRPC probes, when the service serves TLS.
+    #[arg(long = "health-addr", env = "FDI_HEALTH_ADDR", value_parser = parse_listen_addr)]
+    pub health_listen: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -332,6 +352,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(20),
             health_interval: Duration::from_secs(2),
+            health_listen: None,
         }
     }
 }

@@ -11,7 +11,7 @@
 //! [`migrate`], which picks the connection. [`role_password`] and
 //! [`scram_secret`] make and hash those roles' passwords.
 
-use std::{str::FromStr, time::Duration};
+use std::{collections::HashMap, str::FromStr, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
@@ -21,7 +21,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
-use crate::config::DatabaseConfig;
+use crate::config::{DatabaseConfig, Migrations};
 
 /// Builds a pool that connects on first use, so a service can start (and
 /// report NOT_SERVING) while the database is still unreachable.
@@ -40,15 +40,68 @@ pub fn connect_lazy(config: &DatabaseConfig, schema: &'static str, application: 
         .connect_lazy_with(options))
 }
 
+/// Why a schema's migrations are not in place.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// Applying them failed.
+    #[error(transparent)]
+    Apply(#[from] MigrateError),
+    /// Verifying: the schema's ledger cannot be read (not migrated yet, or the database is unreachable).
+    #[error("cannot read the migration ledger of schema {schema} (has `fdi db migrate` run?): {source}")]
+    Ledger {
+        /// The schema.
+        schema: &'static str,
+        /// The database's error.
+        source: sqlx::Error,
+    },
+    /// Verifying: a migration this build knows is not in the ledger.
+    #[error("migration {version} ({description}) of schema {schema} is not applied yet: run `fdi db migrate`")]
+    NotApplied {
+        /// The schema.
+        schema: &'static str,
+        /// The migration's version.
+        version: i64,
+        /// What it does.
+        description: String,
+    },
+    /// Verifying: the ledger holds a different migration under a version this build knows.
+    #[error(
+        "migration {version} of schema {schema} was applied from another file than this build's (checksums differ)"
+    )]
+    Modified {
+        /// The schema.
+        schema: &'static str,
+        /// The migration's version.
+        version: i64,
+    },
+}
+
+/// Puts `schema`'s migrations in place as `database.migrations` says: applies
+/// them ([`apply_as_configured`]) or only checks that someone else did
+/// ([`verify`]). Every service's readiness goes through here.
+///
+/// # Errors
+/// When applying fails, or a migration is missing or different.
+pub async fn migrate(
+    database: &DatabaseConfig,
+    pool: &PgPool,
+    schema: &'static str,
+    migrator: &Migrator,
+) -> Result<(), MigrationError> {
+    match database.migrations {
+        Migrations::Apply => Ok(apply_as_configured(database, pool, schema, migrator).await?),
+        Migrations::Verify => verify(pool, schema, migrator).await,
+    }
+}
+
 /// Creates `schema` when missing and applies `migrator` to it: as the role of
 /// `database.migration_url` when that is set (the schemas' owner, over one
 /// connection of its own, closed afterwards), else over `pool` (the service's
-/// own connections, as before roles were separated). Every migration of every
-/// schema goes through here.
+/// own connections, as before roles were separated).
 ///
 /// # Errors
 /// When the migration URL is invalid, the database unreachable or a migration fails.
-pub async fn migrate(
+pub async fn apply_as_configured(
     database: &DatabaseConfig,
     pool: &PgPool,
     schema: &'static str,
@@ -74,6 +127,43 @@ pub async fn migrate(
     let result = apply(&owner, schema, migrator).await;
     owner.close().await;
     result
+}
+
+/// Checks, without any DDL, that every migration of `migrator` is in
+/// `schema`'s ledger as this build has it (same checksum): what a service run
+/// with `FDI_MIGRATIONS=verify` does, as its role may not migrate.
+///
+/// # Errors
+/// When the ledger cannot be read, or a migration is missing or different.
+pub async fn verify(pool: &PgPool, schema: &'static str, migrator: &Migrator) -> Result<(), MigrationError> {
+    // The schema name is a compile-time identifier of the service, never user input.
+    let applied: HashMap<i64, Vec<u8>> = sqlx::query_as(&format!(
+        "SELECT version, checksum FROM {schema}._sqlx_migrations WHERE success"
+    ))
+    .fetch_all(pool)
+    .await
+    .map_err(|source| MigrationError::Ledger { schema, source })?
+    .into_iter()
+    .collect();
+    for migration in migrator.iter().filter(|m| m.migration_type.is_up_migration()) {
+        match applied.get(&migration.version) {
+            None => {
+                return Err(MigrationError::NotApplied {
+                    schema,
+                    version: migration.version,
+                    description: migration.description.to_string(),
+                });
+            }
+            Some(checksum) if checksum.as_slice() != &*migration.checksum => {
+                return Err(MigrationError::Modified {
+                    schema,
+                    version: migration.version,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Creates `schema` when missing and applies `migrator` over `pool` (whose

@@ -17,6 +17,9 @@ use crate::{config::ServerConfig, rpc::ServerTelemetryLayer, shutdown::Cancellat
 
 /// The health check name that stands for the server as a whole.
 const WHOLE_SERVER: &str = "";
+/// A health check name that is SERVING for as long as the process answers, whatever the database does:
+/// what a liveness probe asks (restarting a service does not bring its database back).
+pub const LIVENESS: &str = "liveness";
 
 /// Reports one readiness bit for the whole server and each named service.
 #[derive(Clone)]
@@ -39,6 +42,10 @@ impl Readiness {
             services: services.to_vec(),
         };
         readiness.set(false).await;
+        readiness
+            .reporter
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
         (readiness, health_service)
     }
 
@@ -246,6 +253,34 @@ fn panic_to_status(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<t
         .unwrap_or_default();
     tracing::error!(panic = %detail, "handler panicked");
     tonic::Status::internal("internal error").into_http()
+}
+
+/// Binds `addr` and serves `health` there, alone and in plaintext, until
+/// `shutdown`: the port a probe that cannot speak TLS (Kubernetes' native
+/// gRPC probe) asks when the service itself serves TLS. It tells no more than
+/// the health service on the main port, which needs no key either.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn spawn_health_listener<H>(
+    addr: std::net::SocketAddr,
+    health: tonic_health::pb::health_server::HealthServer<H>,
+    shutdown: CancellationToken,
+) -> std::io::Result<JoinHandle<()>>
+where
+    H: tonic_health::pb::health_server::Health,
+{
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "health listening (plaintext, grpc.health.v1 only)");
+    Ok(tokio::spawn(async move {
+        let served = Server::builder()
+            .add_service(health)
+            .serve_with_incoming_shutdown(incoming(listener), shutdown.cancelled_owned())
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the health listener failed");
+        }
+    }))
 }
 
 /// A server builder with the house defaults: a default deadline, keepalive,

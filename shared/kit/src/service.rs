@@ -75,6 +75,9 @@ pub enum ServeError {
     /// The server failed.
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
+    /// The health address (`FDI_HEALTH_ADDR`) cannot be bound.
+    #[error("cannot listen for health checks: {0}")]
+    HealthListener(std::io::Error),
 }
 
 impl Skeleton {
@@ -240,6 +243,10 @@ impl Skeleton {
             announce_when_prepared(prepare, prepared),
             probe(pool.clone(), dependencies, tls.clone()),
         )];
+        if let Some(addr) = server.health_listen {
+            let listener = server::spawn_health_listener(addr, health_service.clone(), shutdown.clone());
+            handles.push(listener.await.map_err(ServeError::HealthListener)?);
+        }
         handles.extend(tasks.into_iter().map(|task| tokio::spawn(task(shutdown.clone()))));
         handles.extend(after_ready.into_iter().map(|task| {
             let (shutdown, mut prepared_watch) = (shutdown.clone(), prepared_watch.clone());

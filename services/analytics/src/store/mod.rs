@@ -24,14 +24,12 @@ pub mod snapshot;
 pub mod targets;
 
 use fdi_kit::{config::DatabaseConfig, db, feed};
-use sqlx::{
-    PgPool,
-    migrate::{MigrateError, Migrator},
-};
+use sqlx::{PgPool, migrate::Migrator};
 
 use crate::SCHEMA;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The schema's migrations (`fdi db migrate` applies every schema's).
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// A statement of the store failed: the database could not be reached, or a query failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +53,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 ///
 /// # Errors
 /// When the database is unreachable or a migration fails.
-pub async fn migrate(database: &DatabaseConfig, pool: &PgPool) -> Result<(), MigrateError> {
+pub async fn migrate(database: &DatabaseConfig, pool: &PgPool) -> Result<(), db::MigrationError> {
     db::migrate(database, pool, SCHEMA, &MIGRATOR).await
 }
 

@@ -24,7 +24,8 @@ pub use changes::{CHANNEL, Change, Changes};
 pub use investors::{Ensured, InvestorFilter};
 pub use zones::ZoneFilter;
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The schema's migrations (`fdi db migrate` applies every schema's).
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// What a storage call fails with.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +43,7 @@ pub enum StoreError {
     },
     /// The schema could not be created or migrated.
     #[error("migrations: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(#[from] fdi_kit::db::MigrationError),
     /// A row of the shipped reference data was refused.
     #[error("seeding {row}: {source}")]
     Seed {

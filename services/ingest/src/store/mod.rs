@@ -32,7 +32,8 @@ pub use self::{
 /// The database schema this service owns.
 pub const SCHEMA: &str = "ingest";
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The schema's migrations (`fdi db migrate` applies every schema's).
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// What a store call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +80,7 @@ impl Store {
     ///
     /// # Errors
     /// When the database is unreachable or a migration fails.
-    pub async fn migrate(&self, database: &DatabaseConfig) -> Result<(), sqlx::migrate::MigrateError> {
+    pub async fn migrate(&self, database: &DatabaseConfig) -> Result<(), fdi_kit::db::MigrationError> {
         fdi_kit::db::migrate(database, &self.pool, SCHEMA, &MIGRATOR).await
     }
 }

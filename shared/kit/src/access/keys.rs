@@ -57,16 +57,31 @@ pub fn generate() -> Result<NewKey, KeyError> {
     }
     let key_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     let token = format!("{PREFIX}{key_id}_{}", URL_SAFE_NO_PAD.encode(secret));
-    let salt = SaltString::encode_b64(&salt).map_err(KeyError::Hash)?;
-    let secret_hash = Argon2::default()
-        .hash_password(token.as_bytes(), &salt)
-        .map_err(KeyError::Hash)?
-        .to_string();
+    let secret_hash = hash_with_salt(&token, &salt)?;
     Ok(NewKey {
         key_id,
         token,
         secret_hash,
     })
+}
+
+/// The Argon2id hash the key table keeps of `token`, a key made elsewhere
+/// (e.g. kept in a Kubernetes Secret), with a new salt.
+///
+/// # Errors
+/// When the OS gives no randomness or hashing fails.
+pub fn hash(token: &str) -> Result<String, KeyError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(KeyError::Randomness)?;
+    hash_with_salt(token, &salt)
+}
+
+fn hash_with_salt(token: &str, salt: &[u8]) -> Result<String, KeyError> {
+    let salt = SaltString::encode_b64(salt).map_err(KeyError::Hash)?;
+    Ok(Argon2::default()
+        .hash_password(token.as_bytes(), &salt)
+        .map_err(KeyError::Hash)?
+        .to_string())
 }
 
 /// The key id of a token in the key format, or `None` for anything else.

@@ -17,9 +17,9 @@ use tonic::Status;
 
 use crate::domain::{MERGER_DATE, ProvinceCode};
 
-pub use keys::{KeyError, NewKey, generate, parse_token};
+pub use keys::{KeyError, NewKey, generate, hash, parse_token, verify};
 pub use layer::{API_KEY_VARIABLE, AccessLayer, AccessService, Authenticator, Authorized, Bearer, Policy};
-pub use store::{KeyRecord, KeyStore, StoreError};
+pub use store::{KeyRecord, KeyStore, MIGRATOR, SCHEMA, StoreError};
 
 /// What a key may do (see `fdi.access.v1.Role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

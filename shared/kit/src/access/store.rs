@@ -10,7 +10,8 @@ use crate::{config::DatabaseConfig, db, domain::ProvinceCode};
 /// The schema of the key table.
 pub const SCHEMA: &str = "access";
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/access");
+/// The schema's migrations (`fdi db migrate` applies every schema's).
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/access");
 
 /// A key as stored: everything but its secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,7 +64,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     /// A migration failed.
     #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(#[from] crate::db::MigrationError),
     /// A stored row breaks the table's rules.
     #[error("stored key `{0}` is corrupt")]
     Corrupt(String),
