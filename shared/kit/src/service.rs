@@ -236,6 +236,15 @@ impl Skeleton {
         }
         let (readiness, health_service) = Readiness::new(&[identity.grpc_service]).await;
         let (prepared, prepared_watch) = watch::channel(false);
+        // Bound before anything else starts, so a taken health port stops the service before it does anything.
+        let health_listener = match server.health_listen {
+            Some(addr) => Some(
+                server::spawn_health_listener(addr, health_service.clone(), shutdown.clone())
+                    .await
+                    .map_err(ServeError::HealthListener)?,
+            ),
+            None => None,
+        };
         let mut handles = vec![spawn_readiness(
             readiness,
             server.health_interval,
@@ -243,10 +252,7 @@ impl Skeleton {
             announce_when_prepared(prepare, prepared),
             probe(pool.clone(), dependencies, tls.clone()),
         )];
-        if let Some(addr) = server.health_listen {
-            let listener = server::spawn_health_listener(addr, health_service.clone(), shutdown.clone());
-            handles.push(listener.await.map_err(ServeError::HealthListener)?);
-        }
+        handles.extend(health_listener);
         handles.extend(tasks.into_iter().map(|task| tokio::spawn(task(shutdown.clone()))));
         handles.extend(after_ready.into_iter().map(|task| {
             let (shutdown, mut prepared_watch) = (shutdown.clone(), prepared_watch.clone());
