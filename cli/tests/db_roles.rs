@@ -38,11 +38,7 @@ fn password(role: &str) -> String {
 
 /// `admin` (a superuser's URL) as `role`.
 fn as_role(admin: &str, role: &str) -> String {
-    let (scheme, rest) = admin.split_once("://").expect("a URL");
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    format!("{scheme}://{role}:{}@{host}{path}", password(role))
+    fdi_testkit::with_role(admin, role, &password(role))
 }
 
 /// Runs `fdi db roles` against `admin`; its standard output.

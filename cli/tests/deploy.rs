@@ -5,6 +5,7 @@
 //! environment, Secrets and ports of the rendered objects, and each service becomes SERVING on the port its
 //! probe names and answers an authenticated call.
 
+mod common;
 mod deploy {
     pub mod local;
     pub mod manifests;
@@ -302,11 +303,7 @@ fn password(role: &str) -> String {
 
 /// `admin` (a superuser's URL) as `role`.
 fn as_role(admin: &str, role: &str) -> String {
-    let (scheme, rest) = admin.split_once("://").expect("a URL");
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    format!("{scheme}://{role}:{}@{host}{path}", password(role))
+    fdi_testkit::with_role(admin, role, &password(role))
 }
 
 /// The Secrets an operator makes (deploy/README.md), with test values: the test database, new API keys,
@@ -361,7 +358,7 @@ fn fdi(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
 async fn a_service_that_only_verifies_waits_for_fdi_db_migrate() {
     let database = fdi_testkit::database().await;
     let dir = tempfile::tempdir().unwrap();
-    let (port, health) = (free_port(), free_port());
+    let (port, health) = (common::free_port(), common::free_port());
     let log = dir.path().join("catalogue.log");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_fdi"))
         .args(["serve", "catalogue"])
@@ -475,12 +472,4 @@ async fn keys_install_registers_each_key_once_and_refuses_changes() {
     let record = store.get(&key_id).await.unwrap().expect("installed");
     assert_eq!(record.role, fdi_kit::access::Role::Admin);
     assert!(fdi_kit::access::verify(token.trim(), &record.secret_hash));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

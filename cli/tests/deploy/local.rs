@@ -31,7 +31,7 @@ impl<'a> Local<'a> {
             .flat_map(|w| {
                 w.ports()
                     .into_iter()
-                    .map(move |(_, port)| ((w.name().to_owned(), port), free_port()))
+                    .map(move |(_, port)| ((w.name().to_owned(), port), crate::common::free_port()))
             })
             .collect();
         Self {
@@ -201,12 +201,4 @@ fn binary(program: &str) -> Command {
         command.args(["serve", service]);
     }
     command
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -93,9 +93,33 @@ pub fn with_database(url: &str, database: &str) -> String {
     }
 }
 
+/// The same server and database, connected to as `role` with `password` (the server URL's own user and
+/// password replaced).
+#[must_use]
+pub fn with_role(url: &str, role: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    format!("{scheme}://{role}:{password}@{host}{path}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_role_replaces_only_the_user_and_password() {
+        assert_eq!(
+            with_role(
+                "postgres://postgres:pw@127.0.0.1:5432/fdi?sslmode=require",
+                "fdi_ingest",
+                "s3cret"
+            ),
+            "postgres://fdi_ingest:s3cret@127.0.0.1:5432/fdi?sslmode=require"
+        );
+        assert_eq!(with_role("postgres://db/fdi", "r", "p"), "postgres://r:p@db/fdi");
+    }
 
     #[test]
     fn database_names_replace_the_path() {
