@@ -89,6 +89,64 @@ fn the_policy_finds_what_it_forbids() {
     }
 }
 
+/// The environment variables the program of `words` (a container's command) reads: those its `--help` names,
+/// `RUST_LOG`, and the OpenTelemetry SDK's `OTEL_*`.
+fn variables_read_by(words: &[&str]) -> Vec<String> {
+    let (program, rest) = words.split_first().expect("a command");
+    let output = deploy::local::binary(program)
+        .args(rest)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{words:?} --help");
+    String::from_utf8_lossy(&output.stdout)
+        .split("[env: ")
+        .skip(1)
+        .map(|after| {
+            after
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_variable_the_manifests_set_is_one_its_binary_reads() {
+    for (overlay, _) in &OVERLAYS {
+        let rendered = Rendered::overlay(overlay);
+        for workload in rendered.workloads().filter(|w| w.name().starts_with("fdi-")) {
+            for container in workload.containers() {
+                let words: Vec<&str> = container["command"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| w.as_str().unwrap())
+                    .take_while(|w| !w.starts_with("--"))
+                    .collect();
+                let read = variables_read_by(&words);
+                assert!(!read.is_empty(), "{words:?}: no variables in its --help");
+                let config_maps = container["envFrom"].as_array().into_iter().flatten().map(|source| {
+                    let name = source["configMapRef"]["name"].as_str().unwrap();
+                    rendered.config_map(name).keys().cloned().collect::<Vec<_>>()
+                });
+                let env = container["env"].as_array().into_iter().flatten();
+                let set = config_maps
+                    .flatten()
+                    .chain(env.map(|v| v["name"].as_str().unwrap().to_owned()));
+                for variable in set {
+                    let known = read.contains(&variable) || variable == "RUST_LOG" || variable.starts_with("OTEL_");
+                    assert!(
+                        known,
+                        "{overlay}: {} sets {variable}, which {words:?} does not read",
+                        workload.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Whether `source` may reach `port` of `target` as the system needs: ingest and analytics call the
 /// catalogue; the services and the Job use PostgreSQL; the services send telemetry to the Collector.
 fn needed(source: &str, target: &Pod, port: &str) -> bool {

@@ -189,7 +189,7 @@ impl<'a> Local<'a> {
 /// The image's `/usr/local/bin/{name}` as built for this test: `fdi`, or for a service `fdi serve {service}`,
 /// which runs it exactly as its own binary does (the same settings, read the same way). A service binary
 /// beside `fdi` may be left from an older build; `fdi` is always this build's.
-fn binary(program: &str) -> Command {
+pub fn binary(program: &str) -> Command {
     let name = program
         .strip_prefix("/usr/local/bin/")
         .unwrap_or_else(|| panic!("`{program}` is not one of the image's binaries"));
