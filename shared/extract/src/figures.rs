@@ -26,6 +26,29 @@ pub(crate) fn clause_start(text: &str, lo: usize, pos: usize) -> usize {
     DELIMITERS.find_iter(slice).last().map_or(lo, |m| lo + m.end()).min(pos)
 }
 
+/// The offset after the `n` words that follow `pos` in `text`.
+fn words_after(text: &str, pos: usize, n: usize) -> usize {
+    let Some(rest) = text.get(pos..) else {
+        return pos;
+    };
+    let mut seen = 0;
+    let mut in_word = false;
+    for (i, ch) in rest.char_indices() {
+        if ch.is_whitespace() {
+            if in_word {
+                seen += 1;
+                if seen == n {
+                    return pos + i;
+                }
+            }
+            in_word = false;
+        } else {
+            in_word = true;
+        }
+    }
+    text.len()
+}
+
 pub(crate) fn clause_end(text: &str, pos: usize, hi: usize) -> usize {
     let Some(slice) = text.get(pos..hi) else {
         return hi;
@@ -171,10 +194,12 @@ impl SentenceContext<'_> {
         )
     }
 
-    /// What count `c` counts: running totals in a stock sentence; "other"
-    /// for per-country and contribution counts; else the cue in its noun
-    /// phrase, after it, or before it in its clause; else the kind implied by
-    /// the amount just before it or by the previous count.
+    /// What count `c` counts, read as a clause frame: running totals in a
+    /// stock sentence; "other" for withdrawn, per-country and contribution
+    /// counts; else what its noun phrase says, then the verb class of its
+    /// clause (after it, then before it); else the kind implied by the
+    /// amount just before it, by the previous count, or, for a breakdown
+    /// of an earlier count, by that count.
     fn count_kind(
         &self,
         fi: usize,
@@ -183,52 +208,101 @@ impl SentenceContext<'_> {
         previous_count: Option<(usize, Reading)>,
         count_kinds: &[CountKind],
     ) -> CountKind {
-        let Frame {
-            left_start,
-            l_seg_start,
-            r_seg_end,
-            ..
-        } = *frame;
-        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
-        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
-        let per_country =
-            self.cues.any(l_seg_start, c.start, Cue::Country) || self.cues.any(c.end, r_seg_end, Cue::Country);
-        let contribution = self.cues.any(c.end, r_seg_end, Cue::Contribution)
-            || self.cues.any(l_seg_start, c.start, Cue::Contribution);
         if self.stock {
-            CountKind::TotalProjects
-        } else if per_country || contribution || (np_new && np_added) {
-            CountKind::Other
-        } else if np_new {
-            CountKind::NewProjects
-        } else if np_added {
-            CountKind::AdjustedProjects
-        } else if let Some(h) = self
-            .cues
-            .first_of(c.phrase_end, r_seg_end, &[Cue::New, Cue::Added, Cue::Operating])
-        {
-            kind_of(h.cue)
-        } else if self.cues.any(left_start, c.start, Cue::Added)
-            && (self.cues.any(left_start, c.start, Cue::New) || self.cues.any(left_start, c.start, Cue::Licensed))
-        {
-            CountKind::Other
-        } else if let Some(h) = self.cues.last_of(
-            l_seg_start,
-            c.start,
-            &[Cue::New, Cue::Licensed, Cue::NewWeak, Cue::Added, Cue::Operating],
-        ) {
-            kind_of(h.cue)
-        } else if let Some(kind) = self.kind_after_money(fi, frame.previous) {
-            kind
-        } else if let Some((j, _)) = previous_count {
-            match self.figures[j].what {
+            return CountKind::TotalProjects;
+        }
+        if self.withdrawn_count(c, frame) || self.per_country_or_contribution(c, frame) {
+            return CountKind::Other;
+        }
+        if let Some(kind) = self.noun_phrase_kind(c, frame).or_else(|| self.verb_kind(c, frame)) {
+            return kind;
+        }
+        if let Some(kind) = self.kind_after_money(fi, frame.previous) {
+            return kind;
+        }
+        if let Some((j, _)) = previous_count {
+            return match self.figures[j].what {
                 FigureRef::Count(pj) => count_kinds[pj],
                 FigureRef::Money(_) => CountKind::Other,
-            }
-        } else if c.elliptical {
-            self.previous_counts.last().map_or(CountKind::Other, |p| p.0)
+            };
+        }
+        if c.elliptical || self.starts_with_subset {
+            return self.previous_counts.last().map_or(CountKind::Other, |p| p.0);
+        }
+        CountKind::Other
+    }
+
+    /// Projects terminated, revoked or that cut their capital: the cue in
+    /// the count's clause, or after it up to the next count ("12 projects,
+    /// registered at $18 million, were terminated").
+    fn withdrawn_count(&self, c: &CountMention, frame: &Frame) -> bool {
+        let next_count_start = self
+            .counts
+            .iter()
+            .map(|n| n.start)
+            .find(|&s| s > c.start)
+            .unwrap_or(self.end);
+        self.cues.any(frame.l_seg_start, c.start, Cue::Withdrawn)
+            || self.cues.any(c.end, next_count_start, Cue::Withdrawn)
+    }
+
+    fn per_country_or_contribution(&self, c: &CountMention, frame: &Frame) -> bool {
+        let (l, r) = (frame.l_seg_start, frame.r_seg_end);
+        self.cues.any(l, c.start, Cue::Country)
+            || self.cues.any(c.end, r, Cue::Country)
+            || self.cues.any(c.end, r, Cue::Contribution)
+            || self.cues.any(l, c.start, Cue::Contribution)
+    }
+
+    /// The kind the count's own noun phrase states, with the few words
+    /// right after its noun: "new" / "added" (both: a mixed batch),
+    /// "existing" (projects that added capital), "in operation" (a
+    /// running total).
+    fn noun_phrase_kind(&self, c: &CountMention, frame: &Frame) -> Option<CountKind> {
+        let near_end = words_after(self.text, c.phrase_end, 4).min(frame.r_seg_end.max(c.phrase_end));
+        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
+        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
+        // "15 new projects started production": no longer a licence count.
+        let operating = self.cues.any(c.end, frame.r_seg_end, Cue::Operating);
+        if (np_new && np_added) || operating {
+            Some(CountKind::Other)
+        } else if np_new {
+            Some(CountKind::NewProjects)
+        } else if np_added || self.cues.any(c.end, near_end, Cue::Existing) {
+            Some(CountKind::AdjustedProjects)
+        } else if self.cues.any(c.end, near_end, Cue::InOperation) {
+            Some(CountKind::TotalProjects)
         } else {
-            CountKind::Other
+            None
+        }
+    }
+
+    /// The verb class of the count's clause: a cue after the count, else
+    /// one before it. New and added before it together are a mixed batch;
+    /// adding capital outranks the licence it is written on ("amended the
+    /// certificates of 121 projects"); licences handed out at a ceremony
+    /// may mix new and adjusted projects.
+    fn verb_kind(&self, c: &CountMention, frame: &Frame) -> Option<CountKind> {
+        let (left_start, l_seg_start) = (frame.left_start, frame.l_seg_start);
+        let strong = [Cue::New, Cue::Added, Cue::Operating];
+        if let Some(h) = self.cues.first_of(c.phrase_end, frame.r_seg_end, &strong) {
+            return Some(kind_of(h.cue));
+        }
+        if self.cues.any(left_start, c.start, Cue::Added) && self.cues.any(left_start, c.start, Cue::New) {
+            return Some(CountKind::Other);
+        }
+        if let Some(h) = self.cues.last_of(l_seg_start, c.start, &strong) {
+            return Some(kind_of(h.cue));
+        }
+        let licensed = self.cues.any(c.phrase_end, frame.r_seg_end, Cue::Licensed)
+            || self.cues.any(l_seg_start, c.start, Cue::Licensed);
+        let attracted = self.cues.any(l_seg_start, c.start, Cue::NewWeak);
+        if licensed && self.cues.any(self.start, self.end, Cue::Ceremony) {
+            Some(CountKind::Other)
+        } else if licensed || attracted {
+            Some(CountKind::NewProjects)
+        } else {
+            None
         }
     }
 

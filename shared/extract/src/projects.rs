@@ -308,6 +308,7 @@ pub(crate) struct ProjectSentence<'a> {
     pub plain_continuation: bool,
     /// Longest evidence sentence, in bytes (see [`crate::Bounds`]).
     pub max_evidence_bytes: usize,
+    pub language: crate::Language,
 }
 
 /// The last named company: (name, its span, its sentence's bounds, sentence index).
@@ -527,7 +528,7 @@ fn eligible_amounts(s: &ProjectSentence, cues: &CueIndex) -> Vec<usize> {
             let before = s.text.get(s.start..m.start).unwrap_or("");
             let tail_start = before.len().saturating_sub(60);
             let tail_start = crate::text::floor_boundary(before, tail_start);
-            !is_new_total_prefix(&fold(&before[tail_start..]))
+            !is_new_total_prefix(&fold(&before[tail_start..]), s.language)
         })
         .collect()
 }

@@ -97,7 +97,7 @@ impl<'t> Document<'t> {
         check_count("money mentions", money.len(), bounds)?;
         go_on()?;
         let folded = Folded::new(text);
-        let cues = CueIndex::build(&folded);
+        let cues = CueIndex::build(&folded, language);
         go_on()?;
         let provinces = find_provinces_folded(text, &folded);
         let time_hits = expression_hits(&folded.text);
@@ -455,6 +455,7 @@ impl<'d> Pass<'d> {
             province: here.province_at(here.end),
             plain_continuation,
             max_evidence_bytes: doc.max_evidence_bytes,
+            language: doc.language,
         };
         collect_projects(
             &sentence,
@@ -562,7 +563,8 @@ impl<'d> Here<'d> {
             year_to_date,
             counts,
             figures,
-            starts_with_subset: opens_with_subset(doc.folded.slice(start, end)),
+            starts_with_subset: opens_with_subset(doc.folded.slice(start, end))
+                || doc.cues.any(start, (start + 30).min(end), Cue::Subset),
             stock_end: None,
         };
         here.stock_end = here.running_total_end(carried.stock_end);
@@ -579,7 +581,7 @@ impl<'d> Here<'d> {
         let strong_stock = cues.any(self.start, self.end, Cue::Stock);
         let weak_stock =
             cues.any(self.start, self.end, Cue::StockWeak) && self.periods.is_empty() && !self.time.year_to_date;
-        let continued_stock = self.starts_with_subset && previous_stock_end.is_some();
+        let continued_stock = previous_stock_end.is_some() && self.breaks_down_previous_total();
         if !(strong_stock || weak_stock || continued_stock) {
             return None;
         }
@@ -592,6 +594,22 @@ impl<'d> Here<'d> {
                 .or_else(|| self.carried.map(|p| p.end.min(published)))
                 .unwrap_or(published),
         )
+    }
+
+    /// Does the sentence break down the total of the sentence before
+    /// ("of which", "Khu vực FDI chiếm ...", "utgjør 3 081 av dem", "auf
+    /// weitere 275 Projekte")? Only without a period or a licensing verb of
+    /// its own, which would make it a flow.
+    fn breaks_down_previous_total(&self) -> bool {
+        let cues = &self.doc.cues;
+        let subset = self.starts_with_subset || cues.any(self.start, self.end, Cue::Subset);
+        let flow = !self.periods.is_empty()
+            || self.time.year_to_date
+            || self.time.year.is_some()
+            || [Cue::New, Cue::Added, Cue::Licensed, Cue::Operating, Cue::Prospective]
+                .iter()
+                .any(|&cue| cues.any(self.start, self.end, cue));
+        subset && !flow
     }
 
     /// The sentence reports running totals ("as of", "home to").
