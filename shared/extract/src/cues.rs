@@ -73,6 +73,12 @@ pub enum Cue {
     /// A breakdown of a total given before ("of which", "trong đó",
     /// "utgjør", "darunter"): it continues that total's kind.
     Subset,
+    /// "new and additional capital", "vốn cấp mới và tăng thêm": the
+    /// amount is the total of both.
+    NewAndAdded,
+    /// "total", "gesamte", "tổng": an overall figure, not the capital of
+    /// the projects counted just before.
+    Overall,
 }
 
 /// The regex of one lexicon phrase (see `lexicon` for its marks).

@@ -77,6 +77,9 @@ pub(crate) struct Reading {
     pub metric: Option<Metric>,
     pub scope: Scope,
     pub scope_explicit: bool,
+    /// A count of projects terminated, revoked or that cut their capital:
+    /// the amount right after it is theirs, no statistic.
+    pub withdrawn: bool,
 }
 
 pub(crate) fn kind_to_metric(kind: CountKind) -> Option<Metric> {
@@ -124,6 +127,7 @@ pub(crate) struct SentenceContext<'a> {
 }
 
 /// Where a figure stands in its sentence.
+#[derive(Clone, Copy)]
 struct Frame {
     /// From the end of the previous figure's phrase (or the sentence start)...
     left_start: usize,
@@ -190,6 +194,7 @@ impl SentenceContext<'_> {
                 metric: kind_to_metric(kind),
                 scope,
                 scope_explicit: explicit,
+                withdrawn: kind == CountKind::Other && self.withdrawn_count(c, &frame),
             },
         )
     }
@@ -386,16 +391,43 @@ impl SentenceContext<'_> {
         // "$943.7 million came from 186 newly licensed FDI projects": the
         // amount belongs to the projects counted right after it.
         let next_count = self.linked_next_count(fi, m, &frame).filter(|_| right_words <= 3);
-        let metric = self.money_metric(m, &frame, next_count);
-        let (scope, explicit) = self.money_scope(m, &frame, next_count);
-        // Capital contributions and per-country amounts get no province metric.
-        let no_metric = self.cues.any(frame.l_seg_start, m.start, Cue::Contribution)
-            || self.cues.any(m.end, frame.r_seg_end, Cue::Contribution)
-            || self.cues.any(frame.l_seg_start, m.start, Cue::Country);
+        let metric = self.money_metric(fi, m, &frame, next_count, readings);
+        let (scope, explicit) = self.money_scope(m, &self.frame_over_new_and_added(m, frame), next_count);
         Reading {
-            metric: (!no_metric).then_some(metric),
+            metric: (!self.not_a_province_metric(m, &frame)).then_some(metric),
             scope,
             scope_explicit: explicit,
+            withdrawn: false,
+        }
+    }
+
+    /// Amounts with no province metric: capital contributions, per-country
+    /// amounts, money that is not investment (revenue, exports, budget,
+    /// donations, enterprises' capital), and the capital of withdrawn
+    /// projects.
+    fn not_a_province_metric(&self, m: &MoneyMention, frame: &Frame) -> bool {
+        let (l, r) = (frame.l_seg_start, frame.r_seg_end.max(m.end));
+        self.cues.any(l, m.start, Cue::Contribution)
+            || self.cues.any(m.end, r, Cue::Contribution)
+            || self.cues.any(l, m.start, Cue::Country)
+            || self.cues.any(l, r, Cue::NotInvestment)
+            || self
+                .cues
+                .any(frame.left_start, frame.right_end.max(m.end), Cue::Withdrawn)
+            || frame.previous.is_some_and(|p| p.withdrawn)
+    }
+
+    /// "2.96 billion USD of new and additional foreign capital": the
+    /// amount's clause reaches over "new and additional" (whose "and" would
+    /// otherwise end it) to the words that describe it.
+    fn frame_over_new_and_added(&self, m: &MoneyMention, frame: Frame) -> Frame {
+        let right_end = frame.right_end.max(m.end);
+        match self.cues.first_of(m.end, right_end, &[Cue::NewAndAdded]) {
+            Some(h) if h.start <= frame.r_seg_end + 1 => Frame {
+                r_seg_end: clause_end(self.text, h.end, right_end),
+                ..frame
+            },
+            _ => frame,
         }
     }
 
@@ -434,13 +466,21 @@ impl SentenceContext<'_> {
     /// nearest metric cue before it (both new and added: the total), then
     /// after it; else the kind of the count it is linked to (`next_count`),
     /// the previous figure's metric, or total capital.
-    fn money_metric(&self, m: &MoneyMention, frame: &Frame, next_count: Option<&CountMention>) -> Metric {
+    fn money_metric(
+        &self,
+        fi: usize,
+        m: &MoneyMention,
+        frame: &Frame,
+        next_count: Option<&CountMention>,
+        readings: &[Reading],
+    ) -> Metric {
         let left_start = frame.left_start;
         let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
         let nearest_left = self.cues.last_of(left_start, m.start, &metric_cues);
         let both = self.cues.any(left_start, m.start, Cue::New)
             && (self.cues.any(left_start, m.start, Cue::Added)
-                || self.cues.any(left_start, m.start, Cue::AddedMoneyOnly));
+                || self.cues.any(left_start, m.start, Cue::AddedMoneyOnly))
+            || self.cues.any(left_start, frame.right_end.max(m.end), Cue::NewAndAdded);
         // The linked count's kind, decided from its own noun phrase.
         let next_count_metric = next_count.and_then(|n| {
             if self.cues.any(n.end, n.phrase_end, Cue::New) {
@@ -471,11 +511,35 @@ impl SentenceContext<'_> {
             }
         } else if let Some(nm) = next_count_metric {
             nm
-        } else if let Some(pm) = frame.previous.and_then(|p| p.metric) {
-            pm
         } else {
-            Metric::TotalCapital
+            self.metric_from_counts(fi, frame, readings)
+                .unwrap_or(Metric::TotalCapital)
         }
+    }
+
+    /// An amount with no metric cue of its own measures what the counts
+    /// before it count: new and adjusted projects together, their total
+    /// ("4 new and 2 expanded projects ... 3,120 billion VND"); else the
+    /// previous figure's metric; in a sentence without counts, the kind
+    /// of the previous sentence's counts when they are all of one kind
+    /// ("licensed 27 new projects. Their combined capital is ...").
+    fn metric_from_counts(&self, fi: usize, frame: &Frame, readings: &[Reading]) -> Option<Metric> {
+        let earlier_count_metrics: Vec<Option<Metric>> = (0..fi)
+            .filter(|&j| matches!(self.figures[j].what, FigureRef::Count(_)))
+            .filter_map(|j| readings.get(j).map(|r| r.metric))
+            .collect();
+        let has = |metric| earlier_count_metrics.contains(&Some(metric));
+        if has(Metric::NewCapital) && has(Metric::AddedCapital) {
+            return Some(Metric::TotalCapital);
+        }
+        if let Some(pm) = frame.previous.and_then(|p| p.metric) {
+            return Some(pm);
+        }
+        let (first, rest) = self.previous_counts.split_first()?;
+        let one_kind = self.counts.is_empty()
+            && rest.iter().all(|p| p.0 == first.0)
+            && !self.cues.any(self.start, self.end, Cue::Overall);
+        one_kind.then(|| kind_to_metric(first.0)).flatten()
     }
 
     /// Whose money amount `m` is, and whether the text states it:

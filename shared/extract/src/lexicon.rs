@@ -71,6 +71,17 @@ pub const ENGLISH: &[Entry] = &[
         ],
     ),
     (Cue::AddedMoneyOnly, &["additional", "extra", "further"]),
+    (Cue::Overall, &["total", "overall", "entire"]),
+    (
+        Cue::NewAndAdded,
+        &[
+            "new and additional",
+            "new and added",
+            "new and expanded",
+            "new and adjusted",
+            "new or additional",
+        ],
+    ),
     (
         Cue::Target,
         &[
@@ -231,6 +242,10 @@ pub const ENGLISH: &[Entry] = &[
             "businesses",
             "charter capital",
             "social investment",
+            "disbursed",
+            "realised",
+            "realized",
+            "actually invested",
         ],
     ),
     (Cue::Ceremony, &["ceremony", "presented", "handed over", "hands"]),
@@ -269,9 +284,19 @@ pub const VIETNAMESE: &[Entry] = &[
         ],
     ),
     (
+        Cue::NewAndAdded,
+        &[
+            "cap moi va tang them",
+            "cap moi va von tang them",
+            "cap moi va dieu chinh",
+            "moi va tang them",
+        ],
+    ),
+    (
         Cue::Target,
         &["ke hoach", "muc tieu", "chi tieu", "phan dau", "huong toi"],
     ),
+    (Cue::Overall, &["tong"]),
     (Cue::Foreign, &["nuoc ngoai"]),
     (Cue::Domestic, &["trong nuoc", "noi dia"]),
     (Cue::Converted, &["quy doi"]),
@@ -313,12 +338,11 @@ pub const VIETNAMESE: &[Entry] = &[
             "tai tro",
             "tien luong",
             "von dieu le",
+            "giai ngan",
+            "von thuc hien",
         ],
     ),
-    (
-        Cue::Ceremony,
-        &["buoi le", "tai le", "le trao", "le ky niem", "trao giay chung nhan"],
-    ),
+    (Cue::Ceremony, &["buoi le", "tai le", "le trao", "le ky niem"]),
     (Cue::Subset, &["trong do", "trong so nay", "trong so do", "chiem"]),
     (Cue::NewTotal, &["len$"]),
 ];
@@ -329,6 +353,8 @@ pub const NORWEGIAN: &[Entry] = &[
     (Cue::Licensed, &["sertifikat*", "lisens*", "godkjen*"]),
     (Cue::Added, &["okte", "oke", "utvid*", "juster*", "kapitaloking*"]),
     (Cue::AddedMoneyOnly, &["ytterligere"]),
+    (Cue::Overall, &["totalt", "totale", "i alt", "hele"]),
+    (Cue::NewAndAdded, &["ny og okt", "nye og okte", "ny og ytterligere"]),
     (Cue::Target, &["malet", "mal om", "sikter mot", "sikte mot"]),
     (
         Cue::Foreign,
@@ -381,6 +407,8 @@ pub const NORWEGIAN: &[Entry] = &[
             "lonn",
             "lonninger",
             "sosiale investeringer",
+            "utbetalt",
+            "faktisk investert",
         ],
     ),
     (Cue::Ceremony, &["seremoni*", "overrakte"]),
@@ -420,6 +448,16 @@ pub const GERMAN: &[Entry] = &[
         ],
     ),
     (Cue::AddedMoneyOnly, &["zusatzlich*"]),
+    (Cue::Overall, &["gesamt*", "insgesamt"]),
+    (
+        Cue::NewAndAdded,
+        &[
+            "neues und zusatzliches",
+            "neue und zusatzliche",
+            "neuem und zusatzlichem",
+            "neu und zusatzlich",
+        ],
+    ),
     (Cue::Target, &["ziel*", "will", "wollen", "einwerben"]),
     (
         Cue::Foreign,
@@ -478,6 +516,8 @@ pub const GERMAN: &[Entry] = &[
             "spende*",
             "lohn*",
             "lohne",
+            "tatsachlich investiert",
+            "ausgezahlt",
         ],
     ),
     (Cue::Ceremony, &["zeremonie", "feierlich*", "uberreicht*"]),

@@ -172,7 +172,7 @@ static VI_MONTH: LazyLock<Regex> = LazyLock::new(|| {
         .expect("vi month regex")
 });
 static YEAR_TO_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)(?:so far this year|so far in \d{4}|since the (?:beginning|start) of (?:the|this) year|from the (?:beginning|start) of the year|year[- ]to[- ]date|tu dau nam|hittil i ar|hittil i \d{4}|siden arets begynnelse|fra begynnelsen av aret|seit jahresbeginn|seit jahresanfang|bisher in diesem jahr)(?-u:\b)")
+    Regex::new(r"(?-u:\b)(?:so far this year|so far in \d{4}|since the (?:beginning|start) of (?:the|this) year|from the (?:beginning|start) of the year|year[- ]to[- ]date|tu dau nam|hittil i ar|hittil i \d{4}|siden arets begynnelse|fra begynnelsen av aret|seit jahresbeginn|seit jahresanfang|bisher in diesem jahr|since january|siden januar|seit januar|tu thang 1)(?-u:\b)")
         .expect("ytd regex")
 });
 static AS_OF: LazyLock<Regex> = LazyLock::new(|| {
@@ -196,11 +196,17 @@ static COMPARISON: LazyLock<Regex> = LazyLock::new(|| {
 static YEARISH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:19|20)[0-9]{2}|this year|nam nay|i ar|dieses jahr|diesem jahr").expect("year presence regex")
 });
+/// "since 2016", "siden 2016", "seit 2016", "từ năm 2016": from that
+/// year's first day to publication.
+static SINCE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u:\b)(?:since|siden|seit|tu nam) (?P<y>(?:19|20)\d{2})(?-u:\b)").expect("since-year regex")
+});
+
 static MONTHS_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"months?|thang|maned|monat").expect("months word regex"));
 
 /// The expressions in the order of the presence bit masks.
-fn expressions() -> [&'static Regex; 15] {
+fn expressions() -> [&'static Regex; 16] {
     [
         &YEAR_START_UNTIL,
         &MONTH_RANGE,
@@ -217,6 +223,7 @@ fn expressions() -> [&'static Regex; 15] {
         &COMPARISON,
         &YEAR_START_UNTIL_DATE,
         &SECOND_HALF,
+        &SINCE_YEAR,
     ]
 }
 
@@ -382,7 +389,7 @@ type ReadPeriod = fn(&Captures, &Years) -> Option<Period>;
 /// The period expressions with their presence bits, in the order their
 /// readings are collected (which decides between two readings of the same
 /// words that start and end together).
-static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 11] = [
+static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 12] = [
     (0, &YEAR_START_UNTIL, read_year_start_until),
     (13, &YEAR_START_UNTIL_DATE, read_year_start_until_date),
     (1, &MONTH_RANGE, read_month_range),
@@ -394,6 +401,12 @@ static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 11] = [
     (6, &MONTH_PAIR, read_month_pair),
     (7, &VI_MONTH, read_vi_month),
     (8, &YEAR_RANGE, read_year_range),
+    (15, &SINCE_YEAR, |c, years| {
+        Some(Period {
+            start: date(year_of(c, "y")?, 1, 1)?,
+            end: years.published,
+        })
+    }),
 ];
 
 /// The reporting periods named in a sentence, as (folded offset, period):

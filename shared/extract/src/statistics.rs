@@ -298,6 +298,10 @@ fn default_scope(data: &[SentenceData], cues: &CueIndex) -> Scope {
 struct Carried {
     /// The reporting period in force: the last period named, or year-to-date.
     period: Option<Period>,
+    /// A calendar year named after that period ("In 2023 the board ..."),
+    /// in force for flows of the sentences that go on about it; running
+    /// totals do not end with it.
+    year: Option<Period>,
     /// As-of date of the previous sentence's running totals.
     stock_end: Option<NaiveDate>,
     /// (kind, scope, scope stated) of the previous sentence's counts.
@@ -363,7 +367,7 @@ impl<'d> Pass<'d> {
         self.emit_counts(&here, &readings);
         let companies = here.companies();
         let statistics_before = self.out.statistics.len();
-        if !here.headline && !here.is_project_level(&companies) {
+        if !here.headline && !here.is_project_level(&companies) && !here.is_ceremony() {
             self.emit_statistics(&here, &readings);
         }
         if !here.headline {
@@ -472,8 +476,14 @@ impl<'d> Pass<'d> {
         let cues = &self.doc.cues;
         if let Some(&(_, p)) = here.periods.last() {
             self.carried.period = Some(p);
+            self.carried.year = None;
         } else if let Some(p) = here.year_to_date {
             self.carried.period = Some(p);
+            self.carried.year = None;
+        } else if let Some(y) = here.time.year
+            && self.carried.period.is_none_or(|p| p.end.year() != y)
+        {
+            self.carried.year = Period::full_year(y);
         }
         self.carried.stock_end = here.stock_end;
         let foreign = cues.any(here.start, here.end, Cue::Foreign);
@@ -528,6 +538,8 @@ struct Here<'d> {
     periods: Vec<(usize, Period)>,
     /// The period in force from earlier sentences.
     carried: Option<Period>,
+    /// The calendar year in force, when one was named after the period.
+    carried_year: Option<Period>,
     /// "so far this year": from 1 January.
     year_to_date: Option<Period>,
     counts: Vec<CountMention>,
@@ -560,6 +572,7 @@ impl<'d> Here<'d> {
             time,
             periods,
             carried: carried.period,
+            carried_year: carried.year,
             year_to_date,
             counts,
             figures,
@@ -692,6 +705,12 @@ impl<'d> Here<'d> {
         !companies.is_empty() || self.doc.cues.any(self.start, self.end, Cue::CompanyAnaphor)
     }
 
+    /// A ceremony handing over licences: its batch is not a province's
+    /// period result.
+    fn is_ceremony(&self) -> bool {
+        self.doc.cues.any(self.start, self.end, Cue::Ceremony)
+    }
+
     /// Whether the sentence's amounts can be statistics: it must talk
     /// about investment (or count projects), and national totals are not a
     /// province's unless the sentence names one.
@@ -768,7 +787,7 @@ impl<'d> Here<'d> {
 
     /// Period of a figure at `pos`: the last period named before it (else
     /// the first named), year-to-date, a bare year that differs from the
-    /// period in force, else the period in force.
+    /// period in force, else the year or the period in force.
     fn period_for(&self, pos: usize) -> Option<Period> {
         if let Some(&(_, p)) = self.periods.iter().rev().find(|(at, _)| *at < pos) {
             return Some(p);
@@ -784,7 +803,7 @@ impl<'d> Here<'d> {
         {
             return Period::full_year(y);
         }
-        self.carried
+        self.carried_year.or(self.carried)
     }
 
     /// Province of a figure at `pos`: one named between the previous figure
@@ -864,9 +883,15 @@ fn year_to_date_period(time: &TimeCues, carried: Option<Period>, published: Naiv
         return None;
     }
     let year = carried.map_or(published.year(), |p| p.end.year());
+    // A period in force that ends after publication was a plan ("from
+    // July"), not the end of what was reported.
     let end = time
         .as_of
-        .or_else(|| carried.filter(|p| p.end.year() == year).map(|p| p.end))
+        .or_else(|| {
+            carried
+                .filter(|p| p.end.year() == year && p.end <= published)
+                .map(|p| p.end)
+        })
         .unwrap_or(published);
     NaiveDate::from_ymd_opt(year, 1, 1).map(|start| Period { start, end })
 }
