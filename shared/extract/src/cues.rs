@@ -79,6 +79,8 @@ pub enum Cue {
     /// "total", "gesamte", "tổng": an overall figure, not the capital of
     /// the projects counted just before.
     Overall,
+    /// "now", "to date", "bis heute": a running total at publication.
+    Now,
 }
 
 /// The regex of one lexicon phrase (see `lexicon` for its marks).

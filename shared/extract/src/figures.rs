@@ -118,6 +118,10 @@ pub(crate) struct SentenceContext<'a> {
     pub paired: bool,
     /// Scope when nothing else decides (see `analyse`).
     pub default_scope: Scope,
+    /// The article pairs USD with foreign and VND with domestic investment
+    /// (as Vietnamese park boards report): amounts with no scope of their
+    /// own take their currency's.
+    pub currency_scopes: bool,
     /// Unambiguous scope of the previous sentence in the same paragraph.
     pub inherited_sentence_scope: Option<Scope>,
     /// The sentence opens with "of which", "trong đó", "davon"...
@@ -336,7 +340,12 @@ impl SentenceContext<'_> {
             l_seg_start,
             ..
         } = *frame;
-        if let Some(h) = self.cues.first_of(c.end, self.appositive_end(frame), SCOPE_CUES) {
+        let both_in_noun_phrase =
+            self.cues.any(c.end, c.phrase_end, Cue::Foreign) && self.cues.any(c.end, c.phrase_end, Cue::Domestic);
+        if both_in_noun_phrase {
+            // "116 domestic and foreign-invested projects"
+            (Scope::All, true)
+        } else if let Some(h) = self.cues.first_of(c.end, self.appositive_end(frame), SCOPE_CUES) {
             (scope_of(h.cue), true)
         } else if let Some(h) = self.cues.last_of(l_seg_start, c.start, SCOPE_CUES) {
             (scope_of(h.cue), true)
@@ -573,10 +582,21 @@ impl SentenceContext<'_> {
             (scope_of(h.cue), true)
         } else if let Some(p) = previous.filter(|p| p.scope_explicit) {
             (p.scope, true)
+        } else if let Some(s) = self.currency_scope(m) {
+            (s, false)
         } else if let Some(s) = self.inherited_sentence_scope {
             (s, false)
         } else {
             (self.default_scope, false)
+        }
+    }
+
+    /// Foreign for USD and domestic for VND in an article that pairs them.
+    fn currency_scope(&self, m: &MoneyMention) -> Option<Scope> {
+        match m.currency {
+            "USD" if self.currency_scopes => Some(Scope::Fdi),
+            "VND" if self.currency_scopes => Some(Scope::Ddi),
+            _ => None,
         }
     }
 }

@@ -72,6 +72,7 @@ pub const ENGLISH: &[Entry] = &[
     ),
     (Cue::AddedMoneyOnly, &["additional", "extra", "further"]),
     (Cue::Overall, &["total", "overall", "entire"]),
+    (Cue::Now, &["now", "currently", "to date"]),
     (
         Cue::NewAndAdded,
         &[
@@ -297,6 +298,7 @@ pub const VIETNAMESE: &[Entry] = &[
         &["ke hoach", "muc tieu", "chi tieu", "phan dau", "huong toi"],
     ),
     (Cue::Overall, &["tong"]),
+    (Cue::Now, &["hien nay", "hien tai", "den nay"]),
     (Cue::Foreign, &["nuoc ngoai"]),
     (Cue::Domestic, &["trong nuoc", "noi dia"]),
     (Cue::Converted, &["quy doi"]),
@@ -354,6 +356,7 @@ pub const NORWEGIAN: &[Entry] = &[
     (Cue::Added, &["okte", "oke", "utvid*", "juster*", "kapitaloking*"]),
     (Cue::AddedMoneyOnly, &["ytterligere"]),
     (Cue::Overall, &["totalt", "totale", "i alt", "hele"]),
+    (Cue::Now, &["na", "per i dag", "i dag"]),
     (Cue::NewAndAdded, &["ny og okt", "nye og okte", "ny og ytterligere"]),
     (Cue::Target, &["malet", "mal om", "sikter mot", "sikte mot"]),
     (
@@ -449,6 +452,7 @@ pub const GERMAN: &[Entry] = &[
     ),
     (Cue::AddedMoneyOnly, &["zusatzlich*"]),
     (Cue::Overall, &["gesamt*", "insgesamt"]),
+    (Cue::Now, &["inzwischen", "bis heute", "derzeit", "heute"]),
     (
         Cue::NewAndAdded,
         &[

@@ -68,12 +68,14 @@ struct Document<'t> {
     folded: Folded,
     cues: CueIndex,
     /// (folded offset, expression bit) of every time expression.
-    time_hits: Vec<(usize, u16)>,
+    time_hits: Vec<(usize, u32)>,
     sentences: Vec<SentenceData>,
     /// The province the article is about, for figures whose sentence names none.
     main_province: Option<&'static str>,
     /// Scope of figures that nothing else decides.
     default_scope: Scope,
+    /// Some sentence pairs USD foreign with VND domestic money.
+    currency_scopes: bool,
     /// Longest evidence sentence, in bytes (see [`Bounds`]).
     max_evidence_bytes: usize,
 }
@@ -105,6 +107,7 @@ impl<'t> Document<'t> {
         let sentences = assign_to_sentences(text, split_sentences(text), &provinces, &money);
         let main_province = main_province(text, &sentences);
         let default_scope = default_scope(&sentences, &cues);
+        let currency_scopes = sentences.iter().any(|d| pairs_currencies_with_sides(d, &money, &cues));
         Ok(Document {
             text,
             published,
@@ -116,6 +119,7 @@ impl<'t> Document<'t> {
             sentences,
             main_province,
             default_scope,
+            currency_scopes,
             max_evidence_bytes: bounds.max_evidence_bytes,
         })
     }
@@ -160,7 +164,7 @@ impl<'t> Document<'t> {
         let present = self.time_hits[first_hit..]
             .iter()
             .take_while(|h| h.0 < folded_end)
-            .fold(0u16, |m, h| m | h.1);
+            .fold(0u32, |m, h| m | h.1);
         let time = time_cues_present(folded_sentence, self.published, context_year, present);
         let periods = time
             .periods
@@ -291,6 +295,37 @@ fn default_scope(data: &[SentenceData], cues: &CueIndex) -> Scope {
     } else {
         Scope::All
     }
+}
+
+/// Does the sentence pair a USD amount said to be foreign with a VND
+/// amount said to be domestic, as park boards' reports do ("foreign
+/// investors 997 million USD, domestic investors 3.6 trillion VND")? Each
+/// amount's side is the foreign or domestic cue nearest to it.
+fn pairs_currencies_with_sides(d: &SentenceData, money: &[MoneyMention], cues: &CueIndex) -> bool {
+    let (start, end) = (d.sentence.start, d.sentence.end);
+    let sides: Vec<_> = cues
+        .within(start, end)
+        .filter(|h| matches!(h.cue, Cue::Foreign | Cue::Domestic))
+        .collect();
+    let nearest_side = |m: &MoneyMention| {
+        sides
+            .iter()
+            .min_by_key(|h| {
+                if h.start >= m.end {
+                    h.start - m.end
+                } else {
+                    m.start.saturating_sub(h.end)
+                }
+            })
+            .map(|h| h.cue)
+    };
+    let paired = |currency: &str, side: Cue| {
+        d.money.iter().any(|&k| {
+            let m = &money[k];
+            !m.converted && m.currency == currency && nearest_side(m) == Some(side)
+        })
+    };
+    paired("USD", Cue::Foreign) && paired("VND", Cue::Domestic)
 }
 
 /// What one sentence leaves to the sentences after it.
@@ -595,18 +630,28 @@ impl<'d> Here<'d> {
         let weak_stock =
             cues.any(self.start, self.end, Cue::StockWeak) && self.periods.is_empty() && !self.time.year_to_date;
         let continued_stock = previous_stock_end.is_some() && self.breaks_down_previous_total();
-        if !(strong_stock || weak_stock || continued_stock) {
+        if !(strong_stock || weak_stock || continued_stock) || self.as_of_within_named_year() {
             return None;
         }
+        // "now", "to date", "bis heute": the total at publication.
+        let now = cues.any(self.start, self.end, Cue::Now).then_some(published);
         Some(
             self.time
                 .as_of
                 .or(if continued_stock { previous_stock_end } else { None })
+                .or(now)
                 // "as of the end of September": the end of the period named here.
                 .or_else(|| self.periods.last().map(|(_, p)| p.end.min(published)))
                 .or_else(|| self.carried.map(|p| p.end.min(published)))
                 .unwrap_or(published),
         )
+    }
+
+    /// "As of 27 October the zones drew $4.7 billion in 2025": an as-of
+    /// date within a year named for the figures is the end of that year's
+    /// flow so far, not a running total.
+    fn as_of_within_named_year(&self) -> bool {
+        as_of_within_named_year(&self.time).is_some()
     }
 
     /// Does the sentence break down the total of the sentence before
@@ -615,7 +660,11 @@ impl<'d> Here<'d> {
     /// its own, which would make it a flow.
     fn breaks_down_previous_total(&self) -> bool {
         let cues = &self.doc.cues;
-        let subset = self.starts_with_subset || cues.any(self.start, self.end, Cue::Subset);
+        // "Of which ...", and "Total registered capital ..." right after a
+        // running total.
+        let subset = self.starts_with_subset
+            || cues.any(self.start, self.end, Cue::Subset)
+            || cues.any(self.start, self.end, Cue::Overall);
         let flow = !self.periods.is_empty()
             || self.time.year_to_date
             || self.time.year.is_some()
@@ -651,6 +700,7 @@ impl<'d> Here<'d> {
             stock: self.stock(),
             paired: self.pairs_usd_with_vnd(),
             default_scope: doc.default_scope,
+            currency_scopes: doc.currency_scopes,
             inherited_sentence_scope,
             starts_with_subset: self.starts_with_subset,
             previous_counts: &carried.counts,
@@ -771,6 +821,10 @@ impl<'d> Here<'d> {
             return Some((None, self.stock_end));
         }
         if metric == Metric::TargetCapital {
+            // "the goal for the 2017-2020 period": several whole years.
+            if let Some(&(_, p)) = self.periods.iter().find(|(_, p)| p.start.year() != p.end.year()) {
+                return Some((Some(p.start), Some(p.end)));
+            }
             let year = self
                 .time
                 .year
@@ -879,6 +933,9 @@ fn opens_with_subset(folded_sentence: &str) -> bool {
 /// Year-to-date ("so far this year"): from 1 January to the as-of date,
 /// the end of the period already reported, or publication.
 fn year_to_date_period(time: &TimeCues, carried: Option<Period>, published: NaiveDate) -> Option<Period> {
+    if let Some(as_of) = as_of_within_named_year(time) {
+        return NaiveDate::from_ymd_opt(as_of.year(), 1, 1).map(|start| Period { start, end: as_of });
+    }
     if !time.year_to_date {
         return None;
     }
@@ -894,6 +951,12 @@ fn year_to_date_period(time: &TimeCues, carried: Option<Period>, published: Naiv
         })
         .unwrap_or(published);
     NaiveDate::from_ymd_opt(year, 1, 1).map(|start| Period { start, end })
+}
+
+/// The as-of date of a sentence that also names its year ("Per 27.
+/// oktober ... i 2025").
+fn as_of_within_named_year(time: &TimeCues) -> Option<NaiveDate> {
+    time.as_of.filter(|d| time.year == Some(d.year()))
 }
 
 fn close(a: f64, b: f64) -> bool {
