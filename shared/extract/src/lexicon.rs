@@ -172,7 +172,7 @@ pub const ENGLISH: &[Entry] = &[
             "company",
         ],
     ),
-    (Cue::Combined, &["combined", "together"]),
+    (Cue::Combined, &["combined", "together", "in total"]),
     (Cue::Superset, &["total number", "total of", "in all"]),
     (
         Cue::Prospective,
@@ -322,8 +322,11 @@ pub const VIETNAMESE: &[Entry] = &[
     (Cue::InOperation, &["dang hoat dong"]),
     (Cue::Existing, &["hien huu"]),
     (Cue::Withdrawn, &["thu hoi", "cham dut", "giam von"]),
-    (Cue::CompanyAnaphor, &["cong ty", "doanh nghiep nay"]),
-    (Cue::Combined, &["cong lai"]),
+    (
+        Cue::CompanyAnaphor,
+        &["cong ty", "doanh nghiep nay", "nha may nay", "nha may co"],
+    ),
+    (Cue::Combined, &["cong lai", "cua cac du an"]),
     (Cue::Superset, &["tong cong"]),
     (Cue::Prospective, &["du kien", "dang lam thu tuc"]),
     (Cue::National, &["ca nuoc", "viet nam thu hut", "vietnam thu hut"]),
@@ -389,7 +392,7 @@ pub const NORWEGIAN: &[Entry] = &[
     ),
     (
         Cue::CompanyAnaphor,
-        &["selskapet", "bedriften", "konsernet", "fabrikk*"],
+        &["selskapet", "bedriften", "konsernet", "fabrikk*", "prosjektet"],
     ),
     (Cue::Combined, &["til sammen"]),
     (Cue::Superset, &["i alt", "totalt"]),

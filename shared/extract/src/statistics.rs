@@ -345,6 +345,9 @@ struct Carried {
     sentence_scope: Option<(usize, Scope)>,
     /// The last named company, for sentences that continue about it.
     last_company: Option<LastCompany>,
+    /// The paragraph of the previous sentence when it told of a licence
+    /// ceremony.
+    ceremony: Option<usize>,
 }
 
 /// Statistics already emitted: (province, metric, currency, period, scope).
@@ -402,7 +405,7 @@ impl<'d> Pass<'d> {
         self.emit_counts(&here, &readings);
         let companies = here.companies();
         let statistics_before = self.out.statistics.len();
-        if !here.headline && !here.is_project_level(&companies) && !here.is_ceremony() {
+        if !here.headline && !here.is_project_level(&companies) && !here.is_ceremony(self.carried.ceremony) {
             self.emit_statistics(&here, &readings);
         }
         if !here.headline {
@@ -521,6 +524,7 @@ impl<'d> Pass<'d> {
             self.carried.year = Period::full_year(y);
         }
         self.carried.stock_end = here.stock_end;
+        self.carried.ceremony = here.names_ceremony().then_some(here.paragraph);
         let foreign = cues.any(here.start, here.end, Cue::Foreign);
         let domestic = cues.any(here.start, here.end, Cue::Domestic);
         self.carried.sentence_scope = match (foreign, domestic) {
@@ -755,9 +759,19 @@ impl<'d> Here<'d> {
         !companies.is_empty() || self.doc.cues.any(self.start, self.end, Cue::CompanyAnaphor)
     }
 
-    /// A ceremony handing over licences: its batch is not a province's
-    /// period result.
-    fn is_ceremony(&self) -> bool {
+    /// A ceremony handing over licences, or the next sentence of its
+    /// paragraph going on about it ("The projects' registered capital
+    /// totals ..."): its batch is not a province's period result.
+    fn is_ceremony(&self, previous_ceremony_paragraph: Option<usize>) -> bool {
+        let goes_on = previous_ceremony_paragraph == Some(self.paragraph)
+            && self.periods.is_empty()
+            && self.time.year.is_none()
+            && self.counts.is_empty()
+            && !self.stock();
+        goes_on || self.names_ceremony()
+    }
+
+    fn names_ceremony(&self) -> bool {
         self.doc.cues.any(self.start, self.end, Cue::Ceremony)
     }
 
