@@ -421,6 +421,10 @@ impl CountReader<'_> {
             if w.folded == "of" && k + 1 < j && matches!(words[k + 1].folded, "the" | "these" | "those") {
                 continue;
             }
+            // "11 more FDI projects"
+            if w.folded == "more" && k > 0 && self.value_of(&words[k - 1]).is_some() {
+                continue;
+            }
             // "53 av prosjektene": a part of the projects named before.
             let part_of_definite = w.folded == "av" && k + 1 == j && words[j].folded.ends_with("ene");
             if self.joins_scope_words(k) || part_of_definite {

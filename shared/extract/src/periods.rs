@@ -212,6 +212,10 @@ static ONE_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     .expect("one-month regex")
 });
 
+/// Presence of a written-out month (for `ONE_MONTH`).
+static MONTH_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("(?:{MONTH_FULL})")).expect("month name regex"));
+
 static MONTHS_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"months?|thang|maned|monat").expect("months word regex"));
 
@@ -250,7 +254,8 @@ pub fn expression_hits(folded_document: &str) -> Vec<(usize, u32)> {
         // a cheaper superset instead (the month word, a year).
         let re: &Regex = match i {
             2 => &MONTHS_WORD,
-            8 | 11 => &YEARISH,
+            8 | 11 | 15 => &YEARISH,
+            16 => &MONTH_NAME,
             _ => re,
         };
         hits.extend(re.find_iter(folded_document).map(|m| (m.start(), 1u32 << i)));

@@ -598,10 +598,12 @@ fn change_endpoints(s: &ProjectSentence) -> Vec<usize> {
             continue;
         }
         if let Some(j) = (i + 1..here.len()).find(|&j| is_in(here[j], CHANGE_TO)) {
-            // "lên 346,4 tỷ đồng, khoảng 15 triệu USD": the new capital restated.
+            // "lên 346,4 tỷ đồng, khoảng 15 triệu USD": the new capital
+            // restated in another currency.
             let restated = here.get(j + 1).is_some_and(|&n| {
-                let gap = s.text.get(s.money[here[j]].end..s.money[n].start).unwrap_or("");
-                gap.len() <= 16 && gap.contains([',', '('])
+                let (closing, next) = (&s.money[here[j]], &s.money[n]);
+                let gap = s.text.get(closing.end..next.start).unwrap_or("");
+                closing.currency != next.currency && gap.len() <= 20 && gap.contains([',', '('])
             });
             ends.extend_from_slice(&here[i..=j + usize::from(restated)]);
         }
