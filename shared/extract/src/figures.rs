@@ -483,7 +483,14 @@ impl SentenceContext<'_> {
         next_count: Option<&CountMention>,
         readings: &[Reading],
     ) -> Metric {
-        let left_start = frame.left_start;
+        // Words after a count's noun, up to the amount's own clause,
+        // describe the count ("2 dự án đầu tư mở rộng, tổng vốn ...").
+        let after_count = fi > 0 && matches!(self.figures[fi - 1].what, FigureRef::Count(_));
+        let left_start = if after_count {
+            frame.l_seg_start
+        } else {
+            frame.left_start
+        };
         let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
         let nearest_left = self.cues.last_of(left_start, m.start, &metric_cues);
         let both = self.cues.any(left_start, m.start, Cue::New)

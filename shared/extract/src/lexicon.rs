@@ -249,7 +249,18 @@ pub const ENGLISH: &[Entry] = &[
             "actually invested",
         ],
     ),
-    (Cue::Ceremony, &["ceremony", "presented", "handed over", "hands"]),
+    (
+        Cue::Ceremony,
+        &[
+            "ceremony",
+            "presented ~ licen*",
+            "presented ~ certificate*",
+            "handed over ~ licen*",
+            "handed over ~ certificate*",
+            "hands ~ licen*",
+            "hands ~ certificate*",
+        ],
+    ),
     (
         Cue::Subset,
         &[
