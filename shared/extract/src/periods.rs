@@ -170,7 +170,7 @@ static MONTH_PAIR: LazyLock<Regex> = LazyLock::new(|| {
     .expect("pair regex")
 });
 static VI_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)thang (?P<m>\d{1,2})(?:/| nam )(?P<y>(?:19|20)\d{2})(?-u:\b)|(?-u:\b)trong thang (?P<m2>\d{1,2})(?-u:\b)")
+    Regex::new(r"(?-u:\b)thang (?P<m>\d{1,2})(?:/| nam )(?P<y>(?:19|20)\d{2})(?-u:\b)|(?-u:\b)(?:trong|rieng) thang (?P<m2>\d{1,2})(?-u:\b)")
         .expect("vi month regex")
 });
 static YEAR_TO_DATE: LazyLock<Regex> = LazyLock::new(|| {
