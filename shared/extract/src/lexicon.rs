@@ -392,7 +392,18 @@ pub const NORWEGIAN: &[Entry] = &[
     (Cue::Overall, &["totalt", "totale", "i alt", "hele"]),
     (Cue::Now, &["na", "per i dag", "i dag"]),
     (Cue::NewAndAdded, &["ny og okt", "nye og okte", "ny og ytterligere"]),
-    (Cue::Target, &["malet", "mal om", "sikter ~ mot", "sikte ~ mot"]),
+    (
+        Cue::Target,
+        &[
+            "malet",
+            "mal om",
+            "som mal",
+            "malsetting*",
+            "sikter ~ mot",
+            "sikte ~ mot",
+            "tar sikte pa",
+        ],
+    ),
     (
         Cue::Foreign,
         &["utenlandsk*", "utlandet", "utenlands*", "direktinvest*"],

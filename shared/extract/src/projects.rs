@@ -449,7 +449,23 @@ impl<'s, 'a> Assembler<'s, 'a> {
             investor: Some(company.name.clone()),
             investor_country: country.map(str::to_string),
             zone: self.zone(),
-            ..self.s.project_of_amount(k, self.kind)
+            ..self.s.project_of_amount(k, self.kind_between(company, k))
+        }
+    }
+
+    /// The kind of the project between a company and its amount: what is
+    /// said there ("X added $1 billion, while Y received a licence for
+    /// ..."), else what the sentence says.
+    fn kind_between(&self, company: &CompanyMention, k: usize) -> ProjectKind {
+        let m = &self.s.money[k];
+        let (lo, hi) = (company.start.min(m.start), company.end.max(m.end));
+        let said = |cues: &[Cue]| cues.iter().any(|&cue| self.cues.any(lo, hi, cue));
+        if said(&[Cue::Added, Cue::AddedMoneyOnly]) {
+            ProjectKind::Expansion
+        } else if said(&[Cue::New, Cue::Licensed]) {
+            ProjectKind::New
+        } else {
+            self.kind
         }
     }
 
