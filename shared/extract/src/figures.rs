@@ -242,17 +242,17 @@ impl SentenceContext<'_> {
     }
 
     /// Projects terminated, revoked or that cut their capital: the cue in
-    /// the count's clause, or after it up to the next count ("12 projects,
-    /// registered at $18 million, were terminated").
+    /// the count's clause, or after it up to the clause of the next count
+    /// ("12 projects, registered at $18 million, were terminated"; not
+    /// "17 projects adjusted and 5 terminated").
     fn withdrawn_count(&self, c: &CountMention, frame: &Frame) -> bool {
-        let next_count_start = self
+        let predicate_end = self
             .counts
             .iter()
             .map(|n| n.start)
             .find(|&s| s > c.start)
-            .unwrap_or(self.end);
-        self.cues.any(frame.l_seg_start, c.start, Cue::Withdrawn)
-            || self.cues.any(c.end, next_count_start, Cue::Withdrawn)
+            .map_or(self.end, |next| clause_start(self.text, c.end, next));
+        self.cues.any(frame.l_seg_start, c.start, Cue::Withdrawn) || self.cues.any(c.end, predicate_end, Cue::Withdrawn)
     }
 
     fn per_country_or_contribution(&self, c: &CountMention, frame: &Frame) -> bool {
@@ -410,14 +410,17 @@ impl SentenceContext<'_> {
         }
     }
 
-    /// Amounts with no province metric: capital contributions, per-country
+    /// Amounts with no province metric: capital contributions (unless
+    /// listed with new and added capital as parts of a total), per-country
     /// amounts, money that is not investment (revenue, exports, budget,
     /// donations, enterprises' capital), and the capital of withdrawn
     /// projects.
     fn not_a_province_metric(&self, m: &MoneyMention, frame: &Frame) -> bool {
         let (l, r) = (frame.l_seg_start, frame.r_seg_end.max(m.end));
-        self.cues.any(l, m.start, Cue::Contribution)
-            || self.cues.any(m.end, r, Cue::Contribution)
+        let total_of_parts =
+            self.cues.any(frame.left_start, m.start, Cue::New) && self.cues.any(frame.left_start, m.start, Cue::Added);
+        let contribution = self.cues.any(l, m.start, Cue::Contribution) || self.cues.any(m.end, r, Cue::Contribution);
+        (contribution && !total_of_parts)
             || self.cues.any(l, m.start, Cue::Country)
             || self.cues.any(l, r, Cue::NotInvestment)
             || self

@@ -76,7 +76,7 @@ pub const ENGLISH: &[Entry] = &[
     ),
     (Cue::AddedMoneyOnly, &["additional", "extra", "further"]),
     (Cue::Overall, &["total", "overall", "entire"]),
-    (Cue::Now, &["now", "currently", "to date"]),
+    (Cue::Now, &["now", "currently", "to date", "so far"]),
     (
         Cue::NewAndAdded,
         &[
@@ -128,7 +128,7 @@ pub const ENGLISH: &[Entry] = &[
             "over the years",
         ],
     ),
-    (Cue::StockWeak, &["bringing the total"]),
+    (Cue::StockWeak, &["bringing the total", "operational", "in operation"]),
     (
         Cue::Investment,
         &["capital", "pledged", "registered", "drew", "attract*"],
@@ -146,7 +146,10 @@ pub const ENGLISH: &[Entry] = &[
             "began production",
         ],
     ),
-    (Cue::InOperation, &["in operation", "operating", "active"]),
+    (
+        Cue::InOperation,
+        &["in operation", "operating", "operational", "active"],
+    ),
     (
         Cue::Existing,
         &["existing", "already operating", "already in operation"],
@@ -348,6 +351,7 @@ pub const VIETNAMESE: &[Entry] = &[
     (Cue::Investment, &["von", "dau tu", "hut"]),
     (Cue::Operating, &["di vao hoat dong", "khoi cong"]),
     (Cue::InOperation, &["dang hoat dong"]),
+    (Cue::StockWeak, &["dang hoat dong"]),
     (Cue::Existing, &["hien huu"]),
     (Cue::Withdrawn, &["thu hoi", "cham dut", "giam von"]),
     (
@@ -386,7 +390,7 @@ pub const VIETNAMESE: &[Entry] = &[
 pub const NORWEGIAN: &[Entry] = &[
     (Cue::New, &["ny", "nye", "nyregistrert*", "nyetablert*"]),
     (Cue::NewWeak, &["tiltrakk*", "tiltrukket", "registrerte"]),
-    (Cue::Licensed, &["sertifikat*", "lisens*", "godkjen*"]),
+    (Cue::Licensed, &["*sertifikat*", "*lisens*", "godkjen*"]),
     (Cue::Added, &["okte", "oke", "utvid*", "juster*", "kapitaloking*"]),
     (Cue::AddedMoneyOnly, &["ytterligere"]),
     (Cue::Overall, &["totalt", "totale", "i alt", "hele"]),
@@ -423,7 +427,7 @@ pub const NORWEGIAN: &[Entry] = &[
             "pa samme dato",
         ],
     ),
-    (Cue::StockWeak, &["kommet opp i", "na"]),
+    (Cue::StockWeak, &["kommet opp i", "na", "i drift"]),
     (Cue::Investment, &["*kapital*", "tiltrakk*", "tiltrukket"]),
     (Cue::Operating, &["satt i drift", "startet produksjon*"]),
     (Cue::InOperation, &["i drift", "aktive"]),
@@ -479,7 +483,7 @@ pub const GERMAN: &[Entry] = &[
     (Cue::NewWeak, &["registriert*", "angezogen"]),
     (
         Cue::Licensed,
-        &["genehmig*", "*zertifikat*", "lizenz*", "ausgestellt", "erteilt*"],
+        &["genehmig*", "*zertifikat*", "*lizenz*", "ausgestellt", "erteilt*"],
     ),
     (
         Cue::Added,
@@ -538,6 +542,7 @@ pub const GERMAN: &[Entry] = &[
         &["produktion aufgenommen", "in betrieb genommen", "baubeginn"],
     ),
     (Cue::InOperation, &["in betrieb", "aktiv*"]),
+    (Cue::StockWeak, &["in betrieb"]),
     (Cue::Existing, &["bestehend*", "ansassig*"]),
     (
         Cue::Withdrawn,

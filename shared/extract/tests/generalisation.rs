@@ -726,3 +726,52 @@ fn the_earlier_licence_amount_is_not_this_events() {
     assert_project(&de, "Lotus", 25e6);
     assert_no_project_of(&de, 40e6);
 }
+
+// Counts: projects terminated or that cut their capital are "other", and
+// the verb of the next count in a list is not theirs.
+
+#[test]
+fn withdrawn_projects_are_other_and_do_not_spill_over() {
+    let en = run(
+        Language::En,
+        date(2024, 7, 2),
+        "Hai Duong parks busy",
+        &[
+            "In the first half of 2024, 23 projects in Hai Duong were granted investment certificates, 17 projects increased their capital and 5 projects were terminated.",
+        ],
+    );
+    assert_count(&en, 23, CountKind::NewProjects);
+    assert_count(&en, 17, CountKind::AdjustedProjects);
+    assert_count(&en, 5, CountKind::Other);
+    let vi = run(
+        Language::Vi,
+        date(2024, 7, 2),
+        "Hải Dương thu hút đầu tư",
+        &[
+            "6 tháng đầu năm 2024, Hải Dương cấp mới 23 dự án, điều chỉnh vốn 17 lượt dự án và chấm dứt hoạt động 5 dự án.",
+        ],
+    );
+    assert_count(&vi, 17, CountKind::AdjustedProjects);
+    assert_count(&vi, 5, CountKind::Other);
+    let no = run(
+        Language::No,
+        date(2024, 7, 2),
+        "Hai Duong trekker prosjekter",
+        &[
+            "I første halvår 2024 fikk 23 prosjekter i Hai Duong investeringslisens, mens tre prosjekter skrev ned kapitalen med 9 millioner USD.",
+        ],
+    );
+    assert_count(&no, 23, CountKind::NewProjects);
+    assert_count(&no, 3, CountKind::Other);
+    assert_no_statistic(&no, 9e6);
+    let de = run(
+        Language::De,
+        date(2024, 7, 2),
+        "Hai Duong lockt Projekte",
+        &[
+            "Im ersten Halbjahr 2024 erhielten 23 Projekte in Hai Duong eine Investitionslizenz, vier Projekte wurden beendet.",
+        ],
+    );
+    assert_count(&de, 23, CountKind::NewProjects);
+    assert_count(&de, 4, CountKind::Other);
+}
