@@ -81,6 +81,12 @@ pub enum Cue {
     Overall,
     /// "now", "to date", "bis heute": a running total at publication.
     Now,
+    /// "last year", "i fjor", "im Vorjahr": an earlier time than the
+    /// figure before.
+    Past,
+    /// "since 2014", "to date", "lũy kế": an amount accumulated over years,
+    /// not one event's.
+    Cumulative,
 }
 
 /// The regex of one lexicon phrase (see `lexicon` for its marks).

@@ -26,6 +26,27 @@ pub(crate) fn clause_start(text: &str, lo: usize, pos: usize) -> usize {
     DELIMITERS.find_iter(slice).last().map_or(lo, |m| lo + m.end()).min(pos)
 }
 
+/// The years (1900-2099) written in `text[start..end]`, with their offsets.
+fn years_in(text: &str, start: usize, end: usize) -> Vec<(usize, u32)> {
+    let bytes = text.as_bytes();
+    let end = end.min(bytes.len());
+    let mut years = Vec::new();
+    let mut i = start;
+    while i + 4 <= end {
+        let w = &bytes[i..i + 4];
+        let bounded =
+            (i == 0 || !bytes[i - 1].is_ascii_digit()) && bytes.get(i + 4).is_none_or(|b| !b.is_ascii_digit());
+        if bounded && w.iter().all(u8::is_ascii_digit) && (w[..2] == *b"19" || w[..2] == *b"20") {
+            let year = w.iter().fold(0u32, |y, d| y * 10 + u32::from(d - b'0'));
+            years.push((i, year));
+            i += 4;
+        } else {
+            i += 1;
+        }
+    }
+    years
+}
+
 /// The offset after the `n` words that follow `pos` in `text`.
 fn words_after(text: &str, pos: usize, n: usize) -> usize {
     let Some(rest) = text.get(pos..) else {
@@ -486,8 +507,21 @@ impl SentenceContext<'_> {
         next_count: Option<&CountMention>,
         readings: &[Reading],
     ) -> Metric {
-        // Words after a count's noun, up to the amount's own clause,
-        // describe the count ("2 dự án đầu tư mở rộng, tổng vốn ...").
+        if self.stock {
+            return Metric::TotalCapital;
+        }
+        self.metric_said_for(fi, m, frame)
+            .or_else(|| next_count.and_then(|n| self.noun_phrase_metric(n)))
+            .or_else(|| self.metric_from_counts(fi, m, frame, readings))
+            .unwrap_or(Metric::TotalCapital)
+    }
+
+    /// The metric the words around amount `m` state: a target anywhere
+    /// since the previous figure; new and added together, the total; else
+    /// the cue of its own clause (before it, then after it), then one
+    /// earlier since the previous figure. Words after a count's noun
+    /// describe the count ("2 dự án đầu tư mở rộng, tổng vốn ...").
+    fn metric_said_for(&self, fi: usize, m: &MoneyMention, frame: &Frame) -> Option<Metric> {
         let after_count = fi > 0 && matches!(self.figures[fi - 1].what, FigureRef::Count(_));
         let left_start = if after_count {
             frame.l_seg_start
@@ -495,44 +529,36 @@ impl SentenceContext<'_> {
             frame.left_start
         };
         let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
-        let nearest_left = self.cues.last_of(left_start, m.start, &metric_cues);
-        let both = self.cues.any(left_start, m.start, Cue::New)
-            && (self.cues.any(left_start, m.start, Cue::Added)
-                || self.cues.any(left_start, m.start, Cue::AddedMoneyOnly))
+        let earlier = self.cues.last_of(left_start, m.start, &metric_cues);
+        let before = |cue| self.cues.any(left_start, m.start, cue);
+        let both = before(Cue::New) && (before(Cue::Added) || before(Cue::AddedMoneyOnly))
             || self.cues.any(left_start, frame.right_end.max(m.end), Cue::NewAndAdded);
-        // The linked count's kind, decided from its own noun phrase.
-        let next_count_metric = next_count.and_then(|n| {
-            if self.cues.any(n.end, n.phrase_end, Cue::New) {
-                Some(Metric::NewCapital)
-            } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
-                Some(Metric::AddedCapital)
-            } else {
-                None
-            }
-        });
-        if self.stock {
-            Metric::TotalCapital
-        } else if nearest_left.is_some_and(|h| h.cue == Cue::Target) {
-            Metric::TargetCapital
-        } else if both {
-            Metric::TotalCapital
-        } else if let Some(h) = nearest_left {
-            if h.cue == Cue::New {
-                Metric::NewCapital
-            } else {
-                Metric::AddedCapital
-            }
-        } else if let Some(h) = self.cues.first_of(m.end, frame.r_seg_end, &metric_cues) {
-            match h.cue {
-                Cue::New => Metric::NewCapital,
-                Cue::Target => Metric::TargetCapital,
-                _ => Metric::AddedCapital,
-            }
-        } else if let Some(nm) = next_count_metric {
-            nm
+        if earlier.is_some_and(|h| h.cue == Cue::Target) {
+            return Some(Metric::TargetCapital);
+        }
+        if both {
+            return Some(Metric::TotalCapital);
+        }
+        let own_left = self
+            .cues
+            .last_of(frame.l_seg_start.max(left_start), m.start, &metric_cues);
+        let own_right = self.cues.first_of(m.end, frame.r_seg_end, &metric_cues);
+        own_left.or(own_right).or(earlier).map(|h| match h.cue {
+            Cue::New => Metric::NewCapital,
+            Cue::Target => Metric::TargetCapital,
+            _ => Metric::AddedCapital,
+        })
+    }
+
+    /// The metric a count's own noun phrase states ("186 newly licensed
+    /// FDI projects").
+    fn noun_phrase_metric(&self, n: &CountMention) -> Option<Metric> {
+        if self.cues.any(n.end, n.phrase_end, Cue::New) {
+            Some(Metric::NewCapital)
+        } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
+            Some(Metric::AddedCapital)
         } else {
-            self.metric_from_counts(fi, frame, readings)
-                .unwrap_or(Metric::TotalCapital)
+            None
         }
     }
 
@@ -542,7 +568,7 @@ impl SentenceContext<'_> {
     /// previous figure's metric; in a sentence without counts, the kind
     /// of the previous sentence's counts when they are all of one kind
     /// ("licensed 27 new projects. Their combined capital is ...").
-    fn metric_from_counts(&self, fi: usize, frame: &Frame, readings: &[Reading]) -> Option<Metric> {
+    fn metric_from_counts(&self, fi: usize, m: &MoneyMention, frame: &Frame, readings: &[Reading]) -> Option<Metric> {
         let earlier_count_metrics: Vec<Option<Metric>> = (0..fi)
             .filter(|&j| matches!(self.figures[j].what, FigureRef::Count(_)))
             .filter_map(|j| readings.get(j).map(|r| r.metric))
@@ -551,14 +577,28 @@ impl SentenceContext<'_> {
         if has(Metric::NewCapital) && has(Metric::AddedCapital) {
             return Some(Metric::TotalCapital);
         }
+        // "aims at $5 billion this year, after $4.1 billion last year": a
+        // target does not pass to an amount of another time.
+        let previous_end = fi.checked_sub(1).map_or(m.start, |j| self.figures[j].end);
+        let other_time = self.names_time(previous_end, frame.r_seg_end.max(m.end));
         if let Some(pm) = frame.previous.and_then(|p| p.metric) {
-            return Some(pm);
+            return (pm != Metric::TargetCapital || !other_time).then_some(pm);
         }
         let (first, rest) = self.previous_counts.split_first()?;
         let one_kind = self.counts.is_empty()
             && rest.iter().all(|p| p.0 == first.0)
             && !self.cues.any(self.start, self.end, Cue::Overall);
         one_kind.then(|| kind_to_metric(first.0)).flatten()
+    }
+
+    /// Does `text[from..to]` name an earlier time than the rest of the
+    /// sentence ("last year", "i fjor", "2023" where 2024 is named too)?
+    fn names_time(&self, from: usize, to: usize) -> bool {
+        let years = years_in(self.text, self.start, self.end);
+        let earlier_year = years.iter().any(|&(at, y)| {
+            (from..to).contains(&at) && years.iter().any(|&(other, y2)| !(from..to).contains(&other) && y < y2)
+        });
+        earlier_year || self.cues.any(from, to, Cue::Past)
     }
 
     /// Whose money amount `m` is, and whether the text states it:

@@ -78,6 +78,14 @@ pub const ENGLISH: &[Entry] = &[
     (Cue::Overall, &["total", "overall", "entire"]),
     (Cue::Now, &["now", "currently", "to date", "so far"]),
     (
+        Cue::Past,
+        &["last year", "previous year", "a year earlier", "the year before"],
+    ),
+    (
+        Cue::Cumulative,
+        &["since #", "to date", "so far", "accumulated", "cumulative*"],
+    ),
+    (
         Cue::NewAndAdded,
         &[
             "new and additional",
@@ -330,6 +338,8 @@ pub const VIETNAMESE: &[Entry] = &[
     ),
     (Cue::Overall, &["tong"]),
     (Cue::Now, &["hien nay", "hien tai", "den nay"]),
+    (Cue::Past, &["nam ngoai", "nam truoc"]),
+    (Cue::Cumulative, &["tu nam #", "luy ke", "den nay"]),
     (Cue::Foreign, &["nuoc ngoai"]),
     (Cue::Domestic, &["trong nuoc", "noi dia"]),
     (Cue::Converted, &["quy doi"]),
@@ -395,6 +405,8 @@ pub const NORWEGIAN: &[Entry] = &[
     (Cue::AddedMoneyOnly, &["ytterligere"]),
     (Cue::Overall, &["totalt", "totale", "i alt", "hele"]),
     (Cue::Now, &["na", "per i dag", "i dag"]),
+    (Cue::Past, &["i fjor", "aret for"]),
+    (Cue::Cumulative, &["siden #", "hittil"]),
     (Cue::NewAndAdded, &["ny og okt", "nye og okte", "ny og ytterligere"]),
     (
         Cue::Target,
@@ -428,7 +440,7 @@ pub const NORWEGIAN: &[Entry] = &[
         ],
     ),
     (Cue::StockWeak, &["kommet opp i", "na", "i drift"]),
-    (Cue::Investment, &["*kapital*", "tiltrakk*", "tiltrukket"]),
+    (Cue::Investment, &["*kapital*", "tiltrakk*", "tiltrukket", "tiltrekk*"]),
     (Cue::Operating, &["satt i drift", "startet produksjon*"]),
     (Cue::InOperation, &["i drift", "aktive"]),
     (Cue::Existing, &["eksisterende"]),
@@ -503,6 +515,8 @@ pub const GERMAN: &[Entry] = &[
     (Cue::AddedMoneyOnly, &["zusatzlich*"]),
     (Cue::Overall, &["gesamt*", "insgesamt"]),
     (Cue::Now, &["inzwischen", "bis heute", "derzeit", "heute"]),
+    (Cue::Past, &["vorjahr*", "im letzten jahr"]),
+    (Cue::Cumulative, &["seit #", "bislang", "bisher"]),
     (
         Cue::NewAndAdded,
         &[
@@ -512,7 +526,7 @@ pub const GERMAN: &[Entry] = &[
             "neu und zusatzlich",
         ],
     ),
-    (Cue::Target, &["ziel*", "will", "wollen", "einwerben"]),
+    (Cue::Target, &["ziel*", "will", "wollen"]),
     (
         Cue::Foreign,
         &["auslandisch*", "auslands*", "direktinvest*", "direkteinvest*"],

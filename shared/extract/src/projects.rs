@@ -575,7 +575,7 @@ fn eligible_amounts(s: &ProjectSentence, cues: &CueIndex) -> Vec<usize> {
             }
             let seg = clause_start(s.text, s.start, m.start);
             let seg_end = clause_end(s.text, m.end, s.end);
-            let not_investment = [Cue::Combined, Cue::NotInvestment, Cue::Withdrawn]
+            let not_investment = [Cue::Combined, Cue::NotInvestment, Cue::Withdrawn, Cue::Cumulative]
                 .iter()
                 .any(|&cue| cues.any(seg, seg_end, cue));
             !not_investment && !is_new_total_prefix(&fold(tail_before(s.text, s.start, m.start, 60)), s.language)

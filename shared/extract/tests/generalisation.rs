@@ -775,3 +775,91 @@ fn withdrawn_projects_are_other_and_do_not_spill_over() {
     assert_count(&de, 23, CountKind::NewProjects);
     assert_count(&de, 4, CountKind::Other);
 }
+
+// Statistics: a target does not pass to the result of an earlier year
+// named beside it.
+
+#[test]
+fn a_target_does_not_pass_to_last_years_result() {
+    let en = run(
+        Language::En,
+        date(2024, 7, 2),
+        "Hai Duong parks aim high",
+        &["Hai Duong aims to attract 900 million USD of FDI this year, after drawing 760 million USD last year."],
+    );
+    assert_statistic(&en, 900e6, Metric::TargetCapital, Scope::Fdi);
+    assert_statistic(&en, 760e6, Metric::TotalCapital, Scope::Fdi);
+    let vi = run(
+        Language::Vi,
+        date(2024, 7, 2),
+        "Hải Dương đặt mục tiêu",
+        &["Năm 2024, Hải Dương đặt mục tiêu thu hút 900 triệu USD vốn FDI; năm 2023 tỉnh thu hút 760 triệu USD."],
+    );
+    assert_statistic(&vi, 900e6, Metric::TargetCapital, Scope::Fdi);
+    assert_statistic(&vi, 760e6, Metric::TotalCapital, Scope::Fdi);
+    let no = run(
+        Language::No,
+        date(2024, 7, 2),
+        "Hai Duong setter mål",
+        &[
+            "Hai Duong har som mål å tiltrekke 900 millioner USD i utenlandske investeringer i år, etter 760 millioner USD i fjor.",
+        ],
+    );
+    assert_statistic(&no, 900e6, Metric::TargetCapital, Scope::Fdi);
+    assert_statistic(&no, 760e6, Metric::TotalCapital, Scope::Fdi);
+    let de = run(
+        Language::De,
+        date(2024, 7, 2),
+        "Hai Duong setzt Ziele",
+        &[
+            "Hai Duong will in diesem Jahr ausländische Investitionen von 900 Mio. US-Dollar einwerben, nach 760 Mio. US-Dollar im Vorjahr.",
+        ],
+    );
+    assert_statistic(&de, 900e6, Metric::TargetCapital, Scope::Fdi);
+    assert_statistic(&de, 760e6, Metric::TotalCapital, Scope::Fdi);
+}
+
+// Projects: what an investor has put in over the years is not this
+// event's amount.
+
+#[test]
+fn an_investors_cumulative_amount_is_not_the_project() {
+    let en = run(
+        Language::En,
+        date(2024, 7, 2),
+        "Hai Duong parks busy",
+        &[
+            "Lotus Cables Co, which has invested 600 million USD in Hai Duong since 2015, will add 90 million USD this year.",
+        ],
+    );
+    assert_project(&en, "Lotus", 90e6);
+    assert_no_project_of(&en, 600e6);
+    let vi = run(
+        Language::Vi,
+        date(2024, 7, 2),
+        "Hải Dương thu hút đầu tư",
+        &["Công ty TNHH Sen Vàng, đã đầu tư 600 triệu USD tại Hải Dương từ năm 2015, sẽ tăng thêm 90 triệu USD."],
+    );
+    assert_project(&vi, "Sen Vàng", 90e6);
+    assert_no_project_of(&vi, 600e6);
+    let no = run(
+        Language::No,
+        date(2024, 7, 2),
+        "Hai Duong trekker prosjekter",
+        &[
+            "Lotus Cables Ltd, som har investert 600 millioner USD i Hai Duong siden 2015, legger nå til 90 millioner USD.",
+        ],
+    );
+    assert_project(&no, "Lotus", 90e6);
+    assert_no_project_of(&no, 600e6);
+    let de = run(
+        Language::De,
+        date(2024, 7, 2),
+        "Hai Duong lockt Projekte",
+        &[
+            "Die Lotus Kabel GmbH, die seit 2015 bereits 600 Mio. US-Dollar in Hai Duong investiert hat, stockt um 90 Mio. US-Dollar auf.",
+        ],
+    );
+    assert_project(&de, "Lotus", 90e6);
+    assert_no_project_of(&de, 600e6);
+}
