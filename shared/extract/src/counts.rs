@@ -22,9 +22,8 @@ pub struct CountMention {
 }
 
 static WORD: LazyLock<Regex> = LazyLock::new(|| {
-    // Numbers may group thousands with spaces ("4 200 prosjekter");
-    // English tens and units join with a hyphen ("twenty-three").
-    Regex::new(r"\d{1,3}(?:[ \u{a0}\u{202f}]\d{3})+(?-u:\b)|\d+(?:[.,]\d+)*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-[a-z]+|[\p{L}\p{M}\p{N}]+").expect("word regex")
+    // Numbers may group thousands with spaces ("4 200 prosjekter").
+    Regex::new(r"\d{1,3}(?:[ \u{a0}\u{202f}]\d{3})+(?-u:\b)|\d+(?:[.,]\d+)*|[\p{L}\p{M}\p{N}]+").expect("word regex")
 });
 
 struct Word<'s> {
@@ -316,9 +315,6 @@ impl CountReader<'_> {
         }
         let value = if w.is_number {
             parse_count(raw, self.language)
-        } else if let Some((tens, unit)) = w.folded.split_once('-') {
-            let written = |x| crate::numbers::written_number_folded(x, self.language);
-            written(tens).zip(written(unit)).map(|(t, u)| t + u)
         } else {
             crate::numbers::written_number_folded(w.folded, self.language)
         };
@@ -377,6 +373,20 @@ impl CountReader<'_> {
         k + 1 != j || year
     }
 
+    /// "Twenty-three": a unit joined by a hyphen to the tens before it
+    /// is one number, starting at the tens. Returns (word, value).
+    fn with_tens_before(&self, k: usize, unit: u64) -> (usize, u64) {
+        let words = &self.words;
+        let tens = k
+            .checked_sub(1)
+            .filter(|&t| unit < 10 && &self.sentence[words[t].end..words[k].start] == "-")
+            .and_then(|t| {
+                let v = self.value_of(&words[t]).filter(|v| v % 10 == 0 && *v >= 20)?;
+                Some((t, v))
+            });
+        tens.map_or((k, unit), |(t, v)| (t, v + unit))
+    }
+
     /// "domestic and foreign-invested projects": a conjunction between
     /// two scope words is part of the noun phrase.
     fn joins_scope_words(&self, k: usize) -> bool {
@@ -408,7 +418,7 @@ impl CountReader<'_> {
             }
             if let Some(v) = self.value_of(w) {
                 if !self.in_money(w) && !used[k] && !self.written_number_misread(k, j) {
-                    return Some((k, v));
+                    return Some(self.with_tens_before(k, v));
                 }
                 break;
             }

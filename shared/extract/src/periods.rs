@@ -248,17 +248,21 @@ fn expressions() -> [&'static Regex; 17] {
 /// sentences that contain a hit.
 pub fn expression_hits(folded_document: &str) -> Vec<(usize, u32)> {
     let mut hits = Vec::new();
+    // Found once for the three expressions that share it.
+    let mut years: Option<Vec<usize>> = None;
     for (i, re) in expressions().iter().enumerate() {
         // Expressions that start with a number or a very common short word
         // defeat the regex engine's literal prefilter; for presence, look for
         // a cheaper superset instead (the month word, a year).
-        let re: &Regex = match i {
-            2 => &MONTHS_WORD,
-            8 | 11 | 15 => &YEARISH,
-            16 => &MONTH_NAME,
-            _ => re,
+        let starts: Vec<usize> = match i {
+            2 => MONTHS_WORD.find_iter(folded_document).map(|m| m.start()).collect(),
+            8 | 11 | 15 => years
+                .get_or_insert_with(|| YEARISH.find_iter(folded_document).map(|m| m.start()).collect())
+                .clone(),
+            16 => MONTH_NAME.find_iter(folded_document).map(|m| m.start()).collect(),
+            _ => re.find_iter(folded_document).map(|m| m.start()).collect(),
         };
-        hits.extend(re.find_iter(folded_document).map(|m| (m.start(), 1u32 << i)));
+        hits.extend(starts.into_iter().map(|start| (start, 1u32 << i)));
     }
     hits.sort_unstable();
     hits

@@ -405,8 +405,9 @@ impl ProjectSentence<'_> {
 struct Assembler<'s, 'a> {
     s: &'s ProjectSentence<'a>,
     cues: &'s CueIndex,
-    /// Amounts that can be a project's value (see `eligible_amounts`).
-    eligible: Vec<usize>,
+    /// Amounts that can be a project's value (see `eligible_amounts`),
+    /// found when first needed.
+    eligible: OnceCell<Vec<usize>>,
     /// Expansion when the sentence speaks of added capital.
     kind: ProjectKind,
     /// The sentence's industrial zone, looked up when first needed.
@@ -424,7 +425,7 @@ impl<'s, 'a> Assembler<'s, 'a> {
         Assembler {
             s,
             cues,
-            eligible: eligible_amounts(s, cues),
+            eligible: OnceCell::new(),
             kind: if expansion {
                 ProjectKind::Expansion
             } else {
@@ -433,6 +434,11 @@ impl<'s, 'a> Assembler<'s, 'a> {
             zone: OnceCell::new(),
             used: Vec::new(),
         }
+    }
+
+    /// The amounts that can be a project's value (looked up once).
+    fn eligible(&self) -> &[usize] {
+        self.eligible.get_or_init(|| eligible_amounts(self.s, self.cues))
     }
 
     /// The industrial zone named in the sentence (looked up once).
@@ -503,13 +509,13 @@ impl<'s, 'a> Assembler<'s, 'a> {
         };
         let free = |k: &usize| !self.used.contains(k);
         let after = self
-            .eligible
+            .eligible()
             .iter()
             .copied()
             .filter(free)
             .find(|&k| s.money[k].start >= company.end && s.money[k].start < next_company);
         let before = self
-            .eligible
+            .eligible()
             .iter()
             .copied()
             .filter(free)
@@ -525,7 +531,7 @@ impl<'s, 'a> Assembler<'s, 'a> {
         let (name, (start, end), bounds, at) = last;
         let anaphor = self.cues.any(s.start, s.end, Cue::CompanyAnaphor);
         let continues = s.index.saturating_sub(at) <= 4 && (anaphor || s.plain_continuation);
-        if continues && let Some(&k) = self.eligible.first() {
+        if continues && let Some(&k) = self.eligible().first() {
             let company = CompanyMention { name, start, end };
             out.push(self.company_project(&company, bounds, k));
         }
@@ -541,7 +547,7 @@ impl<'s, 'a> Assembler<'s, 'a> {
                 continue;
             }
             let Some(k) = self
-                .eligible
+                .eligible()
                 .iter()
                 .copied()
                 .find(|&k| !self.used.contains(&k) && s.money[k].start >= lo && s.money[k].end <= hi)
