@@ -505,6 +505,8 @@ impl CountReader<'_> {
                 | ["darunter", ..]
                 | ["further", "a", ..]
                 | ["other", "the", ..]
+                | ["andre", "de", ..]
+                | ["anderen", "die", ..]
                 | ["another", ..]
                 | ["and", ..]
                 | ["og", ..]
@@ -520,7 +522,27 @@ impl CountReader<'_> {
         let follower_ok = scope_adjective(follower)
             || matches!(
                 follower,
-                "mit" | "in" | "i" | "er" | "were" | "are" | "received" | "voi" | "co" | "had" | "have" | "um"
+                "mit"
+                    | "in"
+                    | "i"
+                    | "er"
+                    | "were"
+                    | "are"
+                    | "received"
+                    | "voi"
+                    | "co"
+                    | "had"
+                    | "have"
+                    | "um"
+                    // where the projects are: "the other 38 inside them"
+                    | "inside"
+                    | "outside"
+                    | "within"
+                    | "innenfor"
+                    | "utenfor"
+                    | "innerhalb"
+                    | "auserhalb"
+                    | "ngoai"
             );
         let unit_after = next.first().is_some_and(|w| is_unit(w));
         marker_before && follower_ok && !unit_after
@@ -528,7 +550,7 @@ impl CountReader<'_> {
 }
 
 /// Do the words after a number make it a subset ("of which", "av dem",
-/// "trong số")?
+/// "trong số") or one more group of projects ("and 11 others")?
 fn is_subset_head(next: &[&str]) -> bool {
     matches!(
         next,
@@ -540,6 +562,11 @@ fn is_subset_head(next: &[&str]) -> bool {
             | ["darunter", ..]
             | ["hvorav", ..]
             | ["trong", "so", ..]
+            // "and 11 others" after a count
+            | ["others", ..]
+            | ["andere", ..]
+            | ["andre", ..]
+            | ["du", "an", "khac", ..]
     )
 }
 

@@ -210,6 +210,16 @@ fn split_counts_keep_their_kind() {
         ],
     );
     assert_count(&en, 21, CountKind::NewProjects);
+    let en = run(
+        Language::En,
+        date(2024, 7, 2),
+        "Hai Duong parks busy",
+        &[
+            "In the first half, Hai Duong licensed 50 new projects: 14 projects outside the industrial parks and the other 36 inside them.",
+        ],
+    );
+    assert_count(&en, 14, CountKind::NewProjects);
+    assert_count(&en, 36, CountKind::NewProjects);
     let vi = run(
         Language::Vi,
         date(2024, 7, 2),
@@ -227,6 +237,14 @@ fn split_counts_keep_their_kind() {
         &["Hai Duong har siden 2020 tiltrukket 90 nye prosjekter. 61 av prosjektene er utenlandske."],
     );
     assert_count(&no, 61, CountKind::NewProjects);
+    let no = run(
+        Language::No,
+        date(2024, 7, 2),
+        "Hai Duong trekker prosjekter",
+        &["I første halvår fikk Hai Duong 50 nye prosjekter, 14 utenfor industriparkene og de andre 36 innenfor."],
+    );
+    assert_count(&no, 14, CountKind::NewProjects);
+    assert_count(&no, 36, CountKind::NewProjects);
     let de = run(
         Language::De,
         date(2024, 7, 2),
@@ -237,6 +255,14 @@ fn split_counts_keep_their_kind() {
         ],
     );
     assert_count(&de, 28, CountKind::NewProjects);
+    let de_split = run(
+        Language::De,
+        date(2024, 7, 2),
+        "Hai Duong lockt Projekte",
+        &["Hai Duong hat im ersten Halbjahr 50 neue Projekte genehmigt, davon 36 in Industrieparks und 14 außerhalb."],
+    );
+    assert_count(&de_split, 36, CountKind::NewProjects);
+    assert_count(&de_split, 14, CountKind::NewProjects);
     assert_count(&de, 12, CountKind::NewProjects);
     assert_count(&de, 300, CountKind::TotalProjects);
 }
