@@ -191,7 +191,8 @@ fn legal_form_last(name: &str) -> String {
     VIETNAMESE_LEGAL_FORMS
         .iter()
         .find_map(|(form, suffix)| {
-            let rest = name.strip_prefix(form)?.trim();
+            // A name that ends the sentence keeps no full stop.
+            let rest = name.strip_prefix(form)?.trim().trim_end_matches('.');
             (!rest.is_empty()).then(|| format!("{rest} {suffix}"))
         })
         .unwrap_or_else(|| name.to_string())
@@ -520,7 +521,10 @@ impl<'s, 'a> Assembler<'s, 'a> {
             .copied()
             .filter(free)
             .rfind(|&k| s.money[k].end <= company.start && s.money[k].start >= previous_company_end);
-        after.or(before)
+        // "a 120-million-USD plant of Taiwan's Compal": the amount named
+        // just before "of <company>" is that company's.
+        let owned_before = before.filter(|&k| owned_by_next_name(&s.text[s.money[k].end..company.start]));
+        owned_before.or(after).or(before)
     }
 
     /// A sentence naming no company gives its first amount to the last
@@ -587,6 +591,21 @@ fn eligible_amounts(s: &ProjectSentence, cues: &CueIndex) -> Vec<usize> {
             !not_investment && !is_new_total_prefix(&fold(tail_before(s.text, s.start, m.start, 60)), s.language)
         })
         .collect()
+}
+
+/// Words that make the name after them the owner of what comes before
+/// ("plant of", "nhà máy của", "fabrikk av", "Werk von").
+const OWNED_BY: &[&str] = &["of", "by", "cua", "av", "von", "des", "der"];
+
+/// Is `gap`, the text between an amount and a company, a short phrase
+/// ending in "of <nationality>" ("plant of Taiwan's ")?
+fn owned_by_next_name(gap: &str) -> bool {
+    if gap.contains([',', ';', '(', ')']) {
+        return false;
+    }
+    let folded = fold(gap);
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    words.len() <= 6 && words.iter().rev().take(3).any(|w| OWNED_BY.contains(w))
 }
 
 /// At most `max` bytes of `text[from..to]`, from its end.

@@ -543,6 +543,16 @@ fn each_listed_company_keeps_its_own_amount() {
     assert_project(&en, "Tanaka", 18e6);
     assert_project(&en, "Orion", 25e6);
     assert_project(&en, "Kestrel", 7e6);
+    let en = run(
+        Language::En,
+        date(2024, 7, 2),
+        "Hai Duong parks busy",
+        &[
+            "Two projects stood out in Hai Duong: a 120-million-USD plant of Taiwan's Pinecrest and a 90-million-USD factory of Solara Co., Ltd.",
+        ],
+    );
+    assert_project(&en, "Pinecrest", 120e6);
+    assert_project(&en, "Solara", 90e6);
     let vi = run(
         Language::Vi,
         date(2024, 7, 2),
@@ -553,6 +563,16 @@ fn each_listed_company_keeps_its_own_amount() {
     );
     assert_project(&vi, "Minh Phát", 12e6);
     assert_project(&vi, "Hòa Bình", 20e6);
+    let vi = run(
+        Language::Vi,
+        date(2024, 7, 2),
+        "Hải Dương thu hút đầu tư",
+        &[
+            "Hai dự án nổi bật là nhà máy 120 triệu USD của Công ty TNHH Tùng Lâm và nhà máy 90 triệu USD của Công ty TNHH Bảo Ngọc.",
+        ],
+    );
+    assert_project(&vi, "Tùng Lâm", 120e6);
+    assert_project(&vi, "Bảo Ngọc", 90e6);
     let no = run(
         Language::No,
         date(2024, 7, 2),
