@@ -122,7 +122,7 @@ pub struct TimeCues {
 
 static FIRST_N_MONTHS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?-u:\b)(?P<n>{SMALL_NUMBER})[ -](?:months?|thang|manedene|maneder|monaten|monate)(?-u:\b)"
+        r"(?-u:\b)(?P<n>{SMALL_NUMBER})[ -](?:forste )?(?:months?|thang|manedene|maneder|monaten|monate)(?-u:\b)"
     ))
     .expect("months regex")
 });

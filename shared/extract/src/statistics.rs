@@ -846,11 +846,23 @@ impl<'d> Here<'d> {
                 .unwrap_or(self.doc.published.year());
             return Period::full_year(year).map(|p| (Some(p.start), Some(p.end)));
         }
-        let mut p = self.period_for(fig.start)?;
+        let mut p = self.period_after(fi).or_else(|| self.period_for(fig.start))?;
         if self.time.comparison && is_previous_period(self.doc.text, &self.figures, fi, self.start) {
             p = p.previous_year()?;
         }
         Some((Some(p.start), Some(p.end)))
+    }
+
+    /// A period named right after figure `fi` in its own clause ("...,
+    /// of which 150 million USD in September").
+    fn period_after(&self, fi: usize) -> Option<Period> {
+        let fig = self.figures[fi];
+        let next = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
+        let clause_end = crate::figures::clause_end(self.doc.text, fig.end, next.max(fig.end));
+        self.periods
+            .iter()
+            .find(|(at, _)| *at >= fig.end && *at < clause_end)
+            .map(|&(_, p)| p)
     }
 
     /// Period of a figure at `pos`: the last period named before it (else

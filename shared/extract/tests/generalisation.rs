@@ -456,6 +456,16 @@ fn one_month_and_two_month_periods() {
         ],
     );
     assert_period(&en, 90e6, Some("2024-04-01"), "2024-04-30");
+    let en = run(
+        Language::En,
+        date(2024, 10, 5),
+        "Hai Duong parks busy",
+        &[
+            "Hai Duong drew 1.2 billion USD of FDI in the first nine months of 2024, including 150 million USD in September.",
+        ],
+    );
+    assert_period(&en, 1.2e9, Some("2024-01-01"), "2024-09-30");
+    assert_period(&en, 150e6, Some("2024-09-01"), "2024-09-30");
     let vi = run(
         Language::Vi,
         date(2024, 5, 6),
@@ -470,6 +480,16 @@ fn one_month_and_two_month_periods() {
         &["I januar og februar 2024 fikk Hai Duong 150 millioner USD i nye utenlandske investeringer."],
     );
     assert_period(&no, 150e6, Some("2024-01-01"), "2024-02-29");
+    let no = run(
+        Language::No,
+        date(2024, 10, 5),
+        "Hai Duong trekker prosjekter",
+        &[
+            "I de ni første månedene av 2024 tiltrakk Hai Duong 1,2 milliarder USD i utenlandske investeringer, hvorav 150 millioner USD i september.",
+        ],
+    );
+    assert_period(&no, 1.2e9, Some("2024-01-01"), "2024-09-30");
+    assert_period(&no, 150e6, Some("2024-09-01"), "2024-09-30");
     let de = run(
         Language::De,
         date(2024, 5, 6),
