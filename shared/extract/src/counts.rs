@@ -357,8 +357,10 @@ impl CountReader<'_> {
     /// Do the words from `after` re-mention projects counted before
     /// ("... dự án còn lại")?
     fn re_mentioned_after(&self, after: usize) -> bool {
-        let next: Vec<&str> = self.words.iter().skip(after).take(2).map(|w| w.folded).collect();
-        ANAPHORIC_AFTER.iter().any(|a| next.starts_with(a))
+        let next = self.words.get(after..).unwrap_or(&[]);
+        ANAPHORIC_AFTER
+            .iter()
+            .any(|a| a.len() <= next.len() && a.iter().zip(next).all(|(x, w)| *x == w.folded))
     }
 
     /// A number written in words that is not a count here: Vietnamese

@@ -248,21 +248,23 @@ fn expressions() -> [&'static Regex; 17] {
 /// sentences that contain a hit.
 pub fn expression_hits(folded_document: &str) -> Vec<(usize, u32)> {
     let mut hits = Vec::new();
-    // Found once for the three expressions that share it.
-    let mut years: Option<Vec<usize>> = None;
+    // Years are found once for the three expressions that share them.
+    let years: Vec<usize> = YEARISH.find_iter(folded_document).map(|m| m.start()).collect();
     for (i, re) in expressions().iter().enumerate() {
+        let bit = 1u32 << i;
         // Expressions that start with a number or a very common short word
         // defeat the regex engine's literal prefilter; for presence, look for
         // a cheaper superset instead (the month word, a year).
-        let starts: Vec<usize> = match i {
-            2 => MONTHS_WORD.find_iter(folded_document).map(|m| m.start()).collect(),
-            8 | 11 | 15 => years
-                .get_or_insert_with(|| YEARISH.find_iter(folded_document).map(|m| m.start()).collect())
-                .clone(),
-            16 => MONTH_NAME.find_iter(folded_document).map(|m| m.start()).collect(),
-            _ => re.find_iter(folded_document).map(|m| m.start()).collect(),
+        let presence: &Regex = match i {
+            2 => &MONTHS_WORD,
+            8 | 11 | 15 => {
+                hits.extend(years.iter().map(|&start| (start, bit)));
+                continue;
+            }
+            16 => &MONTH_NAME,
+            _ => re,
         };
-        hits.extend(starts.into_iter().map(|start| (start, 1u32 << i)));
+        hits.extend(presence.find_iter(folded_document).map(|m| (m.start(), bit)));
     }
     hits.sort_unstable();
     hits

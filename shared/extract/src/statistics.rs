@@ -302,6 +302,14 @@ fn default_scope(data: &[SentenceData], cues: &CueIndex) -> Scope {
 /// investors 997 million USD, domestic investors 3.6 trillion VND")? Each
 /// amount's side is the foreign or domestic cue nearest to it.
 fn pairs_currencies_with_sides(d: &SentenceData, money: &[MoneyMention], cues: &CueIndex) -> bool {
+    let has = |currency: &str| {
+        d.money
+            .iter()
+            .any(|&k| !money[k].converted && money[k].currency == currency)
+    };
+    if !(has("USD") && has("VND")) {
+        return false;
+    }
     let (start, end) = (d.sentence.start, d.sentence.end);
     let sides: Vec<_> = cues
         .within(start, end)
