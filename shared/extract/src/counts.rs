@@ -167,10 +167,12 @@ const UNITS: &[&str] = &[
     "doanh",
 ];
 
-/// Words before a number that make it a re-mention ("all four projects").
+/// Words before a number that make it a re-mention ("all four projects",
+/// "the other three projects").
 const ANAPHORIC: &[&str] = &[
     "all",
     "remaining",
+    "other",
     "these",
     "those",
     "both",
@@ -180,6 +182,14 @@ const ANAPHORIC: &[&str] = &[
     "diese",
     "samtlige",
 ];
+
+/// Words right after a project noun that make its count a re-mention
+/// ("hai dự án còn lại", the remaining two projects).
+const ANAPHORIC_AFTER: &[&[&str]] = &[&["con", "lai"], &["remaining"], &["ubrige"], &["ovrige"]];
+
+/// Vietnamese words after which "năm" is the year, not five ("mỗi năm",
+/// each year; "trong năm", within the year).
+const YEAR_BEFORE_NAM: &[&str] = &["moi", "hang", "trong", "cung", "cuoi", "dau", "giua", "nay", "qua"];
 
 /// Substrings of every project noun (folded), for a quick pre-check.
 const PROJECT_STEMS: &[&str] = &[
@@ -324,7 +334,8 @@ impl CountReader<'_> {
             let found = self.number_before_noun(j, used);
             // "all four projects", "the remaining two projects": anaphoric
             // re-mentions of projects already counted.
-            let anaphoric = found.is_some_and(|(k, _)| k > 0 && ANAPHORIC.contains(&words[k - 1].folded));
+            let anaphoric = found.is_some_and(|(k, _)| k > 0 && ANAPHORIC.contains(&words[k - 1].folded))
+                || self.re_mentioned_after(j + noun_len);
             if anaphoric {
                 continue;
             }
@@ -343,13 +354,58 @@ impl CountReader<'_> {
         out
     }
 
+    /// Do the words from `after` re-mention projects counted before
+    /// ("... dự án còn lại")?
+    fn re_mentioned_after(&self, after: usize) -> bool {
+        let next = self.words.get(after..).unwrap_or(&[]);
+        ANAPHORIC_AFTER
+            .iter()
+            .any(|a| a.len() <= next.len() && a.iter().zip(next).all(|(x, w)| *x == w.folded))
+    }
+
+    /// A number written in words that is not a count here: Vietnamese
+    /// written numbers stand right before their noun, and "năm" after a
+    /// time word is the year.
+    fn written_number_misread(&self, k: usize, j: usize) -> bool {
+        let words = &self.words;
+        if words[k].is_number || self.language != Language::Vi {
+            return false;
+        }
+        let year = words[k].folded == "nam" && k > 0 && YEAR_BEFORE_NAM.contains(&words[k - 1].folded);
+        k + 1 != j || year
+    }
+
+    /// "Twenty-three": a unit joined by a hyphen to the tens before it
+    /// is one number, starting at the tens. Returns (word, value).
+    fn with_tens_before(&self, k: usize, unit: u64) -> (usize, u64) {
+        let words = &self.words;
+        let tens = k
+            .checked_sub(1)
+            .filter(|&t| unit < 10 && &self.sentence[words[t].end..words[k].start] == "-")
+            .and_then(|t| {
+                let v = self.value_of(&words[t]).filter(|v| v % 10 == 0 && *v >= 20)?;
+                Some((t, v))
+            });
+        tens.map_or((k, unit), |(t, v)| (t, v + unit))
+    }
+
+    /// "domestic and foreign-invested projects": a conjunction between
+    /// two scope words is part of the noun phrase.
+    fn joins_scope_words(&self, k: usize) -> bool {
+        let words = &self.words;
+        matches!(words[k].folded, "and" | "or" | "og" | "und" | "va" | "eller" | "oder")
+            && k > 0
+            && scope_adjective(words[k - 1].folded)
+            && words.get(k + 1).is_some_and(|w| scope_adjective(w.folded))
+    }
+
     /// The number of the project noun at word `j`: walk back over at most
-    /// three modifiers ("Two of the projects" included), stopping at
+    /// four modifiers ("Two of the projects" included), stopping at
     /// punctuation, stop words and other numbers. Returns (word, value).
     fn number_before_noun(&self, j: usize, used: &[bool]) -> Option<(usize, u64)> {
         let words = &self.words;
         let mut k = j;
-        for steps in 0..4 {
+        for steps in 0..5 {
             if k == 0 {
                 break;
             }
@@ -363,17 +419,27 @@ impl CountReader<'_> {
                 break;
             }
             if let Some(v) = self.value_of(w) {
-                if !self.in_money(w) && !used[k] {
-                    return Some((k, v));
+                if !self.in_money(w) && !used[k] && !self.written_number_misread(k, j) {
+                    return Some(self.with_tens_before(k, v));
                 }
                 break;
             }
-            // "Two of the projects"
-            let of_the = steps <= 1 && matches!(w.folded, "the" | "these") && k >= 1 && words[k - 1].folded == "of";
+            // "Two of the projects", "Twenty-three of those projects"
+            let of_the =
+                steps <= 1 && matches!(w.folded, "the" | "these" | "those") && k >= 1 && words[k - 1].folded == "of";
             if of_the {
                 continue;
             }
-            if w.folded == "of" && k + 1 < j && matches!(words[k + 1].folded, "the" | "these") {
+            if w.folded == "of" && k + 1 < j && matches!(words[k + 1].folded, "the" | "these" | "those") {
+                continue;
+            }
+            // "11 more FDI projects"
+            if w.folded == "more" && k > 0 && self.value_of(&words[k - 1]).is_some() {
+                continue;
+            }
+            // "53 av prosjektene": a part of the projects named before.
+            let part_of_definite = w.folded == "av" && k + 1 == j && words[j].folded.ends_with("ene");
+            if self.joins_scope_words(k) || part_of_definite {
                 continue;
             }
             if is_stopword(w.folded) || w.is_number {
@@ -394,7 +460,7 @@ impl CountReader<'_> {
             if used[k] || self.in_money(&words[k]) {
                 continue;
             }
-            let Some(value) = self.value_of(&words[k]) else {
+            let Some(value) = self.value_of(&words[k]).or_else(|| self.german_one(&words[k])) else {
                 continue;
             };
             // Years are not list members ("a further 15 in 2025").
@@ -410,6 +476,12 @@ impl CountReader<'_> {
                 used[k] = true;
             }
         }
+    }
+
+    /// German "eines" (one) as a list member ("sieben mit inländischem und
+    /// eines mit ausländischem Kapital").
+    fn german_one(&self, w: &Word) -> Option<u64> {
+        (self.language == Language::De && matches!(w.folded, "eines" | "einer")).then_some(1)
     }
 
     /// Is number `k` (followed by the words `next`) one more member of a
@@ -431,8 +503,12 @@ impl CountReader<'_> {
                 | ["including", ..]
                 | ["gom", ..]
                 | ["herav", ..]
+                | ["hvorav", ..]
+                | ["darunter", ..]
                 | ["further", "a", ..]
                 | ["other", "the", ..]
+                | ["andre", "de", ..]
+                | ["anderen", "die", ..]
                 | ["another", ..]
                 | ["and", ..]
                 | ["og", ..]
@@ -442,13 +518,33 @@ impl CountReader<'_> {
                 | ["while", ..]
                 | ["sowie", ..]
                 | ["con", ..]
-        ) || gap_before.contains(['–', '(', ','])
+        ) || gap_before.contains(['–', '(', ',', ':'])
             || gap_before.contains(" - ");
         let follower = next.first().copied().unwrap_or("");
         let follower_ok = scope_adjective(follower)
             || matches!(
                 follower,
-                "mit" | "in" | "i" | "er" | "were" | "are" | "received" | "voi" | "co" | "had" | "have" | "um"
+                "mit"
+                    | "in"
+                    | "i"
+                    | "er"
+                    | "were"
+                    | "are"
+                    | "received"
+                    | "voi"
+                    | "co"
+                    | "had"
+                    | "have"
+                    | "um"
+                    // where the projects are: "the other 38 inside them"
+                    | "inside"
+                    | "outside"
+                    | "within"
+                    | "innenfor"
+                    | "utenfor"
+                    | "innerhalb"
+                    | "auserhalb"
+                    | "ngoai"
             );
         let unit_after = next.first().is_some_and(|w| is_unit(w));
         marker_before && follower_ok && !unit_after
@@ -456,7 +552,7 @@ impl CountReader<'_> {
 }
 
 /// Do the words after a number make it a subset ("of which", "av dem",
-/// "trong số")?
+/// "trong số") or one more group of projects ("and 11 others")?
 fn is_subset_head(next: &[&str]) -> bool {
     matches!(
         next,
@@ -465,7 +561,14 @@ fn is_subset_head(next: &[&str]) -> bool {
             | ["of", "these", ..]
             | ["av", "dem", ..]
             | ["davon", ..]
+            | ["darunter", ..]
+            | ["hvorav", ..]
             | ["trong", "so", ..]
+            // "and 11 others" after a count
+            | ["others", ..]
+            | ["andere", ..]
+            | ["andre", ..]
+            | ["du", "an", "khac", ..]
     )
 }
 

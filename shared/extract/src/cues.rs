@@ -1,7 +1,11 @@
-//! Cue words, per language, that tell what a figure is about: new versus
-//! added capital, foreign versus domestic, running totals, targets...
-//! All patterns run on accent-folded lowercase text (see `text::Folded`).
+//! Cue words that tell what a figure is about: new versus added capital,
+//! foreign versus domestic, running totals, targets... The words
+//! themselves are data, one table per language, in `lexicon`; this module
+//! compiles them and indexes their occurrences in an article. All
+//! patterns run on accent-folded lowercase text (see `text::Folded`).
 
+use crate::lang::Language;
+use crate::lexicon;
 use crate::text::Folded;
 use regex::Regex;
 use std::sync::LazyLock;
@@ -52,106 +56,138 @@ pub enum Cue {
     Prospective,
     /// The amount is a new total, not an addition ("taking ... to").
     NewTotal,
+    /// Projects in operation ("projects in operation", "aktive
+    /// prosjekter"): a count of them is a running total.
+    InOperation,
+    /// Projects already there ("existing", "bestehenden"): a count of
+    /// them in a flow sentence counts projects that added capital.
+    Existing,
+    /// Projects terminated, revoked or that reduced their capital: counts
+    /// of kind "other", their money no statistic.
+    Withdrawn,
+    /// Money that is not investment: revenue, exports, budget
+    /// contributions, donations, wages, enterprises' charter capital.
+    NotInvestment,
+    /// A ceremony handing over licences: its totals are not a province's.
+    Ceremony,
+    /// A breakdown of a total given before ("of which", "trong đó",
+    /// "utgjør", "darunter"): it continues that total's kind.
+    Subset,
+    /// "new and additional capital", "vốn cấp mới và tăng thêm": the
+    /// amount is the total of both.
+    NewAndAdded,
+    /// "total", "gesamte", "tổng": an overall figure, not the capital of
+    /// the projects counted just before.
+    Overall,
+    /// "now", "to date", "bis heute": a running total at publication.
+    Now,
+    /// "last year", "i fjor", "im Vorjahr": an earlier time than the
+    /// figure before.
+    Past,
+    /// "since 2014", "to date", "lũy kế": an amount accumulated over years,
+    /// not one event's.
+    Cumulative,
 }
 
-const PATTERNS: &[(Cue, &str)] = &[
-    (
-        Cue::New,
-        r"(?-u:\b)new(?:ly)?(?-u:\b)|(?-u:\b)newcomers?(?-u:\b)|(?-u:\b)cap moi(?-u:\b)|(?-u:\b)chap thuan chu truong(?-u:\b)|(?-u:\b)cap phep moi(?-u:\b)|(?-u:\b)moi(?-u:\b)|(?-u:\b)nye?(?-u:\b)|(?-u:\b)nyregistrert[0-9a-z_]*|(?-u:\b)nyetablert[0-9a-z_]*|(?-u:\b)neue?[nrs]?(?-u:\b)",
-    ),
-    (
-        Cue::NewWeak,
-        r"(?-u:\b)attract[0-9a-z_]*|(?-u:\b)drew(?-u:\b)|(?-u:\b)registered(?-u:\b)|(?-u:\b)tiep nhan(?-u:\b)|(?-u:\b)thu hut(?-u:\b)|(?-u:\b)don(?-u:\b)|(?-u:\b)registriert[0-9a-z_]*|(?-u:\b)angezogen(?-u:\b)|(?-u:\b)tiltrakk[0-9a-z_]*|(?-u:\b)registrerte(?-u:\b)",
-    ),
-    (
-        Cue::Licensed,
-        r"(?-u:\b)licen[cs][0-9a-z_]*|(?-u:\b)certificates?(?-u:\b)|(?-u:\b)giay chung nhan(?-u:\b)|(?-u:\b)sertifikat[0-9a-z_]*|(?-u:\b)lisens[0-9a-z_]*|(?-u:\b)genehmig[0-9a-z_]*|(?-u:\b)approved(?-u:\b)",
-    ),
-    (
-        Cue::Added,
-        r"(?-u:\b)adjust[0-9a-z_]*|(?-u:\b)amend[0-9a-z_]*|(?-u:\b)capital[- ]added(?-u:\b)|(?-u:\b)added(?-u:\b)|(?-u:\b)expan[0-9a-z_]*|(?-u:\b)(?:raised?|raising|increased?|increasing|lifting|lifted|boosted?)(?-u:\b)[^.,;]{0,30}(?-u:\b)capital(?-u:\b)|(?-u:\b)capital increases?(?-u:\b)|(?-u:\b)dieu chinh(?-u:\b)|(?-u:\b)tang von(?-u:\b)|(?-u:\b)tang them(?-u:\b)|(?-u:\b)bo sung(?-u:\b)|(?-u:\b)okte(?-u:\b)|(?-u:\b)oke(?-u:\b)|(?-u:\b)utvid[0-9a-z_]*|(?-u:\b)kapitalanpassung[0-9a-z_]*|(?-u:\b)kapitalerhohung[0-9a-z_]*|(?-u:\b)stockten?(?-u:\b)|(?-u:\b)aufgestockt(?-u:\b)|(?-u:\b)aufstock[0-9a-z_]*|(?-u:\b)erhoht[0-9a-z_]*|(?-u:\b)juster[0-9a-z_]*",
-    ),
-    (
-        Cue::AddedMoneyOnly,
-        r"(?-u:\b)additional(?-u:\b)|(?-u:\b)extra(?-u:\b)|(?-u:\b)further(?-u:\b)|(?-u:\b)ytterligere(?-u:\b)|(?-u:\b)zusatzlich[0-9a-z_]*",
-    ),
-    (
-        Cue::Target,
-        r"(?-u:\b)targets?(?-u:\b)|(?-u:\b)goal(?-u:\b)|(?-u:\b)aims? (?:at|to)(?-u:\b)|(?-u:\b)ke hoach(?-u:\b)|(?-u:\b)muc tieu(?-u:\b)|(?-u:\b)chi tieu(?-u:\b)|(?-u:\b)malet(?-u:\b)|(?-u:\b)mal om(?-u:\b)|(?-u:\b)ziel[0-9a-z_]*",
-    ),
-    (
-        Cue::Foreign,
-        r"(?-u:\b)fdi(?-u:\b)|(?-u:\b)foreign[0-9a-z_]*|(?-u:\b)overseas(?-u:\b)|(?-u:\b)nuoc ngoai(?-u:\b)|(?-u:\b)utenlandsk[0-9a-z_]*|(?-u:\b)utlandet(?-u:\b)|(?-u:\b)utenlands[0-9a-z_]*|(?-u:\b)auslandisch[0-9a-z_]*|(?-u:\b)auslands[0-9a-z_]*|(?-u:\b)direktinvest[0-9a-z_]*|(?-u:\b)direkteinvest[0-9a-z_]*",
-    ),
-    (
-        Cue::Domestic,
-        r"(?-u:\b)ddi(?-u:\b)|(?-u:\b)domestic[0-9a-z_]*|(?-u:\b)trong nuoc(?-u:\b)|(?-u:\b)noi dia(?-u:\b)|(?-u:\b)innenlandsk[0-9a-z_]*|(?-u:\b)inlandisch[0-9a-z_]*|(?-u:\b)vietnamese investors?(?-u:\b)",
-    ),
-    (
-        Cue::Converted,
-        r"(?-u:\b)converted(?-u:\b)|(?-u:\b)quy doi(?-u:\b)|(?-u:\b)konvertert[0-9a-z_]*|(?-u:\b)umgerechnet(?-u:\b)|(?-u:\b)both domestic and foreign(?-u:\b)",
-    ),
-    (
-        Cue::Stock,
-        r"(?-u:\b)as of(?-u:\b)|(?-u:\b)as at(?-u:\b)|(?-u:\b)home to(?-u:\b)|(?-u:\b)valid(?-u:\b)|(?-u:\b)housed?(?-u:\b)|(?-u:\b)currently(?-u:\b)|(?-u:\b)to date(?-u:\b)|(?-u:\b)tinh den(?-u:\b)|(?-u:\b)tinh toi(?-u:\b)|(?-u:\b)con hieu luc(?-u:\b)|(?-u:\b)hien co(?-u:\b)|(?-u:\b)hien (?:cac|co|nay|tai|dang)(?-u:\b)|(?-u:\b)hien nay(?-u:\b)|(?-u:\b)per \d|(?-u:\b)huset(?-u:\b)|(?-u:\b)finnes det(?-u:\b)|(?-u:\b)per i dag(?-u:\b)|(?-u:\b)gultige?n?(?-u:\b)|(?-u:\b)gyldige?(?-u:\b)|(?-u:\b)zum stichtag(?-u:\b)|(?-u:\b)derzeit(?-u:\b)|(?-u:\b)bislang insgesamt(?-u:\b)|(?-u:\b)accumulated(?-u:\b)|(?-u:\b)cumulative[0-9a-z_]*",
-    ),
-    (
-        Cue::StockWeak,
-        r"(?-u:\b)bringing the total(?-u:\b)|(?-u:\b)luy ke (?:den|toi)(?-u:\b)|(?-u:\b)kommet opp i(?-u:\b)|(?-u:\b)samlede(?-u:\b)",
-    ),
-    (
-        Cue::Investment,
-        r"invest[0-9a-z_]*|(?-u:\b)capital(?-u:\b)|kapital[0-9a-z_]*|(?-u:\b)fdi(?-u:\b)|(?-u:\b)ddi(?-u:\b)|(?-u:\b)von(?-u:\b)|(?-u:\b)dau tu(?-u:\b)|(?-u:\b)kapital[0-9a-z_]*|(?-u:\b)pledged(?-u:\b)|(?-u:\b)registered(?-u:\b)|(?-u:\b)drew(?-u:\b)|(?-u:\b)attract[0-9a-z_]*|(?-u:\b)hut(?-u:\b)|(?-u:\b)tiltrakk[0-9a-z_]*|(?-u:\b)angezogen(?-u:\b)",
-    ),
-    (
-        Cue::Operating,
-        r"(?-u:\b)start operat[0-9a-z_]*|(?-u:\b)under construction(?-u:\b)|(?-u:\b)put into operation(?-u:\b)|(?-u:\b)break ground(?-u:\b)|(?-u:\b)di vao hoat dong(?-u:\b)|(?-u:\b)khoi cong(?-u:\b)|(?-u:\b)i drift(?-u:\b)|(?-u:\b)in betrieb(?-u:\b)",
-    ),
-    (
-        Cue::CompanyAnaphor,
-        r"(?-u:\b)the company(?-u:\b)|(?-u:\b)the firm(?-u:\b)|(?-u:\b)the investor(?-u:\b)|(?-u:\b)selskapet(?-u:\b)|(?-u:\b)bedriften(?-u:\b)|(?-u:\b)das unternehmen(?-u:\b)|(?-u:\b)die firma(?-u:\b)|(?-u:\b)cong ty(?-u:\b)|(?-u:\b)doanh nghiep nay(?-u:\b)|(?-u:\b)the group(?-u:\b)|(?-u:\b)konsernet(?-u:\b)|(?-u:\b)the project(?-u:\b)|(?-u:\b)the factory(?-u:\b)|(?-u:\b)the plant(?-u:\b)|(?-u:\b)fabrikk[0-9a-z_]*|(?-u:\b)company(?-u:\b)",
-    ),
-    (
-        Cue::Combined,
-        r"(?-u:\b)combined(?-u:\b)|(?-u:\b)together(?-u:\b)|(?-u:\b)cong lai(?-u:\b)|(?-u:\b)til sammen(?-u:\b)|(?-u:\b)zusammen(?-u:\b)",
-    ),
-    (
-        Cue::Superset,
-        r"(?-u:\b)total number(?-u:\b)|(?-u:\b)total of(?-u:\b)|(?-u:\b)insgesamt(?-u:\b)|(?-u:\b)tong cong(?-u:\b)|(?-u:\b)i alt(?-u:\b)|(?-u:\b)in all(?-u:\b)|(?-u:\b)totalt(?-u:\b)",
-    ),
-    (
-        Cue::Prospective,
-        r"(?-u:\b)working through(?-u:\b)|(?-u:\b)in the pipeline(?-u:\b)|(?-u:\b)surveying(?-u:\b)|(?-u:\b)expects?(?-u:\b)|(?-u:\b)expected to(?-u:\b)|(?-u:\b)plans? to(?-u:\b)|(?-u:\b)du kien(?-u:\b)|(?-u:\b)forventer(?-u:\b)|(?-u:\b)forventes(?-u:\b)|(?-u:\b)erwartet(?-u:\b)|(?-u:\b)dang lam thu tuc(?-u:\b)|(?-u:\b)soll(?:en)?(?-u:\b)",
-    ),
-    (
-        Cue::National,
-        r"(?-u:\b)(?:ca nuoc|nationwide|the whole country|the country as a whole|vietnam as a whole|vietnam attracted|vietnam drew|vietnam received|vietnam's total|viet nam thu hut|vietnam thu hut|hele landet|landet totalt|vietnam tiltrakk|bundesweit|landesweit|vietnam zog|vietnam hat)(?-u:\b)",
-    ),
-    (
-        Cue::PerUnit,
-        r"(?-u:\b)(?:per project|each project|per investor|on average|an average|average|moi du an|binh quan|trung binh|per prosjekt|i snitt|gjennomsnitt[0-9a-z_]*|pro projekt|durchschnitt[0-9a-z_]*)(?-u:\b)",
-    ),
-    (
-        Cue::Contribution,
-        r"(?-u:\b)capital contributions?(?-u:\b)|(?-u:\b)share purchases?(?-u:\b)|(?-u:\b)contributed capital(?-u:\b)|(?-u:\b)gop von(?-u:\b)|(?-u:\b)mua co phan(?-u:\b)|(?-u:\b)kapitalinnskudd(?-u:\b)|(?-u:\b)aksjekjop(?-u:\b)|(?-u:\b)kapitalbeteiligung[0-9a-z_]*|(?-u:\b)anteilskauf[0-9a-z_]*",
-    ),
-    (
-        Cue::Country,
-        r"(?-u:\b)(?:from|tu|den tu|fra|aus) (?:south korea|korea|japan|china|singapore|taiwan|hong kong|thailand|malaysia|the united states|the us|the netherlands|germany|france|the british virgin islands|han quoc|nhat ban|trung quoc|dai loan|thai lan|hoa ky|sor-korea|kina|sudkorea)(?-u:\b)|(?-u:\b)(?:south korea|korea|japan|china|singapore|taiwan|hong kong|thailand|malaysia|the united states|the us|the netherlands|germany|france|the british virgin islands|han quoc|nhat ban|trung quoc|dai loan|thai lan|hoa ky|sor-korea|kina|sudkorea) (?:led|ranked|topped|accounted|came first|dan dau|dung dau|ledet|lag pa topp|fuhrte|lag vorn)(?-u:\b)|(?-u:\b)(?:japanese|korean|south korean|chinese|singaporean|singapore|taiwanese|thai|american|european|german|french|dutch|hong kong|japanske|koreanske|sorkoreanske|kinesiske|japanische|koreanische|sudkoreanische|chinesische) (?:investors?|investorer|investoren|firms?|companies|enterprises)(?-u:\b)|(?-u:\b)nha dau tu (?:han quoc|nhat ban|trung quoc|dai loan|singapore|hong kong|my|duc)(?-u:\b)",
-    ),
-    (
-        Cue::NewTotal,
-        r"(?-u:\b)taking(?-u:\b)[^.;]{0,40}(?-u:\b)to(?-u:\b)\s*$|(?-u:\b)bringing(?-u:\b)[^.;]{0,40}(?-u:\b)to(?-u:\b)\s*$|(?-u:\b)len\s*$|(?-u:\b)auf\s*$",
-    ),
-];
+/// The regex of one lexicon phrase (see `lexicon` for its marks).
+fn phrase_pattern(phrase: &str) -> String {
+    let (phrase, open_start) = match phrase.strip_prefix('*') {
+        Some(rest) => (rest, true),
+        None => (phrase, false),
+    };
+    let (phrase, at_end) = match phrase.strip_suffix('$') {
+        Some(rest) => (rest, true),
+        None => (phrase, false),
+    };
+    let mut pattern = String::from(if open_start { "" } else { r"(?-u:\b)" });
+    for (i, part) in phrase.split(" ~ ").enumerate() {
+        if i > 0 {
+            pattern.push_str(r"(?-u:\b)[^.,;]{0,40}(?-u:\b)");
+        }
+        for c in part.chars() {
+            match c {
+                '*' => pattern.push_str("[0-9a-z_]*"),
+                '#' => pattern.push_str(r"\d"),
+                _ => pattern.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+            }
+        }
+    }
+    if at_end {
+        pattern.push_str(r"(?-u:\b)\s*$");
+    } else if phrase.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        pattern.push_str(r"(?-u:\b)");
+    }
+    pattern
+}
 
-static COMPILED: LazyLock<Vec<(Cue, Regex)>> = LazyLock::new(|| {
-    PATTERNS
-        .iter()
-        .filter(|(cue, _)| *cue != Cue::NewTotal)
-        .map(|(cue, p)| (*cue, Regex::new(p).expect("cue regex")))
-        .collect()
-});
+/// "(?:a|b|c)" of literal words.
+fn one_of(words: &[&str]) -> String {
+    let escaped: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+    format!("(?:{})", escaped.join("|"))
+}
+
+/// Source-country phrases ("from Japan", "Korea led", "Japanese investors",
+/// "nhà đầu tư Nhật Bản"), built from the lists in `lexicon`.
+fn country_pattern() -> String {
+    let countries = one_of(lexicon::COUNTRY_NAMES);
+    let mut after_investor: Vec<&str> = lexicon::COUNTRY_NAMES.to_vec();
+    after_investor.extend_from_slice(lexicon::COUNTRY_SHORT_VI);
+    format!(
+        r"(?-u:\b){from} {countries}(?-u:\b)|(?-u:\b){countries} {ranked}(?-u:\b)|(?-u:\b){nationalities} {nouns}(?-u:\b)|(?-u:\b){investor} {after}(?-u:\b)",
+        from = one_of(lexicon::COUNTRY_FROM),
+        ranked = one_of(lexicon::COUNTRY_RANKED),
+        nationalities = one_of(lexicon::NATIONALITIES),
+        nouns = one_of(lexicon::INVESTOR_NOUNS),
+        investor = regex::escape(lexicon::INVESTOR_FROM_VI),
+        after = one_of(&after_investor),
+    )
+}
+
+/// The cue regexes of one language: one alternation per cue over the
+/// shared and the language's phrases, plus the source countries. The
+/// new-total prefixes are kept apart (they are matched before an amount,
+/// not indexed).
+struct Compiled {
+    indexed: Vec<(Cue, Regex)>,
+    new_total: Regex,
+}
+
+fn compile(language: Language) -> Compiled {
+    let mut phrases: Vec<(Cue, Vec<String>)> = Vec::new();
+    for (cue, list) in lexicon::SHARED.iter().chain(lexicon::table(language)) {
+        let patterns = list.iter().map(|p| phrase_pattern(p));
+        match phrases.iter_mut().find(|(c, _)| c == cue) {
+            Some((_, existing)) => existing.extend(patterns),
+            None => phrases.push((*cue, patterns.collect())),
+        }
+    }
+    let mut new_total = Regex::new("$^").expect("empty regex");
+    let mut indexed = Vec::with_capacity(phrases.len() + 1);
+    for (cue, patterns) in phrases {
+        let re = Regex::new(&patterns.join("|")).expect("cue regex");
+        if cue == Cue::NewTotal {
+            new_total = re;
+        } else {
+            indexed.push((cue, re));
+        }
+    }
+    indexed.push((Cue::Country, Regex::new(&country_pattern()).expect("country regex")));
+    Compiled { indexed, new_total }
+}
+
+static ENGLISH: LazyLock<Compiled> = LazyLock::new(|| compile(Language::En));
+static VIETNAMESE: LazyLock<Compiled> = LazyLock::new(|| compile(Language::Vi));
+static NORWEGIAN: LazyLock<Compiled> = LazyLock::new(|| compile(Language::No));
+static GERMAN: LazyLock<Compiled> = LazyLock::new(|| compile(Language::De));
+
+fn compiled(language: Language) -> &'static Compiled {
+    match language {
+        Language::En => &ENGLISH,
+        Language::Vi => &VIETNAMESE,
+        Language::No => &NORWEGIAN,
+        Language::De => &GERMAN,
+    }
+}
 
 /// One cue occurrence, as original-text byte offsets.
 #[derive(Debug, Clone, Copy)]
@@ -170,9 +206,9 @@ impl CueIndex {
     /// Index the cues of a whole folded document (one pass per cue kind;
     /// long haystacks are much cheaper for the regex engine than many
     /// short ones).
-    pub fn build(folded: &Folded) -> Self {
+    pub fn build(folded: &Folded, language: Language) -> Self {
         let mut hits = Vec::new();
-        for (cue, re) in COMPILED.iter() {
+        for (cue, re) in &compiled(language).indexed {
             for m in re.find_iter(&folded.text) {
                 hits.push(CueHit {
                     cue: *cue,
@@ -212,19 +248,10 @@ impl CueIndex {
     }
 }
 
-static NEW_TOTAL: LazyLock<Regex> = LazyLock::new(|| {
-    let pattern = PATTERNS
-        .iter()
-        .find(|(c, _)| *c == Cue::NewTotal)
-        .map(|(_, p)| *p)
-        .unwrap_or("$^");
-    Regex::new(pattern).expect("new-total regex")
-});
-
 /// Does the folded text right before an amount say it is a new total
 /// ("taking the project's total capital to")?
-pub fn is_new_total_prefix(folded_before: &str) -> bool {
-    NEW_TOTAL.is_match(folded_before)
+pub fn is_new_total_prefix(folded_before: &str, language: Language) -> bool {
+    compiled(language).new_total.is_match(folded_before)
 }
 
 #[cfg(test)]
@@ -233,7 +260,19 @@ mod pattern_tests {
 
     #[test]
     fn all_patterns_compile() {
-        LazyLock::force(&COMPILED);
-        LazyLock::force(&NEW_TOTAL);
+        for language in [Language::En, Language::Vi, Language::No, Language::De] {
+            assert!(compiled(language).indexed.len() > 20);
+        }
+    }
+
+    #[test]
+    fn phrases_become_word_bounded_patterns() {
+        assert_eq!(phrase_pattern("as of"), r"(?-u:\b)as of(?-u:\b)");
+        assert_eq!(phrase_pattern("*invest*"), "invest[0-9a-z_]*");
+        assert!(
+            Regex::new(&phrase_pattern("raised ~ capital")).is_ok_and(|r| r.is_match("raised its charter capital"))
+        );
+        assert!(Regex::new(&phrase_pattern("per #")).is_ok_and(|r| r.is_match("per 27. oktober")));
+        assert!(is_new_total_prefix("taking the total capital to ", Language::En));
     }
 }

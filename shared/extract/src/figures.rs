@@ -26,6 +26,50 @@ pub(crate) fn clause_start(text: &str, lo: usize, pos: usize) -> usize {
     DELIMITERS.find_iter(slice).last().map_or(lo, |m| lo + m.end()).min(pos)
 }
 
+/// The years (1900-2099) written in `text[start..end]`, with their offsets.
+fn years_in(text: &str, start: usize, end: usize) -> Vec<(usize, u32)> {
+    let bytes = text.as_bytes();
+    let end = end.min(bytes.len());
+    let mut years = Vec::new();
+    let mut i = start;
+    while i + 4 <= end {
+        let w = &bytes[i..i + 4];
+        let bounded =
+            (i == 0 || !bytes[i - 1].is_ascii_digit()) && bytes.get(i + 4).is_none_or(|b| !b.is_ascii_digit());
+        if bounded && w.iter().all(u8::is_ascii_digit) && (w[..2] == *b"19" || w[..2] == *b"20") {
+            let year = w.iter().fold(0u32, |y, d| y * 10 + u32::from(d - b'0'));
+            years.push((i, year));
+            i += 4;
+        } else {
+            i += 1;
+        }
+    }
+    years
+}
+
+/// The offset after the `n` words that follow `pos` in `text`.
+fn words_after(text: &str, pos: usize, n: usize) -> usize {
+    let Some(rest) = text.get(pos..) else {
+        return pos;
+    };
+    let mut seen = 0;
+    let mut in_word = false;
+    for (i, ch) in rest.char_indices() {
+        if ch.is_whitespace() {
+            if in_word {
+                seen += 1;
+                if seen == n {
+                    return pos + i;
+                }
+            }
+            in_word = false;
+        } else {
+            in_word = true;
+        }
+    }
+    text.len()
+}
+
 pub(crate) fn clause_end(text: &str, pos: usize, hi: usize) -> usize {
     let Some(slice) = text.get(pos..hi) else {
         return hi;
@@ -54,6 +98,9 @@ pub(crate) struct Reading {
     pub metric: Option<Metric>,
     pub scope: Scope,
     pub scope_explicit: bool,
+    /// A count of projects terminated, revoked or that cut their capital:
+    /// the amount right after it is theirs, no statistic.
+    pub withdrawn: bool,
 }
 
 pub(crate) fn kind_to_metric(kind: CountKind) -> Option<Metric> {
@@ -92,6 +139,10 @@ pub(crate) struct SentenceContext<'a> {
     pub paired: bool,
     /// Scope when nothing else decides (see `analyse`).
     pub default_scope: Scope,
+    /// The article pairs USD with foreign and VND with domestic investment
+    /// (as Vietnamese park boards report): amounts with no scope of their
+    /// own take their currency's.
+    pub currency_scopes: bool,
     /// Unambiguous scope of the previous sentence in the same paragraph.
     pub inherited_sentence_scope: Option<Scope>,
     /// The sentence opens with "of which", "trong đó", "davon"...
@@ -101,6 +152,7 @@ pub(crate) struct SentenceContext<'a> {
 }
 
 /// Where a figure stands in its sentence.
+#[derive(Clone, Copy)]
 struct Frame {
     /// From the end of the previous figure's phrase (or the sentence start)...
     left_start: usize,
@@ -167,14 +219,17 @@ impl SentenceContext<'_> {
                 metric: kind_to_metric(kind),
                 scope,
                 scope_explicit: explicit,
+                withdrawn: kind == CountKind::Other && self.withdrawn_count(c, &frame),
             },
         )
     }
 
-    /// What count `c` counts: running totals in a stock sentence; "other"
-    /// for per-country and contribution counts; else the cue in its noun
-    /// phrase, after it, or before it in its clause; else the kind implied by
-    /// the amount just before it or by the previous count.
+    /// What count `c` counts, read as a clause frame: running totals in a
+    /// stock sentence; "other" for withdrawn, per-country and contribution
+    /// counts; else what its noun phrase says, then the verb class of its
+    /// clause (after it, then before it); else the kind implied by the
+    /// amount just before it, by the previous count, or, for a breakdown
+    /// of an earlier count, by that count.
     fn count_kind(
         &self,
         fi: usize,
@@ -183,52 +238,101 @@ impl SentenceContext<'_> {
         previous_count: Option<(usize, Reading)>,
         count_kinds: &[CountKind],
     ) -> CountKind {
-        let Frame {
-            left_start,
-            l_seg_start,
-            r_seg_end,
-            ..
-        } = *frame;
-        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
-        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
-        let per_country =
-            self.cues.any(l_seg_start, c.start, Cue::Country) || self.cues.any(c.end, r_seg_end, Cue::Country);
-        let contribution = self.cues.any(c.end, r_seg_end, Cue::Contribution)
-            || self.cues.any(l_seg_start, c.start, Cue::Contribution);
         if self.stock {
-            CountKind::TotalProjects
-        } else if per_country || contribution || (np_new && np_added) {
-            CountKind::Other
-        } else if np_new {
-            CountKind::NewProjects
-        } else if np_added {
-            CountKind::AdjustedProjects
-        } else if let Some(h) = self
-            .cues
-            .first_of(c.phrase_end, r_seg_end, &[Cue::New, Cue::Added, Cue::Operating])
-        {
-            kind_of(h.cue)
-        } else if self.cues.any(left_start, c.start, Cue::Added)
-            && (self.cues.any(left_start, c.start, Cue::New) || self.cues.any(left_start, c.start, Cue::Licensed))
-        {
-            CountKind::Other
-        } else if let Some(h) = self.cues.last_of(
-            l_seg_start,
-            c.start,
-            &[Cue::New, Cue::Licensed, Cue::NewWeak, Cue::Added, Cue::Operating],
-        ) {
-            kind_of(h.cue)
-        } else if let Some(kind) = self.kind_after_money(fi, frame.previous) {
-            kind
-        } else if let Some((j, _)) = previous_count {
-            match self.figures[j].what {
+            return CountKind::TotalProjects;
+        }
+        if self.withdrawn_count(c, frame) || self.per_country_or_contribution(c, frame) {
+            return CountKind::Other;
+        }
+        if let Some(kind) = self.noun_phrase_kind(c, frame).or_else(|| self.verb_kind(c, frame)) {
+            return kind;
+        }
+        if let Some(kind) = self.kind_after_money(fi, frame.previous) {
+            return kind;
+        }
+        if let Some((j, _)) = previous_count {
+            return match self.figures[j].what {
                 FigureRef::Count(pj) => count_kinds[pj],
                 FigureRef::Money(_) => CountKind::Other,
-            }
-        } else if c.elliptical {
-            self.previous_counts.last().map_or(CountKind::Other, |p| p.0)
+            };
+        }
+        if c.elliptical || self.starts_with_subset {
+            return self.previous_counts.last().map_or(CountKind::Other, |p| p.0);
+        }
+        CountKind::Other
+    }
+
+    /// Projects terminated, revoked or that cut their capital: the cue in
+    /// the count's clause, or after it up to the clause of the next count
+    /// ("12 projects, registered at $18 million, were terminated"; not
+    /// "17 projects adjusted and 5 terminated").
+    fn withdrawn_count(&self, c: &CountMention, frame: &Frame) -> bool {
+        let predicate_end = self
+            .counts
+            .iter()
+            .map(|n| n.start)
+            .find(|&s| s > c.start)
+            .map_or(self.end, |next| clause_start(self.text, c.end, next));
+        self.cues.any(frame.l_seg_start, c.start, Cue::Withdrawn) || self.cues.any(c.end, predicate_end, Cue::Withdrawn)
+    }
+
+    fn per_country_or_contribution(&self, c: &CountMention, frame: &Frame) -> bool {
+        let (l, r) = (frame.l_seg_start, frame.r_seg_end);
+        self.cues.any(l, c.start, Cue::Country)
+            || self.cues.any(c.end, r, Cue::Country)
+            || self.cues.any(c.end, r, Cue::Contribution)
+            || self.cues.any(l, c.start, Cue::Contribution)
+    }
+
+    /// The kind the count's own noun phrase states, with the few words
+    /// right after its noun: "new" / "added" (both: a mixed batch),
+    /// "existing" (projects that added capital), "in operation" (a
+    /// running total).
+    fn noun_phrase_kind(&self, c: &CountMention, frame: &Frame) -> Option<CountKind> {
+        let near_end = words_after(self.text, c.phrase_end, 4).min(frame.r_seg_end.max(c.phrase_end));
+        let np_new = self.cues.any(c.end, c.phrase_end, Cue::New);
+        let np_added = self.cues.any(c.end, c.phrase_end, Cue::Added);
+        // "15 new projects started production": no longer a licence count.
+        let operating = self.cues.any(c.end, frame.r_seg_end, Cue::Operating);
+        if (np_new && np_added) || operating {
+            Some(CountKind::Other)
+        } else if np_new {
+            Some(CountKind::NewProjects)
+        } else if np_added || self.cues.any(c.end, near_end, Cue::Existing) {
+            Some(CountKind::AdjustedProjects)
+        } else if self.cues.any(c.end, near_end, Cue::InOperation) {
+            Some(CountKind::TotalProjects)
         } else {
-            CountKind::Other
+            None
+        }
+    }
+
+    /// The verb class of the count's clause: a cue after the count, else
+    /// one before it. New and added before it together are a mixed batch;
+    /// adding capital outranks the licence it is written on ("amended the
+    /// certificates of 121 projects"); licences handed out at a ceremony
+    /// may mix new and adjusted projects.
+    fn verb_kind(&self, c: &CountMention, frame: &Frame) -> Option<CountKind> {
+        let (left_start, l_seg_start) = (frame.left_start, frame.l_seg_start);
+        let strong = [Cue::New, Cue::Added, Cue::Operating];
+        if let Some(h) = self.cues.first_of(c.phrase_end, frame.r_seg_end, &strong) {
+            return Some(kind_of(h.cue));
+        }
+        if self.cues.any(left_start, c.start, Cue::Added) && self.cues.any(left_start, c.start, Cue::New) {
+            return Some(CountKind::Other);
+        }
+        if let Some(h) = self.cues.last_of(l_seg_start, c.start, &strong) {
+            return Some(kind_of(h.cue));
+        }
+        let licensed = self.cues.any(c.phrase_end, frame.r_seg_end, Cue::Licensed)
+            || self.cues.any(l_seg_start, c.start, Cue::Licensed);
+        let attracted = self.cues.any(l_seg_start, c.start, Cue::NewWeak);
+        if licensed && self.cues.any(self.start, self.end, Cue::Ceremony) {
+            Some(CountKind::Other)
+        } else if licensed || attracted {
+            Some(CountKind::NewProjects)
+        } else {
+            None
         }
     }
 
@@ -257,7 +361,12 @@ impl SentenceContext<'_> {
             l_seg_start,
             ..
         } = *frame;
-        if let Some(h) = self.cues.first_of(c.end, self.appositive_end(frame), SCOPE_CUES) {
+        let both_in_noun_phrase =
+            self.cues.any(c.end, c.phrase_end, Cue::Foreign) && self.cues.any(c.end, c.phrase_end, Cue::Domestic);
+        if both_in_noun_phrase {
+            // "116 domestic and foreign-invested projects"
+            (Scope::All, true)
+        } else if let Some(h) = self.cues.first_of(c.end, self.appositive_end(frame), SCOPE_CUES) {
             (scope_of(h.cue), true)
         } else if let Some(h) = self.cues.last_of(l_seg_start, c.start, SCOPE_CUES) {
             (scope_of(h.cue), true)
@@ -312,16 +421,46 @@ impl SentenceContext<'_> {
         // "$943.7 million came from 186 newly licensed FDI projects": the
         // amount belongs to the projects counted right after it.
         let next_count = self.linked_next_count(fi, m, &frame).filter(|_| right_words <= 3);
-        let metric = self.money_metric(m, &frame, next_count);
-        let (scope, explicit) = self.money_scope(m, &frame, next_count);
-        // Capital contributions and per-country amounts get no province metric.
-        let no_metric = self.cues.any(frame.l_seg_start, m.start, Cue::Contribution)
-            || self.cues.any(m.end, frame.r_seg_end, Cue::Contribution)
-            || self.cues.any(frame.l_seg_start, m.start, Cue::Country);
+        let metric = self.money_metric(fi, m, &frame, next_count, readings);
+        let (scope, explicit) = self.money_scope(m, &self.frame_over_new_and_added(m, frame), next_count);
         Reading {
-            metric: (!no_metric).then_some(metric),
+            metric: (!self.not_a_province_metric(m, &frame)).then_some(metric),
             scope,
             scope_explicit: explicit,
+            withdrawn: false,
+        }
+    }
+
+    /// Amounts with no province metric: capital contributions (unless
+    /// listed with new and added capital as parts of a total), per-country
+    /// amounts, money that is not investment (revenue, exports, budget,
+    /// donations, enterprises' capital), and the capital of withdrawn
+    /// projects.
+    fn not_a_province_metric(&self, m: &MoneyMention, frame: &Frame) -> bool {
+        let (l, r) = (frame.l_seg_start, frame.r_seg_end.max(m.end));
+        let total_of_parts =
+            self.cues.any(frame.left_start, m.start, Cue::New) && self.cues.any(frame.left_start, m.start, Cue::Added);
+        let contribution = self.cues.any(l, m.start, Cue::Contribution) || self.cues.any(m.end, r, Cue::Contribution);
+        (contribution && !total_of_parts)
+            || self.cues.any(l, m.start, Cue::Country)
+            || self.cues.any(l, r, Cue::NotInvestment)
+            || self
+                .cues
+                .any(frame.left_start, frame.right_end.max(m.end), Cue::Withdrawn)
+            || frame.previous.is_some_and(|p| p.withdrawn)
+    }
+
+    /// "2.96 billion USD of new and additional foreign capital": the
+    /// amount's clause reaches over "new and additional" (whose "and" would
+    /// otherwise end it) to the words that describe it.
+    fn frame_over_new_and_added(&self, m: &MoneyMention, frame: Frame) -> Frame {
+        let right_end = frame.right_end.max(m.end);
+        match self.cues.first_of(m.end, right_end, &[Cue::NewAndAdded]) {
+            Some(h) if h.start <= frame.r_seg_end + 1 => Frame {
+                r_seg_end: clause_end(self.text, h.end, right_end),
+                ..frame
+            },
+            _ => frame,
         }
     }
 
@@ -360,48 +499,106 @@ impl SentenceContext<'_> {
     /// nearest metric cue before it (both new and added: the total), then
     /// after it; else the kind of the count it is linked to (`next_count`),
     /// the previous figure's metric, or total capital.
-    fn money_metric(&self, m: &MoneyMention, frame: &Frame, next_count: Option<&CountMention>) -> Metric {
-        let left_start = frame.left_start;
-        let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
-        let nearest_left = self.cues.last_of(left_start, m.start, &metric_cues);
-        let both = self.cues.any(left_start, m.start, Cue::New)
-            && (self.cues.any(left_start, m.start, Cue::Added)
-                || self.cues.any(left_start, m.start, Cue::AddedMoneyOnly));
-        // The linked count's kind, decided from its own noun phrase.
-        let next_count_metric = next_count.and_then(|n| {
-            if self.cues.any(n.end, n.phrase_end, Cue::New) {
-                Some(Metric::NewCapital)
-            } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
-                Some(Metric::AddedCapital)
-            } else {
-                None
-            }
-        });
+    fn money_metric(
+        &self,
+        fi: usize,
+        m: &MoneyMention,
+        frame: &Frame,
+        next_count: Option<&CountMention>,
+        readings: &[Reading],
+    ) -> Metric {
         if self.stock {
-            Metric::TotalCapital
-        } else if nearest_left.is_some_and(|h| h.cue == Cue::Target) {
-            Metric::TargetCapital
-        } else if both {
-            Metric::TotalCapital
-        } else if let Some(h) = nearest_left {
-            if h.cue == Cue::New {
-                Metric::NewCapital
-            } else {
-                Metric::AddedCapital
-            }
-        } else if let Some(h) = self.cues.first_of(m.end, frame.r_seg_end, &metric_cues) {
-            match h.cue {
-                Cue::New => Metric::NewCapital,
-                Cue::Target => Metric::TargetCapital,
-                _ => Metric::AddedCapital,
-            }
-        } else if let Some(nm) = next_count_metric {
-            nm
-        } else if let Some(pm) = frame.previous.and_then(|p| p.metric) {
-            pm
-        } else {
-            Metric::TotalCapital
+            return Metric::TotalCapital;
         }
+        self.metric_said_for(fi, m, frame)
+            .or_else(|| next_count.and_then(|n| self.noun_phrase_metric(n)))
+            .or_else(|| self.metric_from_counts(fi, m, frame, readings))
+            .unwrap_or(Metric::TotalCapital)
+    }
+
+    /// The metric the words around amount `m` state: a target anywhere
+    /// since the previous figure; new and added together, the total; else
+    /// the cue of its own clause (before it, then after it), then one
+    /// earlier since the previous figure. Words after a count's noun
+    /// describe the count ("2 dự án đầu tư mở rộng, tổng vốn ...").
+    fn metric_said_for(&self, fi: usize, m: &MoneyMention, frame: &Frame) -> Option<Metric> {
+        let after_count = fi > 0 && matches!(self.figures[fi - 1].what, FigureRef::Count(_));
+        let left_start = if after_count {
+            frame.l_seg_start
+        } else {
+            frame.left_start
+        };
+        let metric_cues = [Cue::New, Cue::Added, Cue::AddedMoneyOnly, Cue::Target];
+        let earlier = self.cues.last_of(left_start, m.start, &metric_cues);
+        let before = |cue| self.cues.any(left_start, m.start, cue);
+        let both = before(Cue::New) && (before(Cue::Added) || before(Cue::AddedMoneyOnly))
+            || self.cues.any(left_start, frame.right_end.max(m.end), Cue::NewAndAdded);
+        if earlier.is_some_and(|h| h.cue == Cue::Target) {
+            return Some(Metric::TargetCapital);
+        }
+        if both {
+            return Some(Metric::TotalCapital);
+        }
+        let own_left = self
+            .cues
+            .last_of(frame.l_seg_start.max(left_start), m.start, &metric_cues);
+        let own_right = self.cues.first_of(m.end, frame.r_seg_end, &metric_cues);
+        own_left.or(own_right).or(earlier).map(|h| match h.cue {
+            Cue::New => Metric::NewCapital,
+            Cue::Target => Metric::TargetCapital,
+            _ => Metric::AddedCapital,
+        })
+    }
+
+    /// The metric a count's own noun phrase states ("186 newly licensed
+    /// FDI projects").
+    fn noun_phrase_metric(&self, n: &CountMention) -> Option<Metric> {
+        if self.cues.any(n.end, n.phrase_end, Cue::New) {
+            Some(Metric::NewCapital)
+        } else if self.cues.any(n.end, n.phrase_end, Cue::Added) {
+            Some(Metric::AddedCapital)
+        } else {
+            None
+        }
+    }
+
+    /// An amount with no metric cue of its own measures what the counts
+    /// before it count: new and adjusted projects together, their total
+    /// ("4 new and 2 expanded projects ... 3,120 billion VND"); else the
+    /// previous figure's metric; in a sentence without counts, the kind
+    /// of the previous sentence's counts when they are all of one kind
+    /// ("licensed 27 new projects. Their combined capital is ...").
+    fn metric_from_counts(&self, fi: usize, m: &MoneyMention, frame: &Frame, readings: &[Reading]) -> Option<Metric> {
+        let earlier_count_metrics: Vec<Option<Metric>> = (0..fi)
+            .filter(|&j| matches!(self.figures[j].what, FigureRef::Count(_)))
+            .filter_map(|j| readings.get(j).map(|r| r.metric))
+            .collect();
+        let has = |metric| earlier_count_metrics.contains(&Some(metric));
+        if has(Metric::NewCapital) && has(Metric::AddedCapital) {
+            return Some(Metric::TotalCapital);
+        }
+        // "aims at $5 billion this year, after $4.1 billion last year": a
+        // target does not pass to an amount of another time.
+        let previous_end = fi.checked_sub(1).map_or(m.start, |j| self.figures[j].end);
+        let other_time = self.names_time(previous_end, frame.r_seg_end.max(m.end));
+        if let Some(pm) = frame.previous.and_then(|p| p.metric) {
+            return (pm != Metric::TargetCapital || !other_time).then_some(pm);
+        }
+        let (first, rest) = self.previous_counts.split_first()?;
+        let one_kind = self.counts.is_empty()
+            && rest.iter().all(|p| p.0 == first.0)
+            && !self.cues.any(self.start, self.end, Cue::Overall);
+        one_kind.then(|| kind_to_metric(first.0)).flatten()
+    }
+
+    /// Does `text[from..to]` name an earlier time than the rest of the
+    /// sentence ("last year", "i fjor", "2023" where 2024 is named too)?
+    fn names_time(&self, from: usize, to: usize) -> bool {
+        let years = years_in(self.text, self.start, self.end);
+        let earlier_year = years.iter().any(|&(at, y)| {
+            (from..to).contains(&at) && years.iter().any(|&(other, y2)| !(from..to).contains(&other) && y < y2)
+        });
+        earlier_year || self.cues.any(from, to, Cue::Past)
     }
 
     /// Whose money amount `m` is, and whether the text states it:
@@ -435,10 +632,21 @@ impl SentenceContext<'_> {
             (scope_of(h.cue), true)
         } else if let Some(p) = previous.filter(|p| p.scope_explicit) {
             (p.scope, true)
+        } else if let Some(s) = self.currency_scope(m) {
+            (s, false)
         } else if let Some(s) = self.inherited_sentence_scope {
             (s, false)
         } else {
             (self.default_scope, false)
+        }
+    }
+
+    /// Foreign for USD and domestic for VND in an article that pairs them.
+    fn currency_scope(&self, m: &MoneyMention) -> Option<Scope> {
+        match m.currency {
+            "USD" if self.currency_scopes => Some(Scope::Fdi),
+            "VND" if self.currency_scopes => Some(Scope::Ddi),
+            _ => None,
         }
     }
 }

@@ -14,6 +14,7 @@ mod counts;
 mod cues;
 mod figures;
 mod lang;
+mod lexicon;
 mod money;
 mod numbers;
 mod periods;

@@ -110,6 +110,12 @@ pub fn written_number_folded(w: &str, language: Language) -> Option<u64> {
             ("fifteen", 15),
             ("twenty", 20),
             ("thirty", 30),
+            ("forty", 40),
+            ("fifty", 50),
+            ("sixty", 60),
+            ("seventy", 70),
+            ("eighty", 80),
+            ("ninety", 90),
             ("dozen", 12),
         ],
         Language::Vi => &[

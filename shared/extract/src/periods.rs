@@ -9,6 +9,8 @@ use regex::{Captures, Regex};
 use std::sync::LazyLock;
 
 const MONTH: &str = r"january|february|march|april|may|june|july|august|september|october|november|december|januar|februar|mars|marz|maerz|mai|juni|juli|oktober|desember|dezember|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|okt|nov|dec|des|dez";
+/// Month names written out (no abbreviations, which are common words too).
+const MONTH_FULL: &str = r"january|february|march|april|may|june|july|august|september|october|november|december|januar|februar|mars|marz|maerz|mai|juni|juli|oktober|desember|dezember";
 const SMALL_NUMBER: &str = r"\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|hai|ba|bon|nam|sau|bay|tam|chin|muoi mot|muoi hai|muoi|to|tre|fire|fem|seks|sju|syv|atte|ni|ti|elleve|tolv|zwei|drei|vier|funf|fuenf|sechs|sieben|acht|neun|zehn|elf|zwolf";
 
 fn month_number(name: &str) -> Option<u32> {
@@ -120,7 +122,7 @@ pub struct TimeCues {
 
 static FIRST_N_MONTHS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?-u:\b)(?P<n>{SMALL_NUMBER})[ -](?:months?|thang|manedene|maneder|monaten|monate)(?-u:\b)"
+        r"(?-u:\b)(?P<n>{SMALL_NUMBER})[ -](?:forste )?(?:months?|thang|manedene|maneder|monaten|monate)(?-u:\b)"
     ))
     .expect("months regex")
 });
@@ -168,11 +170,11 @@ static MONTH_PAIR: LazyLock<Regex> = LazyLock::new(|| {
     .expect("pair regex")
 });
 static VI_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)thang (?P<m>\d{1,2})(?:/| nam )(?P<y>(?:19|20)\d{2})(?-u:\b)|(?-u:\b)trong thang (?P<m2>\d{1,2})(?-u:\b)")
+    Regex::new(r"(?-u:\b)thang (?P<m>\d{1,2})(?:/| nam )(?P<y>(?:19|20)\d{2})(?-u:\b)|(?-u:\b)(?:trong|rieng) thang (?P<m2>\d{1,2})(?-u:\b)")
         .expect("vi month regex")
 });
 static YEAR_TO_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u:\b)(?:so far this year|so far in \d{4}|since the (?:beginning|start) of (?:the|this) year|from the (?:beginning|start) of the year|year[- ]to[- ]date|tu dau nam|hittil i ar|hittil i \d{4}|siden arets begynnelse|fra begynnelsen av aret|seit jahresbeginn|seit jahresanfang|bisher in diesem jahr)(?-u:\b)")
+    Regex::new(r"(?-u:\b)(?:so far this year|so far in \d{4}|since the (?:beginning|start) of (?:the|this) year|from the (?:beginning|start) of the year|year[- ]to[- ]date|tu dau nam|hittil i ar|hittil i \d{4}|siden arets begynnelse|fra begynnelsen av aret|seit jahresbeginn|seit jahresanfang|bisher in diesem jahr|since january|siden januar|seit januar|tu thang 1)(?-u:\b)")
         .expect("ytd regex")
 });
 static AS_OF: LazyLock<Regex> = LazyLock::new(|| {
@@ -196,11 +198,29 @@ static COMPARISON: LazyLock<Regex> = LazyLock::new(|| {
 static YEARISH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:19|20)[0-9]{2}|this year|nam nay|i ar|dieses jahr|diesem jahr").expect("year presence regex")
 });
+/// "since 2016", "siden 2016", "seit 2016", "từ năm 2016": from that
+/// year's first day to publication.
+static SINCE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u:\b)(?:since|siden|seit|tu nam) (?P<y>(?:19|20)\d{2})(?-u:\b)").expect("since-year regex")
+});
+
+/// "in April", "im Mai", "April on its own": that one month.
+static ONE_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?-u:\b)(?:in|im|i|during) (?P<m>{MONTH_FULL})(?: (?P<y>(?:19|20)\d{{2}}))?(?-u:\b)|(?-u:\b)(?P<m2>{MONTH_FULL}) (?:on its own|alone|by itself|alene|allein)(?-u:\b)"
+    ))
+    .expect("one-month regex")
+});
+
+/// Presence of a written-out month (for `ONE_MONTH`).
+static MONTH_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("(?:{MONTH_FULL})")).expect("month name regex"));
+
 static MONTHS_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"months?|thang|maned|monat").expect("months word regex"));
 
 /// The expressions in the order of the presence bit masks.
-fn expressions() -> [&'static Regex; 15] {
+fn expressions() -> [&'static Regex; 17] {
     [
         &YEAR_START_UNTIL,
         &MONTH_RANGE,
@@ -217,6 +237,8 @@ fn expressions() -> [&'static Regex; 15] {
         &COMPARISON,
         &YEAR_START_UNTIL_DATE,
         &SECOND_HALF,
+        &SINCE_YEAR,
+        &ONE_MONTH,
     ]
 }
 
@@ -224,25 +246,32 @@ fn expressions() -> [&'static Regex; 15] {
 /// (folded offset, bit of the expression). One fast pass per expression over
 /// the document; the slower capture-group parsing then runs only on the
 /// sentences that contain a hit.
-pub fn expression_hits(folded_document: &str) -> Vec<(usize, u16)> {
+pub fn expression_hits(folded_document: &str) -> Vec<(usize, u32)> {
     let mut hits = Vec::new();
+    // Years are found once for the three expressions that share them.
+    let years: Vec<usize> = YEARISH.find_iter(folded_document).map(|m| m.start()).collect();
     for (i, re) in expressions().iter().enumerate() {
+        let bit = 1u32 << i;
         // Expressions that start with a number or a very common short word
         // defeat the regex engine's literal prefilter; for presence, look for
         // a cheaper superset instead (the month word, a year).
-        let re: &Regex = match i {
+        let presence: &Regex = match i {
             2 => &MONTHS_WORD,
-            8 | 11 => &YEARISH,
+            8 | 11 | 15 => {
+                hits.extend(years.iter().map(|&start| (start, bit)));
+                continue;
+            }
+            16 => &MONTH_NAME,
             _ => re,
         };
-        hits.extend(re.find_iter(folded_document).map(|m| (m.start(), 1u16 << i)));
+        hits.extend(presence.find_iter(folded_document).map(|m| (m.start(), bit)));
     }
     hits.sort_unstable();
     hits
 }
 
 /// Run `re` only when its presence bit is set.
-fn captures<'h>(present: u16, index: usize, re: &Regex, haystack: &'h str) -> Vec<Captures<'h>> {
+fn captures<'h>(present: u32, index: usize, re: &Regex, haystack: &'h str) -> Vec<Captures<'h>> {
     if present & (1 << index) != 0 {
         re.captures_iter(haystack).collect()
     } else {
@@ -306,12 +335,12 @@ fn month_token(s: &str) -> Option<u32> {
 /// Read the time expressions of one folded sentence.
 #[cfg(test)]
 pub fn time_cues(folded: &str, published: NaiveDate, context_year: i32) -> TimeCues {
-    time_cues_present(folded, published, context_year, u16::MAX)
+    time_cues_present(folded, published, context_year, u32::MAX)
 }
 
 /// `time_cues` for a sentence whose expressions are known (bit mask from
 /// `expression_hits`) to be among `present`.
-pub fn time_cues_present(folded: &str, published: NaiveDate, context_year: i32, present: u16) -> TimeCues {
+pub fn time_cues_present(folded: &str, published: NaiveDate, context_year: i32, present: u32) -> TimeCues {
     let mut cues = TimeCues::default();
     if present == 0 {
         return cues;
@@ -382,7 +411,7 @@ type ReadPeriod = fn(&Captures, &Years) -> Option<Period>;
 /// The period expressions with their presence bits, in the order their
 /// readings are collected (which decides between two readings of the same
 /// words that start and end together).
-static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 11] = [
+static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 13] = [
     (0, &YEAR_START_UNTIL, read_year_start_until),
     (13, &YEAR_START_UNTIL_DATE, read_year_start_until_date),
     (1, &MONTH_RANGE, read_month_range),
@@ -394,12 +423,19 @@ static PERIOD_EXPRESSIONS: [(usize, &LazyLock<Regex>, ReadPeriod); 11] = [
     (6, &MONTH_PAIR, read_month_pair),
     (7, &VI_MONTH, read_vi_month),
     (8, &YEAR_RANGE, read_year_range),
+    (16, &ONE_MONTH, read_one_month),
+    (15, &SINCE_YEAR, |c, years| {
+        Some(Period {
+            start: date(year_of(c, "y")?, 1, 1)?,
+            end: years.published,
+        })
+    }),
 ];
 
 /// The reporting periods named in a sentence, as (folded offset, period):
 /// every reading of every period expression, except comparison bases and
 /// readings overlapping an earlier one.
-fn reporting_periods(present: u16, years: &Years, in_comparison: &dyn Fn(usize) -> bool) -> Vec<(usize, Period)> {
+fn reporting_periods(present: u32, years: &Years, in_comparison: &dyn Fn(usize) -> bool) -> Vec<(usize, Period)> {
     let mut candidates: Vec<(usize, usize, Period)> = Vec::new();
     for (bit, re, read) in &PERIOD_EXPRESSIONS {
         for c in captures(present, *bit, re, years.folded) {
@@ -541,10 +577,22 @@ fn read_month_pair(c: &Captures, years: &Years) -> Option<Period> {
     months(years.captured(c, "y", m2), m1, m2)
 }
 
-/// "tháng 7/2024", "trong tháng 7": one month.
+/// "tháng 7/2024", "trong tháng 7", "in April": one month.
 fn read_vi_month(c: &Captures, years: &Years) -> Option<Period> {
     let m = month_token(c.name("m").or(c.name("m2"))?.as_str())?;
     months(years.captured(c, "y", m), m, m)
+}
+
+/// "in April", "April on its own": one month, unless it opens a range or
+/// a pair ("in July and August") or lies after publication ("due to be
+/// completed in January 2025": a plan, not a report).
+fn read_one_month(c: &Captures, years: &Years) -> Option<Period> {
+    let rest = years.folded.get(c.get(0)?.end()..).unwrap_or("");
+    let opens_range = [" and ", " og ", " und ", " va ", " to ", " til ", " bis ", "-", " –"]
+        .iter()
+        .any(|w| rest.starts_with(w));
+    let p = read_vi_month(c, years).filter(|_| !opens_range)?;
+    (p.start <= years.published).then_some(p)
 }
 
 /// "2015 - 2020": whole years, at most thirty of them.

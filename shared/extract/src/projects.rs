@@ -2,7 +2,7 @@
 //! "investor Autoliv Vietnam"), their home countries and zones.
 
 use crate::cues::{Cue, CueIndex, is_new_total_prefix};
-use crate::figures::clause_start;
+use crate::figures::{clause_end, clause_start};
 use crate::money::MoneyMention;
 use crate::text::fold;
 use crate::{Project, ProjectKind};
@@ -19,10 +19,15 @@ pub struct CompanyMention {
 }
 
 const NAME_WORD: &str = r"[\p{Lu}\d][\p{L}\p{N}&\-–\.]*";
-const LEGAL_SUFFIX: &str = r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|Co\.,? ?LTD\.?|Company Limited|COMPANY LIMITED|Joint Venture Company Limited|Joint Stock Company|JOINT STOCK COMPANY|Limited Liability Company|[Pp]te\.? ?[Ll]td\.?|PTE\.? ?LTD\.?|JSC|Corporation|CORPORATION|Corp\.|Inc\.|Ltd\.?|LTD\.?|Limited|GmbH|AG|LLC|Holdings|Co\.";
+/// A name word, or one in parentheses ("Chilisin Electronics (Vietnam) Ltd").
+const NAME_WORD_OR_PAREN: &str = r"\(?[\p{Lu}\d][\p{L}\p{N}&\-–\.]*\)?";
+const LEGAL_SUFFIX: &str = r"Co\.,? ?Ltd\.?|CO\.,? ?LTD\.?|Co\.,? ?LTD\.?|Company Limited|COMPANY LIMITED|Joint Venture Company Limited|Joint Stock Company|JOINT STOCK COMPANY|Limited Liability Company|[Pp]te\.? ?[Ll]td\.?|PTE\.? ?LTD\.?|JSC|Corporation|CORPORATION|Corp\.|Inc\.|Ltd\.?|LTD\.?|Limited|GmbH|AG|LLC|Holdings|Co\.|Co|Vina";
 
 static SUFFIXED_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?:{NAME_WORD}\s){{1,8}}?(?:{LEGAL_SUFFIX})(?:\s|$|[,;:)(])")).expect("company regex")
+    Regex::new(&format!(
+        r"(?:{NAME_WORD_OR_PAREN}\s){{1,8}}?(?:{LEGAL_SUFFIX})(?:\s|$|[,;:)(])"
+    ))
+    .expect("company regex")
 });
 static VIETNAMESE_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
@@ -115,7 +120,7 @@ fn clean_name(raw: &str) -> String {
 /// Literal parts of every company pattern: a sentence with none of them
 /// names no company, and the slower patterns are skipped.
 static COMPANY_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i:co\.|ltd|limited|company|jsc|corp|inc\.|gmbh|ag(?-u:\b)|llc|holdings|pte|công ty|tập đoàn|investor|nhà đầu tư|firm|giant|manufacturer|maker|conglomerate|developer|konsernet|selskapet|konzern|hersteller)|['’]s\s")
+    Regex::new(r"(?i:co\.|ltd|limited|company|jsc|corp|inc\.|gmbh|ag(?-u:\b)|llc|holdings|pte|công ty|tập đoàn|investor|nhà đầu tư|firm|giant|manufacturer|maker|conglomerate|developer|konsernet|selskapet|konzern|hersteller|co(?-u:\b)|vina(?-u:\b))|['’]s\s")
         .expect("company hint regex")
 });
 
@@ -139,6 +144,7 @@ pub fn find_companies(text: &str) -> Vec<CompanyMention> {
         if out.iter().any(|c| c.start < end && start < c.end) {
             return;
         }
+        let name = legal_form_last(&name);
         out.push(CompanyMention { name, start, end });
     };
     for m in VIETNAMESE_COMPANY.find_iter(text) {
@@ -160,6 +166,36 @@ pub fn find_companies(text: &str) -> Vec<CompanyMention> {
     }
     out.sort_by_key(|c| c.start);
     out
+}
+
+/// Vietnamese legal forms written before the name, and how the name is
+/// written with the form after it ("Công ty TNHH Vĩnh Tỷ" is "Vĩnh Tỷ
+/// Co., Ltd"): the investor is the name, not the legal form.
+const VIETNAMESE_LEGAL_FORMS: &[(&str, &str)] = &[
+    ("Công ty TNHH MTV ", "Co., Ltd"),
+    ("Công ty TNHH Một thành viên ", "Co., Ltd"),
+    ("Công ty TNHH ", "Co., Ltd"),
+    ("Công ty Cổ phần ", "JSC"),
+    ("Công ty cổ phần ", "JSC"),
+    ("Công ty CP ", "JSC"),
+    ("Công ty Liên doanh ", "JV Co., Ltd"),
+    ("Tập đoàn ", "Group"),
+    ("tập đoàn ", "Group"),
+    ("Công ty ", "Co."),
+    ("Công Ty ", "Co."),
+    ("công ty ", "Co."),
+];
+
+/// "Công ty TNHH X" as "X Co., Ltd"; other names unchanged.
+fn legal_form_last(name: &str) -> String {
+    VIETNAMESE_LEGAL_FORMS
+        .iter()
+        .find_map(|(form, suffix)| {
+            // A name that ends the sentence keeps no full stop.
+            let rest = name.strip_prefix(form)?.trim().trim_end_matches('.');
+            (!rest.is_empty()).then(|| format!("{rest} {suffix}"))
+        })
+        .unwrap_or_else(|| name.to_string())
 }
 
 const COUNTRIES: &[(&str, &str)] = &[
@@ -308,6 +344,7 @@ pub(crate) struct ProjectSentence<'a> {
     pub plain_continuation: bool,
     /// Longest evidence sentence, in bytes (see [`crate::Bounds`]).
     pub max_evidence_bytes: usize,
+    pub language: crate::Language,
 }
 
 /// The last named company: (name, its span, its sentence's bounds, sentence index).
@@ -369,8 +406,9 @@ impl ProjectSentence<'_> {
 struct Assembler<'s, 'a> {
     s: &'s ProjectSentence<'a>,
     cues: &'s CueIndex,
-    /// Amounts that can be a project's value (see `eligible_amounts`).
-    eligible: Vec<usize>,
+    /// Amounts that can be a project's value (see `eligible_amounts`),
+    /// found when first needed.
+    eligible: OnceCell<Vec<usize>>,
     /// Expansion when the sentence speaks of added capital.
     kind: ProjectKind,
     /// The sentence's industrial zone, looked up when first needed.
@@ -388,7 +426,7 @@ impl<'s, 'a> Assembler<'s, 'a> {
         Assembler {
             s,
             cues,
-            eligible: eligible_amounts(s, cues),
+            eligible: OnceCell::new(),
             kind: if expansion {
                 ProjectKind::Expansion
             } else {
@@ -397,6 +435,11 @@ impl<'s, 'a> Assembler<'s, 'a> {
             zone: OnceCell::new(),
             used: Vec::new(),
         }
+    }
+
+    /// The amounts that can be a project's value (looked up once).
+    fn eligible(&self) -> &[usize] {
+        self.eligible.get_or_init(|| eligible_amounts(self.s, self.cues))
     }
 
     /// The industrial zone named in the sentence (looked up once).
@@ -413,7 +456,23 @@ impl<'s, 'a> Assembler<'s, 'a> {
             investor: Some(company.name.clone()),
             investor_country: country.map(str::to_string),
             zone: self.zone(),
-            ..self.s.project_of_amount(k, self.kind)
+            ..self.s.project_of_amount(k, self.kind_between(company, k))
+        }
+    }
+
+    /// The kind of the project between a company and its amount: what is
+    /// said there ("X added $1 billion, while Y received a licence for
+    /// ..."), else what the sentence says.
+    fn kind_between(&self, company: &CompanyMention, k: usize) -> ProjectKind {
+        let m = &self.s.money[k];
+        let (lo, hi) = (company.start.min(m.start), company.end.max(m.end));
+        let said = |cues: &[Cue]| cues.iter().any(|&cue| self.cues.any(lo, hi, cue));
+        if said(&[Cue::Added, Cue::AddedMoneyOnly]) {
+            ProjectKind::Expansion
+        } else if said(&[Cue::New, Cue::Licensed]) {
+            ProjectKind::New
+        } else {
+            self.kind
         }
     }
 
@@ -451,18 +510,21 @@ impl<'s, 'a> Assembler<'s, 'a> {
         };
         let free = |k: &usize| !self.used.contains(k);
         let after = self
-            .eligible
+            .eligible()
             .iter()
             .copied()
             .filter(free)
             .find(|&k| s.money[k].start >= company.end && s.money[k].start < next_company);
         let before = self
-            .eligible
+            .eligible()
             .iter()
             .copied()
             .filter(free)
             .rfind(|&k| s.money[k].end <= company.start && s.money[k].start >= previous_company_end);
-        after.or(before)
+        // "a 120-million-USD plant of Taiwan's Compal": the amount named
+        // just before "of <company>" is that company's.
+        let owned_before = before.filter(|&k| owned_by_next_name(&s.text[s.money[k].end..company.start]));
+        owned_before.or(after).or(before)
     }
 
     /// A sentence naming no company gives its first amount to the last
@@ -473,7 +535,7 @@ impl<'s, 'a> Assembler<'s, 'a> {
         let (name, (start, end), bounds, at) = last;
         let anaphor = self.cues.any(s.start, s.end, Cue::CompanyAnaphor);
         let continues = s.index.saturating_sub(at) <= 4 && (anaphor || s.plain_continuation);
-        if continues && let Some(&k) = self.eligible.first() {
+        if continues && let Some(&k) = self.eligible().first() {
             let company = CompanyMention { name, start, end };
             out.push(self.company_project(&company, bounds, k));
         }
@@ -489,7 +551,7 @@ impl<'s, 'a> Assembler<'s, 'a> {
                 continue;
             }
             let Some(k) = self
-                .eligible
+                .eligible()
                 .iter()
                 .copied()
                 .find(|&k| !self.used.contains(&k) && s.money[k].start >= lo && s.money[k].end <= hi)
@@ -512,24 +574,82 @@ impl<'s, 'a> Assembler<'s, 'a> {
 /// not sums over several projects ("combined"), not new totals ("taking
 /// the total capital to").
 fn eligible_amounts(s: &ProjectSentence, cues: &CueIndex) -> Vec<usize> {
+    let endpoints = change_endpoints(s);
     s.money_here
         .iter()
         .copied()
         .filter(|&k| {
             let m = &s.money[k];
-            if m.converted {
+            if m.converted || endpoints.contains(&k) {
                 return false;
             }
             let seg = clause_start(s.text, s.start, m.start);
-            if cues.any(seg, m.start, Cue::Combined) {
-                return false;
-            }
-            let before = s.text.get(s.start..m.start).unwrap_or("");
-            let tail_start = before.len().saturating_sub(60);
-            let tail_start = crate::text::floor_boundary(before, tail_start);
-            !is_new_total_prefix(&fold(&before[tail_start..]))
+            let seg_end = clause_end(s.text, m.end, s.end);
+            let not_investment = [Cue::Combined, Cue::NotInvestment, Cue::Withdrawn, Cue::Cumulative]
+                .iter()
+                .any(|&cue| cues.any(seg, seg_end, cue));
+            !not_investment && !is_new_total_prefix(&fold(tail_before(s.text, s.start, m.start, 60)), s.language)
         })
         .collect()
+}
+
+/// Words that make the name after them the owner of what comes before
+/// ("plant of", "nhà máy của", "fabrikk av", "Werk von").
+const OWNED_BY: &[&str] = &["of", "by", "cua", "av", "von", "des", "der"];
+
+/// Is `gap`, the text between an amount and a company, a short phrase
+/// ending in "of <nationality>" ("plant of Taiwan's ")?
+fn owned_by_next_name(gap: &str) -> bool {
+    if gap.contains([',', ';', '(', ')']) {
+        return false;
+    }
+    let folded = fold(gap);
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    words.len() <= 6 && words.iter().rev().take(3).any(|w| OWNED_BY.contains(w))
+}
+
+/// At most `max` bytes of `text[from..to]`, from its end.
+fn tail_before(text: &str, from: usize, to: usize, max: usize) -> &str {
+    let start = crate::text::floor_boundary(text, to.saturating_sub(max).max(from));
+    text.get(start..to).unwrap_or("")
+}
+
+/// Words that open and close a change of capital ("from 96.5 million USD
+/// to 170.2 million USD", "tăng từ 231,45 tỷ đồng lên 346,4 tỷ đồng"):
+/// its two ends are the capital before and after, not what this event
+/// added.
+const CHANGE_FROM: &[&str] = &["from", "tu", "fra", "von"];
+const CHANGE_TO: &[&str] = &["to", "len", "til", "auf", "bis"];
+
+/// The amounts (indices into `s.money`) from one that opens a change of
+/// capital to the one that closes it, restatements in between included.
+fn change_endpoints(s: &ProjectSentence) -> Vec<usize> {
+    let word_before = |k: usize| {
+        let m = &s.money[k];
+        fold(tail_before(s.text, s.start, m.start, 12))
+            .split_whitespace()
+            .last()
+            .map(str::to_string)
+    };
+    let is_in = |k: usize, words: &[&str]| word_before(k).is_some_and(|w| words.contains(&w.as_str()));
+    let here = s.money_here;
+    let mut ends = Vec::new();
+    for (i, &k) in here.iter().enumerate() {
+        if !is_in(k, CHANGE_FROM) || ends.contains(&k) {
+            continue;
+        }
+        if let Some(j) = (i + 1..here.len()).find(|&j| is_in(here[j], CHANGE_TO)) {
+            // "lên 346,4 tỷ đồng, khoảng 15 triệu USD": the new capital
+            // restated in another currency.
+            let restated = here.get(j + 1).is_some_and(|&n| {
+                let (closing, next) = (&s.money[here[j]], &s.money[n]);
+                let gap = s.text.get(closing.end..next.start).unwrap_or("");
+                closing.currency != next.currency && gap.len() <= 20 && gap.contains([',', '('])
+            });
+            ends.extend_from_slice(&here[i..=j + usize::from(restated)]);
+        }
+    }
+    ends
 }
 
 static ITEM_BREAK: LazyLock<Regex> =

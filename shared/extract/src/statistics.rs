@@ -68,12 +68,14 @@ struct Document<'t> {
     folded: Folded,
     cues: CueIndex,
     /// (folded offset, expression bit) of every time expression.
-    time_hits: Vec<(usize, u16)>,
+    time_hits: Vec<(usize, u32)>,
     sentences: Vec<SentenceData>,
     /// The province the article is about, for figures whose sentence names none.
     main_province: Option<&'static str>,
     /// Scope of figures that nothing else decides.
     default_scope: Scope,
+    /// Some sentence pairs USD foreign with VND domestic money.
+    currency_scopes: bool,
     /// Longest evidence sentence, in bytes (see [`Bounds`]).
     max_evidence_bytes: usize,
 }
@@ -97,7 +99,7 @@ impl<'t> Document<'t> {
         check_count("money mentions", money.len(), bounds)?;
         go_on()?;
         let folded = Folded::new(text);
-        let cues = CueIndex::build(&folded);
+        let cues = CueIndex::build(&folded, language);
         go_on()?;
         let provinces = find_provinces_folded(text, &folded);
         let time_hits = expression_hits(&folded.text);
@@ -105,6 +107,7 @@ impl<'t> Document<'t> {
         let sentences = assign_to_sentences(text, split_sentences(text), &provinces, &money);
         let main_province = main_province(text, &sentences);
         let default_scope = default_scope(&sentences, &cues);
+        let currency_scopes = sentences.iter().any(|d| pairs_currencies_with_sides(d, &money, &cues));
         Ok(Document {
             text,
             published,
@@ -116,6 +119,7 @@ impl<'t> Document<'t> {
             sentences,
             main_province,
             default_scope,
+            currency_scopes,
             max_evidence_bytes: bounds.max_evidence_bytes,
         })
     }
@@ -160,7 +164,7 @@ impl<'t> Document<'t> {
         let present = self.time_hits[first_hit..]
             .iter()
             .take_while(|h| h.0 < folded_end)
-            .fold(0u16, |m, h| m | h.1);
+            .fold(0u32, |m, h| m | h.1);
         let time = time_cues_present(folded_sentence, self.published, context_year, present);
         let periods = time
             .periods
@@ -293,11 +297,54 @@ fn default_scope(data: &[SentenceData], cues: &CueIndex) -> Scope {
     }
 }
 
+/// Does the sentence pair a USD amount said to be foreign with a VND
+/// amount said to be domestic, as park boards' reports do ("foreign
+/// investors 997 million USD, domestic investors 3.6 trillion VND")? Each
+/// amount's side is the foreign or domestic cue nearest to it.
+fn pairs_currencies_with_sides(d: &SentenceData, money: &[MoneyMention], cues: &CueIndex) -> bool {
+    let has = |currency: &str| {
+        d.money
+            .iter()
+            .any(|&k| !money[k].converted && money[k].currency == currency)
+    };
+    if !(has("USD") && has("VND")) {
+        return false;
+    }
+    let (start, end) = (d.sentence.start, d.sentence.end);
+    let sides: Vec<_> = cues
+        .within(start, end)
+        .filter(|h| matches!(h.cue, Cue::Foreign | Cue::Domestic))
+        .collect();
+    let nearest_side = |m: &MoneyMention| {
+        sides
+            .iter()
+            .min_by_key(|h| {
+                if h.start >= m.end {
+                    h.start - m.end
+                } else {
+                    m.start.saturating_sub(h.end)
+                }
+            })
+            .map(|h| h.cue)
+    };
+    let paired = |currency: &str, side: Cue| {
+        d.money.iter().any(|&k| {
+            let m = &money[k];
+            !m.converted && m.currency == currency && nearest_side(m) == Some(side)
+        })
+    };
+    paired("USD", Cue::Foreign) && paired("VND", Cue::Domestic)
+}
+
 /// What one sentence leaves to the sentences after it.
 #[derive(Default)]
 struct Carried {
     /// The reporting period in force: the last period named, or year-to-date.
     period: Option<Period>,
+    /// A calendar year named after that period ("In 2023 the board ..."),
+    /// in force for flows of the sentences that go on about it; running
+    /// totals do not end with it.
+    year: Option<Period>,
     /// As-of date of the previous sentence's running totals.
     stock_end: Option<NaiveDate>,
     /// (kind, scope, scope stated) of the previous sentence's counts.
@@ -306,6 +353,9 @@ struct Carried {
     sentence_scope: Option<(usize, Scope)>,
     /// The last named company, for sentences that continue about it.
     last_company: Option<LastCompany>,
+    /// The paragraph of the previous sentence when it told of a licence
+    /// ceremony.
+    ceremony: Option<usize>,
 }
 
 /// Statistics already emitted: (province, metric, currency, period, scope).
@@ -363,7 +413,7 @@ impl<'d> Pass<'d> {
         self.emit_counts(&here, &readings);
         let companies = here.companies();
         let statistics_before = self.out.statistics.len();
-        if !here.headline && !here.is_project_level(&companies) {
+        if !here.headline && !here.is_project_level(&companies) && !here.is_ceremony(self.carried.ceremony) {
             self.emit_statistics(&here, &readings);
         }
         if !here.headline {
@@ -455,6 +505,7 @@ impl<'d> Pass<'d> {
             province: here.province_at(here.end),
             plain_continuation,
             max_evidence_bytes: doc.max_evidence_bytes,
+            language: doc.language,
         };
         collect_projects(
             &sentence,
@@ -471,10 +522,17 @@ impl<'d> Pass<'d> {
         let cues = &self.doc.cues;
         if let Some(&(_, p)) = here.periods.last() {
             self.carried.period = Some(p);
+            self.carried.year = None;
         } else if let Some(p) = here.year_to_date {
             self.carried.period = Some(p);
+            self.carried.year = None;
+        } else if let Some(y) = here.time.year
+            && self.carried.period.is_none_or(|p| p.end.year() != y)
+        {
+            self.carried.year = Period::full_year(y);
         }
         self.carried.stock_end = here.stock_end;
+        self.carried.ceremony = here.names_ceremony().then_some(here.paragraph);
         let foreign = cues.any(here.start, here.end, Cue::Foreign);
         let domestic = cues.any(here.start, here.end, Cue::Domestic);
         self.carried.sentence_scope = match (foreign, domestic) {
@@ -527,6 +585,8 @@ struct Here<'d> {
     periods: Vec<(usize, Period)>,
     /// The period in force from earlier sentences.
     carried: Option<Period>,
+    /// The calendar year in force, when one was named after the period.
+    carried_year: Option<Period>,
     /// "so far this year": from 1 January.
     year_to_date: Option<Period>,
     counts: Vec<CountMention>,
@@ -559,10 +619,12 @@ impl<'d> Here<'d> {
             time,
             periods,
             carried: carried.period,
+            carried_year: carried.year,
             year_to_date,
             counts,
             figures,
-            starts_with_subset: opens_with_subset(doc.folded.slice(start, end)),
+            starts_with_subset: opens_with_subset(doc.folded.slice(start, end))
+                || doc.cues.any(start, (start + 30).min(end), Cue::Subset),
             stock_end: None,
         };
         here.stock_end = here.running_total_end(carried.stock_end);
@@ -579,19 +641,49 @@ impl<'d> Here<'d> {
         let strong_stock = cues.any(self.start, self.end, Cue::Stock);
         let weak_stock =
             cues.any(self.start, self.end, Cue::StockWeak) && self.periods.is_empty() && !self.time.year_to_date;
-        let continued_stock = self.starts_with_subset && previous_stock_end.is_some();
-        if !(strong_stock || weak_stock || continued_stock) {
+        let continued_stock = previous_stock_end.is_some() && self.breaks_down_previous_total();
+        if !(strong_stock || weak_stock || continued_stock) || self.as_of_within_named_year() {
             return None;
         }
+        // "now", "to date", "bis heute": the total at publication.
+        let now = cues.any(self.start, self.end, Cue::Now).then_some(published);
         Some(
             self.time
                 .as_of
                 .or(if continued_stock { previous_stock_end } else { None })
+                .or(now)
                 // "as of the end of September": the end of the period named here.
                 .or_else(|| self.periods.last().map(|(_, p)| p.end.min(published)))
                 .or_else(|| self.carried.map(|p| p.end.min(published)))
                 .unwrap_or(published),
         )
+    }
+
+    /// "As of 27 October the zones drew $4.7 billion in 2025": an as-of
+    /// date within a year named for the figures is the end of that year's
+    /// flow so far, not a running total.
+    fn as_of_within_named_year(&self) -> bool {
+        as_of_within_named_year(&self.time).is_some()
+    }
+
+    /// Does the sentence break down the total of the sentence before
+    /// ("of which", "Khu vực FDI chiếm ...", "utgjør 3 081 av dem", "auf
+    /// weitere 275 Projekte")? Only without a period or a licensing verb of
+    /// its own, which would make it a flow.
+    fn breaks_down_previous_total(&self) -> bool {
+        let cues = &self.doc.cues;
+        // "Of which ...", and "Total registered capital ..." right after a
+        // running total.
+        let subset = self.starts_with_subset
+            || cues.any(self.start, self.end, Cue::Subset)
+            || cues.any(self.start, self.end, Cue::Overall);
+        let flow = !self.periods.is_empty()
+            || self.time.year_to_date
+            || self.time.year.is_some()
+            || [Cue::New, Cue::Added, Cue::Licensed, Cue::Operating, Cue::Prospective]
+                .iter()
+                .any(|&cue| cues.any(self.start, self.end, cue));
+        subset && !flow
     }
 
     /// The sentence reports running totals ("as of", "home to").
@@ -620,6 +712,7 @@ impl<'d> Here<'d> {
             stock: self.stock(),
             paired: self.pairs_usd_with_vnd(),
             default_scope: doc.default_scope,
+            currency_scopes: doc.currency_scopes,
             inherited_sentence_scope,
             starts_with_subset: self.starts_with_subset,
             previous_counts: &carried.counts,
@@ -672,6 +765,22 @@ impl<'d> Here<'d> {
     /// province statistics.
     fn is_project_level(&self, companies: &[CompanyMention]) -> bool {
         !companies.is_empty() || self.doc.cues.any(self.start, self.end, Cue::CompanyAnaphor)
+    }
+
+    /// A ceremony handing over licences, or the next sentence of its
+    /// paragraph going on about it ("The projects' registered capital
+    /// totals ..."): its batch is not a province's period result.
+    fn is_ceremony(&self, previous_ceremony_paragraph: Option<usize>) -> bool {
+        let goes_on = previous_ceremony_paragraph == Some(self.paragraph)
+            && self.periods.is_empty()
+            && self.time.year.is_none()
+            && self.counts.is_empty()
+            && !self.stock();
+        goes_on || self.names_ceremony()
+    }
+
+    fn names_ceremony(&self) -> bool {
+        self.doc.cues.any(self.start, self.end, Cue::Ceremony)
     }
 
     /// Whether the sentence's amounts can be statistics: it must talk
@@ -734,6 +843,10 @@ impl<'d> Here<'d> {
             return Some((None, self.stock_end));
         }
         if metric == Metric::TargetCapital {
+            // "the goal for the 2017-2020 period": several whole years.
+            if let Some(&(_, p)) = self.periods.iter().find(|(_, p)| p.start.year() != p.end.year()) {
+                return Some((Some(p.start), Some(p.end)));
+            }
             let year = self
                 .time
                 .year
@@ -741,16 +854,28 @@ impl<'d> Here<'d> {
                 .unwrap_or(self.doc.published.year());
             return Period::full_year(year).map(|p| (Some(p.start), Some(p.end)));
         }
-        let mut p = self.period_for(fig.start)?;
+        let mut p = self.period_after(fi).or_else(|| self.period_for(fig.start))?;
         if self.time.comparison && is_previous_period(self.doc.text, &self.figures, fi, self.start) {
             p = p.previous_year()?;
         }
         Some((Some(p.start), Some(p.end)))
     }
 
+    /// A period named right after figure `fi` in its own clause ("...,
+    /// of which 150 million USD in September").
+    fn period_after(&self, fi: usize) -> Option<Period> {
+        let fig = self.figures[fi];
+        let next = self.figures.get(fi + 1).map_or(self.end, |n| n.start);
+        let clause_end = crate::figures::clause_end(self.doc.text, fig.end, next.max(fig.end));
+        self.periods
+            .iter()
+            .find(|(at, _)| *at >= fig.end && *at < clause_end)
+            .map(|&(_, p)| p)
+    }
+
     /// Period of a figure at `pos`: the last period named before it (else
     /// the first named), year-to-date, a bare year that differs from the
-    /// period in force, else the period in force.
+    /// period in force, else the year or the period in force.
     fn period_for(&self, pos: usize) -> Option<Period> {
         if let Some(&(_, p)) = self.periods.iter().rev().find(|(at, _)| *at < pos) {
             return Some(p);
@@ -766,7 +891,7 @@ impl<'d> Here<'d> {
         {
             return Period::full_year(y);
         }
-        self.carried
+        self.carried_year.or(self.carried)
     }
 
     /// Province of a figure at `pos`: one named between the previous figure
@@ -842,15 +967,30 @@ fn opens_with_subset(folded_sentence: &str) -> bool {
 /// Year-to-date ("so far this year"): from 1 January to the as-of date,
 /// the end of the period already reported, or publication.
 fn year_to_date_period(time: &TimeCues, carried: Option<Period>, published: NaiveDate) -> Option<Period> {
+    if let Some(as_of) = as_of_within_named_year(time) {
+        return NaiveDate::from_ymd_opt(as_of.year(), 1, 1).map(|start| Period { start, end: as_of });
+    }
     if !time.year_to_date {
         return None;
     }
     let year = carried.map_or(published.year(), |p| p.end.year());
+    // A period in force that ends after publication was a plan ("from
+    // July"), not the end of what was reported.
     let end = time
         .as_of
-        .or_else(|| carried.filter(|p| p.end.year() == year).map(|p| p.end))
+        .or_else(|| {
+            carried
+                .filter(|p| p.end.year() == year && p.end <= published)
+                .map(|p| p.end)
+        })
         .unwrap_or(published);
     NaiveDate::from_ymd_opt(year, 1, 1).map(|start| Period { start, end })
+}
+
+/// The as-of date of a sentence that also names its year ("Per 27.
+/// oktober ... i 2025").
+fn as_of_within_named_year(time: &TimeCues) -> Option<NaiveDate> {
+    time.as_of.filter(|d| time.year == Some(d.year()))
 }
 
 fn close(a: f64, b: f64) -> bool {
