@@ -70,7 +70,7 @@ impl From<Error> for Status {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// ALREADY_EXISTS naming the existing resource (ErrorInfo `RESOURCE_EXISTS`,
-/// metadata `existing`), e.g. "a zone with this id already exists as zones/hoa-phu".
+/// metadata `existing`), e.g. "a zone with this id already exists as zones/ngoc-lam".
 fn already_exists(resource: Resource, existing: Option<String>) -> Status {
     let (what, collection) = match resource {
         Resource::Zone => ("a zone with this id", "zones"),

@@ -121,7 +121,7 @@ pub struct ProvinceFacts {
 pub struct ZoneFields {
     /// Display name.
     pub display_name: String,
-    /// `industrial_park`, `industrial_cluster`, `economic_zone` or `high_tech_park`.
+    /// `industrial_park`, `industrial_cluster`, `economic_zone`, `high_tech_park` or `export_processing_zone`.
     pub kind: String,
     /// Today's province.
     pub province_code: String,
@@ -176,6 +176,7 @@ pub const ZONE_KINDS: &[(&str, pb::ZoneKind)] = &[
     ("industrial_cluster", pb::ZoneKind::IndustrialCluster),
     ("economic_zone", pb::ZoneKind::EconomicZone),
     ("high_tech_park", pb::ZoneKind::HighTechPark),
+    ("export_processing_zone", pb::ZoneKind::ExportProcessingZone),
 ];
 
 /// The stored form of a zone kind; `None` for unspecified.

@@ -433,7 +433,10 @@ impl Index {
     }
 
     /// The entries named exactly like the query, narrowed by what the query
-    /// said it is (a zone or a province) when that leaves any.
+    /// said it is (a zone or a province) when that leaves any. A name without
+    /// a zone word that is a province's is the province: zones named after
+    /// their province ("KCN Đà Nẵng", "Da Nang Hi-Tech Park") are written with
+    /// their kind, while "Đà Nẵng" alone is the city.
     fn exact(&self, query: &Analysed, kinds: &HashSet<EntityKind>) -> Vec<&Entry> {
         let mut exact: Vec<&Entry> = self
             .by_key
@@ -443,7 +446,7 @@ impl Index {
             .map(|&i| &self.entries[i])
             .filter(|e| allowed(kinds, e.kind))
             .collect();
-        if exact.len() > 1 && (query.zone_marker != query.province_marker) {
+        if exact.len() > 1 && !(query.zone_marker && query.province_marker) {
             let wanted = if query.zone_marker {
                 EntityKind::Zone
             } else {
@@ -461,8 +464,7 @@ impl Index {
     fn near(&self, key: &str, kinds: &HashSet<EntityKind>) -> HashMap<&str, Scored<'_>> {
         let mut scored: HashMap<&str, Scored<'_>> = HashMap::new();
         for entry in self.entries.iter().filter(|e| allowed(kinds, e.kind)) {
-            let edits = edit_distance(key, &entry.key);
-            let score = similarity(key, &entry.key);
+            let (edits, score) = closeness(key, &entry.key);
             let slot = scored.entry(entry.resource.as_str()).or_insert((edits, score, entry));
             if edits < slot.0 {
                 slot.0 = edits;
@@ -517,6 +519,29 @@ pub fn edit_distance(query: &str, key: &str) -> usize {
     ))
 }
 
+/// The edits between two folded keys and their similarity, as [`edit_distance`] and [`similarity`] give
+/// them, without computing either where the lengths alone rule a key out: more than two edits apart (no
+/// typo) and too different in length for the edit similarity to reach a suggestion. Then the length gap
+/// stands for the edits (a lower bound, which is all a typo match needs) and only containment can score.
+/// With hundreds of zones, this keeps a batch of long queries from costing an edit distance against every
+/// name.
+#[must_use]
+pub fn closeness(query: &str, key: &str) -> (usize, f64) {
+    let lengths = |text: &str| (text.chars().count(), text.chars().filter(|c| *c != ' ').count());
+    let ((query_all, query_compact), (key_all, key_compact)) = (lengths(query), lengths(key));
+    let ratio = |a: usize, b: usize| {
+        #[allow(clippy::cast_precision_loss, reason = "name lengths are small")]
+        let ratio = a.min(b) as f64 / a.max(b).max(1) as f64;
+        ratio
+    };
+    let gap = query_all.abs_diff(key_all).min(query_compact.abs_diff(key_compact));
+    let best_edit_similarity = ratio(query_all, key_all).max(ratio(query_compact, key_compact));
+    if gap > 2 && best_edit_similarity < SUGGESTION_FLOOR {
+        return (gap, containment(query, key));
+    }
+    (edit_distance(query, key), similarity(query, key))
+}
+
 /// Similarity of two folded keys, 0 to 1: edit distance on the letters, and
 /// credit for a name contained word for word in the other ("bac giang" in
 /// "bac giang north").
@@ -524,27 +549,80 @@ pub fn edit_distance(query: &str, key: &str) -> usize {
 pub fn similarity(query: &str, key: &str) -> f64 {
     let edit = strsim::normalized_damerau_levenshtein(query, key);
     let compact = strsim::normalized_levenshtein(&query.replace(' ', ""), &key.replace(' ', ""));
-    let contains = {
-        let (short, long) = if query.len() <= key.len() {
-            (query, key)
-        } else {
-            (key, query)
-        };
-        let padded_long = format!(" {long} ");
-        if short.len() >= 4 && padded_long.contains(&format!(" {short} ")) {
-            #[allow(clippy::cast_precision_loss, reason = "name lengths are small")]
-            let ratio = short.len() as f64 / long.len() as f64;
-            0.5 + 0.35 * ratio
-        } else {
-            0.0
-        }
+    edit.max(compact).max(containment(query, key))
+}
+
+/// How much of the longer key the shorter one is, as whole words (0 when it is not in it, or is under four
+/// letters): 0.5 to 0.85.
+fn containment(query: &str, key: &str) -> f64 {
+    let (short, long) = if query.len() <= key.len() {
+        (query, key)
+    } else {
+        (key, query)
     };
-    edit.max(compact).max(contains)
+    let padded_long = format!(" {long} ");
+    if short.len() >= 4 && padded_long.contains(&format!(" {short} ")) {
+        #[allow(clippy::cast_precision_loss, reason = "name lengths are small")]
+        let ratio = short.len() as f64 / long.len() as f64;
+        0.5 + 0.35 * ratio
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closeness_skips_only_what_could_not_match() {
+        let keys = [
+            "da nang",
+            "quang chau",
+            "yen phong ii c",
+            "ba ria vung tau",
+            "ho chi minh",
+            "ha noi",
+            "ha nam",
+            "vsip bac ninh",
+            "amata city ha long",
+            "tan thuan",
+            "my thuan",
+            "x",
+            "",
+        ];
+        let queries = [
+            "da nang",
+            "quangchau",
+            "ha nom",
+            "vung tau",
+            "thanh pho ho chi minh city",
+            "tan thuan export",
+        ];
+        for query in queries {
+            for key in keys {
+                let (edits, score) = closeness(query, key);
+                let (exact_edits, exact_score) = (edit_distance(query, key), similarity(query, key));
+                assert_eq!(
+                    edits.min(3),
+                    exact_edits.min(3),
+                    "{query} ~ {key}: a typo is judged alike"
+                );
+                assert!(edits <= exact_edits, "{query} ~ {key}: the edits are a lower bound");
+                assert_eq!(
+                    score >= SUGGESTION_FLOOR,
+                    exact_score >= SUGGESTION_FLOOR,
+                    "{query} ~ {key}: suggested alike"
+                );
+                if score >= SUGGESTION_FLOOR {
+                    assert!(
+                        (score - exact_score).abs() < 1e-12,
+                        "{query} ~ {key}: the same score when suggested"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn generic_words_are_removed() {

@@ -17,6 +17,9 @@ use crate::{
 const PROVINCES_CSV: &str = include_str!("../../../data/provinces.csv");
 const PROVINCE_ALIASES_CSV: &str = include_str!("../../../data/province_aliases.csv");
 const ZONES_CSV: &str = include_str!("../../../data/zones.csv");
+/// More real parks, clusters, export processing zones, high-tech parks and economic zones, with their sources
+/// (some areas approximate, as their notes say): the names articles use, for linking and Resolve.
+const ZONES_MORE_CSV: &str = include_str!("../../../data/zones_more.csv");
 
 #[derive(Debug, Deserialize)]
 struct ProvinceRow {
@@ -60,9 +63,37 @@ fn rows<T: for<'de> Deserialize<'de>>(csv_text: &str) -> Result<Vec<T>, csv::Err
 /// When the database rejects it (or the shipped files are malformed, which tests catch).
 pub async fn apply(store: &Store) -> Result<(), String> {
     let provinces = provinces()?;
-    let zones: Vec<ZoneRow> = rows(ZONES_CSV).map_err(|e| format!("zones.csv: {e}"))?;
-    let zones: Vec<NewZone> = zones.into_iter().map(ZoneRow::into_zone).collect();
+    let zones = with_unique_ids(zone_rows()?)?;
     store.seed(&provinces, &zones).await.map_err(|e| e.to_string())
+}
+
+/// The shipped zones as new zones. A zone's id comes from its name without the kind ("My Thuan IP" is
+/// `my-thuan`); where two zones of different kinds share a name ("My Thuan industrial cluster"), the later
+/// in the files also names its kind (`my-thuan-industrial-cluster`). The files' order is fixed, so every
+/// start gives every zone the same id.
+fn with_unique_ids(rows: Vec<ZoneRow>) -> Result<Vec<NewZone>, String> {
+    let mut taken = std::collections::HashSet::new();
+    rows.into_iter()
+        .map(|row| {
+            let kind = row.kind.replace('_', "-");
+            let mut zone = row.into_zone();
+            if !taken.insert(zone.id.clone()) {
+                zone.id = format!("{}-{kind}", zone.id);
+                if !taken.insert(zone.id.clone()) {
+                    return Err(format!("two shipped zones of one kind are named alike: {}", zone.id));
+                }
+            }
+            Ok(zone)
+        })
+        .collect()
+}
+
+/// The shipped zones of both files.
+fn zone_rows() -> Result<Vec<ZoneRow>, String> {
+    let mut zones: Vec<ZoneRow> = rows(ZONES_CSV).map_err(|e| format!("zones.csv: {e}"))?;
+    let more: Vec<ZoneRow> = rows(ZONES_MORE_CSV).map_err(|e| format!("zones_more.csv: {e}"))?;
+    zones.extend(more);
+    Ok(zones)
 }
 
 /// The shipped provinces with their aliases, absorbing units first (merged units reference them).
@@ -143,11 +174,23 @@ mod tests {
         }
         let aliases: Vec<AliasRow> = rows(PROVINCE_ALIASES_CSV).unwrap();
         assert!(aliases.iter().all(|a| codes.contains(&a.code.as_str())));
-        let zones: Vec<ZoneRow> = rows(ZONES_CSV).unwrap();
-        let mut ids: Vec<String> = zones.iter().map(|z| zone_id_for(&z.name)).collect();
+        let zones = zone_rows().unwrap();
+        assert!(zones.len() > 300, "both files of zones");
+        assert!(
+            zones
+                .iter()
+                .all(|z| crate::model::ZONE_KINDS.iter().any(|(kind, _)| *kind == z.kind))
+        );
+        assert!(zones.iter().all(|z| codes.contains(&z.province_code_current.as_str())));
+        let (count, first_id) = (zones.len(), zone_id_for(&zones[0].name));
+        let mut ids: Vec<String> = with_unique_ids(zones).unwrap().into_iter().map(|z| z.id).collect();
+        assert_eq!(ids[0], first_id, "the first zone keeps the id of its name");
+        assert!(
+            ids.contains(&"my-thuan-industrial-cluster".to_owned()),
+            "a shared name gets its kind"
+        );
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), zones.len(), "zone ids are unique");
-        assert!(zones.iter().all(|z| codes.contains(&z.province_code_current.as_str())));
+        assert_eq!(ids.len(), count, "zone ids are unique");
     }
 }

@@ -249,12 +249,12 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     let created = client
         .create_zone(pb::CreateZoneRequest {
             zone: Some(pb::Zone {
-                display_name: "Hoa Phu IP".into(),
+                display_name: "Ngoc Lam IP".into(),
                 kind: ZoneKind::IndustrialPark.into(),
                 province: "Bắc Giang".into(),
                 area_hectares: Some(207.5),
                 developer: "Example Infrastructure JSC".into(),
-                aliases: vec!["KCN Hòa Phú".into()],
+                aliases: vec!["KCN Ngọc Lâm".into()],
                 ..Default::default()
             }),
             zone_id: String::new(),
@@ -262,7 +262,7 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(created.name, "zones/hoa-phu");
+    assert_eq!(created.name, "zones/ngoc-lam");
     assert_eq!(
         created.province, "provinces/bac-ninh",
         "a pre-2025 province is linked to today's"
@@ -277,7 +277,7 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     let again = client
         .create_zone(pb::CreateZoneRequest {
             zone: Some(pb::Zone {
-                display_name: "Hoa Phu IP".into(),
+                display_name: "Ngoc Lam IP".into(),
                 kind: ZoneKind::IndustrialPark.into(),
                 province: "bac-ninh".into(),
                 ..Default::default()
@@ -289,14 +289,14 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     assert_eq!(again.code(), Code::AlreadyExists);
     assert_eq!(
         again.get_details_error_info().unwrap().metadata["existing"],
-        "zones/hoa-phu"
+        "zones/ngoc-lam"
     );
 
-    let found = resolve(&mut client, "KCN Hoà Phú")
+    let found = resolve(&mut client, "KCN Ngọc Lâm")
         .await
         .r#match
         .expect("new zone resolves by alias");
-    assert_eq!(found.resource, "zones/hoa-phu");
+    assert_eq!(found.resource, "zones/ngoc-lam");
 
     for province in ["provinces/bac-ninh", "Bắc Giang"] {
         let listed = client
@@ -327,21 +327,24 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
             .iter()
             .all(|z| z.original_province == "provinces/bac-giang")
     );
-    assert!(in_bac_giang.zones.iter().any(|z| z.name == "zones/hoa-phu"));
+    assert!(in_bac_giang.zones.iter().any(|z| z.name == "zones/ngoc-lam"));
     let clusters = client
         .list_zones(pb::ListZonesRequest {
             kind: ZoneKind::IndustrialCluster.into(),
+            page_size: Some(500),
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(clusters.total_size, 2);
+    assert!(clusters.total_size > 1, "the shipped clusters");
+    assert_eq!(clusters.zones.len(), usize::try_from(clusters.total_size).unwrap());
+    assert!(clusters.zones.iter().all(|z| z.kind() == ZoneKind::IndustrialCluster));
 
     let updated = client
         .update_zone(pb::UpdateZoneRequest {
             zone: Some(pb::Zone {
-                name: "zones/hoa-phu".into(),
+                name: "zones/ngoc-lam".into(),
                 status: "operating".into(),
                 area_hectares: Some(210.0),
                 developer: "ignored: not in the mask".into(),
@@ -363,7 +366,7 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     let stale = client
         .update_zone(pb::UpdateZoneRequest {
             zone: Some(pb::Zone {
-                name: "zones/hoa-phu".into(),
+                name: "zones/ngoc-lam".into(),
                 status: "closed".into(),
                 etag: created.etag,
                 ..Default::default()
@@ -379,7 +382,7 @@ async fn zones_can_be_created_listed_updated_and_resolved() {
     let bad_mask = client
         .update_zone(pb::UpdateZoneRequest {
             zone: Some(pb::Zone {
-                name: "zones/hoa-phu".into(),
+                name: "zones/ngoc-lam".into(),
                 ..Default::default()
             }),
             update_mask: Some(FieldMask {
@@ -440,7 +443,7 @@ async fn zones_stored_before_creators_were_recorded_are_claimed_by_the_seed() {
     client
         .create_zone(pb::CreateZoneRequest {
             zone: Some(pb::Zone {
-                display_name: "Hoa Phu IP".into(),
+                display_name: "Ngoc Lam IP".into(),
                 kind: ZoneKind::IndustrialPark.into(),
                 province: "bac-giang".into(),
                 ..Default::default()
@@ -478,7 +481,7 @@ async fn zones_stored_before_creators_were_recorded_are_claimed_by_the_seed() {
     let mut writers = zone_writers(&mut client).await;
     let unknown = || ("unknown".to_owned(), "unknown".to_owned());
     assert_eq!(
-        writers.remove("zones/hoa-phu"),
+        writers.remove("zones/ngoc-lam"),
         Some(unknown()),
         "a user's zone is not the seed's"
     );

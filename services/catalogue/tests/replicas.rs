@@ -85,23 +85,23 @@ async fn a_zone_written_on_one_replica_resolves_on_the_other() {
     let database = fdi_testkit::database().await;
     let (_a, mut a) = replica(&database.url).await;
     let (_b, mut b) = replica(&database.url).await;
-    assert_eq!(resolved(&mut b, "KCN Hòa Phú").await, None, "not there yet");
+    assert_eq!(resolved(&mut b, "KCN Ngọc Lâm").await, None, "not there yet");
 
-    let created = create_zone(&mut a, "Hoa Phu IP", &["KCN Hòa Phú"]).await;
-    assert_eq!(created.name, "zones/hoa-phu");
-    let on_a = resolved(&mut a, "KCN Hòa Phú").await.map(|m| m.resource);
+    let created = create_zone(&mut a, "Ngoc Lam IP", &["KCN Ngọc Lâm"]).await;
+    assert_eq!(created.name, "zones/ngoc-lam");
+    let on_a = resolved(&mut a, "KCN Ngọc Lâm").await.map(|m| m.resource);
     assert_eq!(
         on_a.as_deref(),
-        Some("zones/hoa-phu"),
+        Some("zones/ngoc-lam"),
         "the replica that wrote resolves at once"
     );
-    resolves_within_bound(&mut b, "KCN Hoà Phú", "zones/hoa-phu", "Hoa Phu IP").await;
+    resolves_within_bound(&mut b, "KCN Ngoc Lam", "zones/ngoc-lam", "Ngoc Lam IP").await;
 
     // A rename with a new alias, on the other replica this time.
     b.update_zone(pb::UpdateZoneRequest {
         zone: Some(pb::Zone {
-            name: "zones/hoa-phu".into(),
-            display_name: "Hoa Phu Riverside IP".into(),
+            name: "zones/ngoc-lam".into(),
+            display_name: "Ngoc Lam Riverside IP".into(),
             aliases: vec!["KCN Sông Thương".into()],
             ..Default::default()
         }),
@@ -114,11 +114,11 @@ async fn a_zone_written_on_one_replica_resolves_on_the_other() {
     resolves_within_bound(
         &mut a,
         "Song Thuong industrial park",
-        "zones/hoa-phu",
-        "Hoa Phu Riverside IP",
+        "zones/ngoc-lam",
+        "Ngoc Lam Riverside IP",
     )
     .await;
-    resolves_within_bound(&mut a, "Hoa Phu", "zones/hoa-phu", "Hoa Phu Riverside IP").await;
+    resolves_within_bound(&mut a, "Ngoc Lam", "zones/ngoc-lam", "Ngoc Lam Riverside IP").await;
 
     // A burst of writes on both replicas at once: each sees all of them.
     let names: Vec<String> = (1..=8).map(|n| format!("Burst Park {n} IP")).collect();

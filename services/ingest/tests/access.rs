@@ -409,7 +409,7 @@ async fn held_rows_keep_the_key_that_sent_them() {
 
     // Its province is known and the writer's, its zone not yet: held, checked by the province.
     let mut zone_unknown = row("zone-unknown", "Bắc Ninh", "2024-05-20");
-    zone_unknown.zone = "Hoa Phu Industrial Park".into();
+    zone_unknown.zone = "Ngoc Lam Industrial Park".into();
     let held = submit(&mut writer, zone_unknown).await.unwrap();
     assert_eq!(held.outcome(), Outcome::Held);
     let held_row = held.held_row.unwrap();
@@ -417,7 +417,7 @@ async fn held_rows_keep_the_key_that_sent_them() {
     assert_eq!(held_row.creator, writer_id);
     // Only a zone, unknown: the row's province cannot be checked, so it is refused rather than held.
     let mut only_zone = row("only-zone", "", "2024-05-20");
-    only_zone.zone = "Hoa Phu Industrial Park".into();
+    only_zone.zone = "Ngoc Lam Industrial Park".into();
     let refused = submit(&mut writer, only_zone).await.unwrap_err();
     assert_denied(&refused, &writer_id);
     assert_eq!(
@@ -431,7 +431,7 @@ async fn held_rows_keep_the_key_that_sent_them() {
     catalogue
         .create_zone(cat::CreateZoneRequest {
             zone: Some(cat::Zone {
-                display_name: "Hoa Phu IP".into(),
+                display_name: "Ngoc Lam IP".into(),
                 kind: cat::ZoneKind::IndustrialPark.into(),
                 province: "Bắc Giang".into(),
                 ..Default::default()

@@ -244,7 +244,7 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
     let client = &mut system.client;
 
     let mut unknown_zone = common::new_project("held-zone", "", "5000000");
-    unknown_zone.zone = "Hoa Phu Industrial Park".into();
+    unknown_zone.zone = "Ngoc Lam Industrial Park".into();
     let mut no_rate = common::new_project("held-eur", "Bắc Ninh", "1000000");
     no_rate.currency = "EUR".into();
     let unknown_province = common::new_project("held-province", "Atlantis", "1");
@@ -257,7 +257,7 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
     let held_row = held.held_row.expect("held row");
     assert_eq!(held_row.reason(), HoldReason::UnknownZone);
     assert!(
-        held_row.detail.contains("Hoa Phu Industrial Park"),
+        held_row.detail.contains("Ngoc Lam Industrial Park"),
         "{}",
         held_row.detail
     );
@@ -284,7 +284,7 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
 
     // Re-sending a held row does not duplicate it.
     let mut again = common::new_project("held-zone", "", "5000000");
-    again.zone = "Hoa Phu Industrial Park".into();
+    again.zone = "Ngoc Lam Industrial Park".into();
     assert_eq!(submit(client, again.clone()).await.unwrap().outcome(), Outcome::Held);
     let listed = client
         .list_held_rows(pb::ListHeldRowsRequest::default())
@@ -300,7 +300,7 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
     assert_eq!(zone_row.attempts, 2);
     assert_eq!(
         zone_row.row.as_ref().unwrap().zone,
-        "Hoa Phu Industrial Park",
+        "Ngoc Lam Industrial Park",
         "kept exactly as sent"
     );
     let only_rates = client
@@ -328,7 +328,7 @@ async fn unresolvable_rows_are_held_and_reprocessed_once_reference_data_exists()
     catalogue
         .create_zone(cat::CreateZoneRequest {
             zone: Some(cat::Zone {
-                display_name: "Hoa Phu IP".into(),
+                display_name: "Ngoc Lam IP".into(),
                 kind: cat::ZoneKind::IndustrialPark.into(),
                 province: "Bắc Giang".into(),
                 ..Default::default()

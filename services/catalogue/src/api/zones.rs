@@ -188,7 +188,8 @@ pub(super) async fn create(state: &Catalogue, caller: &Caller, request: pb::Crea
     } else {
         request.zone_id
     };
-    let missing_kind = "is required: INDUSTRIAL_PARK, INDUSTRIAL_CLUSTER, ECONOMIC_ZONE or HIGH_TECH_PARK";
+    let missing_kind =
+        "is required: INDUSTRIAL_PARK, INDUSTRIAL_CLUSTER, ECONOMIC_ZONE, HIGH_TECH_PARK or EXPORT_PROCESSING_ZONE";
     let fields = validated(&snapshot, &zone, missing_kind, |violations| {
         if zone.province.trim().is_empty() {
             violations.add("zone.province", "is required");
