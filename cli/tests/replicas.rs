@@ -125,11 +125,7 @@ impl Watcher {
         let mut stream = analytics_client(endpoint)
             .await
             .watch(pb::WatchRequest {
-                threshold: Some(fdi_proto::Money {
-                    currency_code: "USD".into(),
-                    units: 0,
-                    nanos: 0,
-                }),
+                threshold: Some(fdi_kit::money::to_money(rust_decimal::Decimal::from(0_i64), "USD")),
                 ..Default::default()
             })
             .await
@@ -224,11 +220,10 @@ async fn set_target(endpoint: &str) {
                 year: 2024,
                 figure: Figure::TotalCapital.into(),
                 scope: fdi_proto::common::Scope::Fdi.into(),
-                amount: Some(fdi_proto::Money {
-                    currency_code: "USD".into(),
-                    units: 500_000_000,
-                    nanos: 0,
-                }),
+                amount: Some(fdi_kit::money::to_money(
+                    rust_decimal::Decimal::from(500_000_000_i64),
+                    "USD",
+                )),
                 ..Default::default()
             }),
         })

@@ -106,11 +106,10 @@ async fn report_shows_the_loaded_figures_and_draws_the_charts() {
                 year: 2025,
                 figure: Figure::TotalCapital.into(),
                 scope: Scope::Fdi.into(),
-                amount: Some(fdi_proto::Money {
-                    currency_code: "USD".into(),
-                    units: 50_000_000,
-                    nanos: 0,
-                }),
+                amount: Some(fdi_kit::money::to_money(
+                    rust_decimal::Decimal::from(50_000_000_i64),
+                    "USD",
+                )),
                 ..Default::default()
             }),
         })

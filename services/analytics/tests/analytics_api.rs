@@ -548,11 +548,10 @@ async fn every_figure_matches_the_register() {
                 year: 2025,
                 figure: Figure::TotalCapital.into(),
                 scope: Scope::Fdi.into(),
-                amount: Some(fdi_proto::Money {
-                    currency_code: "USD".into(),
-                    units: 50_000_000,
-                    nanos: 0,
-                }),
+                amount: Some(fdi_kit::money::to_money(
+                    rust_decimal::Decimal::from(50_000_000_i64),
+                    "USD",
+                )),
                 ..Default::default()
             }),
         })
@@ -751,11 +750,10 @@ async fn fresh_within_a_second_watched_and_exactly_once_across_a_restart_and_a_r
         .unwrap();
     let mut watch = client
         .watch(pb::WatchRequest {
-            threshold: Some(fdi_proto::Money {
-                currency_code: "USD".into(),
-                units: 100_000_000,
-                nanos: 0,
-            }),
+            threshold: Some(fdi_kit::money::to_money(
+                rust_decimal::Decimal::from(100_000_000_i64),
+                "USD",
+            )),
             ..Default::default()
         })
         .await
