@@ -933,14 +933,17 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
     assert!(compared > 100, "only {compared} non-empty comparisons");
 
     // Compaction merges each month's appended rows into one per group and changes no sum.
-    let before = sums(
-        &pool,
-        GroupBy::Country,
-        parse_shorthand("2024-01-01..2025-12-31").unwrap(),
-        &Filter::default(),
-    )
-    .await
-    .unwrap();
+    let by_country = |pool: sqlx::PgPool| async move {
+        sums(
+            &pool,
+            GroupBy::Country,
+            parse_shorthand("2024-01-01..2025-12-31").unwrap(),
+            &Filter::default(),
+        )
+        .await
+        .unwrap()
+    };
+    let before = by_country(pool.clone()).await;
     let rows = |pool: sqlx::PgPool| async move {
         let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM rollup")
             .fetch_one(&pool)
@@ -953,15 +956,7 @@ async fn the_cube_answers_as_the_rollup_tables_do() {
         fdi_analytics::store::rollups::compact(&pool, &partition).await.unwrap();
     }
     assert!(rows(pool.clone()).await < appended, "fewer rows after compaction");
-    let after = sums(
-        &pool,
-        GroupBy::Country,
-        parse_shorthand("2024-01-01..2025-12-31").unwrap(),
-        &Filter::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(after, before);
+    assert_eq!(by_country(pool.clone()).await, before);
     // Questions it does not take: ragged periods, investors.
     assert!(
         cube.sums(
